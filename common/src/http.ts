@@ -1,0 +1,162 @@
+/**
+ * Express building blocks shared by the issuer and the verifier: request ids and logs,
+ * security headers, JSON bodies with clear errors, bearer parsing, and the one problem+json
+ * error shape on the wire (RFC 9457).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import { AppError, isAppError, statusFor, type ErrorCode } from './errors.js';
+import type { Logger } from './logger.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The request id of a request: taken from a well-formed `X-Request-Id` or generated. */
+export function requestIdOf(res: Response): string {
+  return String(res.locals.requestId ?? '');
+}
+
+/**
+ * Request id, structured request log and security headers, in that order. The request id is
+ * echoed in `X-Request-Id` and on every log line of the request (`req.log`).
+ */
+export function baseMiddleware(logger: Logger): RequestHandler[] {
+  const withId: RequestHandler = (req, res, next) => {
+    const given = req.get('x-request-id');
+    const id = given && REQUEST_ID.test(given) ? given : randomUUID();
+    res.locals.requestId = id;
+    res.setHeader('X-Request-Id', id);
+    next();
+  };
+  const log = pinoHttp({
+    logger,
+    genReqId: (_req, res) => String((res as unknown as Response).locals.requestId),
+    customAttributeKeys: { reqId: 'requestId' },
+    serializers: {
+      req: (req: { method: string; url: string }) => ({ method: req.method, url: redactQuery(req.url) }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+  });
+  return [withId, log as unknown as RequestHandler, helmet()];
+}
+
+/** Query parameters are not logged: a careless client may put a key there. */
+function redactQuery(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : `${url.slice(0, q)}?[redacted]`;
+}
+
+/**
+ * A strict JSON body parser (objects and arrays only) with a size limit; its failures become
+ * `malformed_json` (400) and `payload_too_large` (413) problems.
+ */
+export function jsonBody(limit = '64kb'): RequestHandler {
+  const parse = express.json({ limit, strict: true });
+  return (req, res, next) => {
+    parse(req, res, (err?: unknown) => {
+      if (!err) return next();
+      const type = (err as { type?: string }).type;
+      if (type === 'entity.too.large') return next(new AppError('payload_too_large', `body larger than ${limit}`));
+      if (type === 'entity.parse.failed') return next(new AppError('malformed_json', 'body is not valid JSON'));
+      return next(new AppError('bad_request', 'body could not be read', { cause: err }));
+    });
+  };
+}
+
+/** Result of reading a bearer credential: expected failures are data. */
+export type BearerResult =
+  | { ok: true; token: string }
+  | { ok: false; reason: 'missing_credentials' | 'malformed_credentials' };
+
+const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
+
+/** Reads `Authorization: Bearer <token>` (RFC 6750). */
+export function readBearer(header: string | undefined): BearerResult {
+  if (header === undefined || header === '') return { ok: false, reason: 'missing_credentials' };
+  const match = BEARER.exec(header);
+  if (!match?.[1]) return { ok: false, reason: 'malformed_credentials' };
+  return { ok: true, token: match[1] };
+}
+
+/** Writes an RFC 9457 problem+json answer. */
+export function sendProblem(
+  res: Response,
+  code: ErrorCode,
+  detail: string,
+  extra: { fields?: AppError['fields']; headers?: Record<string, string> } = {},
+): void {
+  const status = statusFor(code);
+  for (const [name, value] of Object.entries(extra.headers ?? {})) res.setHeader(name, value);
+  res
+    .status(status)
+    .type('application/problem+json')
+    .json({
+      type: `https://akm.dev/problems/${code.replaceAll('_', '-')}`,
+      title: code.replaceAll('_', ' '),
+      status,
+      code,
+      detail,
+      requestId: requestIdOf(res),
+      ...(extra.fields ? { errors: extra.fields } : {}),
+    });
+}
+
+/** Answers 404 `not_found` for any route nobody handled. */
+export const notFoundHandler: RequestHandler = (req, res) => {
+  sendProblem(res, 'not_found', `no route for ${req.method} ${req.path}`);
+};
+
+/**
+ * The last middleware: an {@link AppError} becomes its problem; anything else is logged in
+ * full and answered with a bare 500 that leaks nothing.
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    if (res.headersSent) return;
+    if (isAppError(err)) {
+      sendProblem(res, err.code, err.message, { fields: err.fields, headers: err.headers });
+      return;
+    }
+    const status = (err as { status?: number }).status;
+    if (status === 413) return sendProblem(res, 'payload_too_large', 'request too large');
+    if (status === 400) return sendProblem(res, 'bad_request', 'bad request');
+    (req.log ?? logger).error({ err, requestId: requestIdOf(res) }, 'unhandled error');
+    sendProblem(res, 'internal', 'internal error');
+  };
+}
+
+/** A listening HTTP server and how to stop it. */
+export interface RunningServer {
+  url: string;
+  port: number;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Listens on `port` (0 for a free one) and returns its URL and a graceful `stop`. */
+export async function listen(app: Express, port: number, host = '127.0.0.1'): Promise<RunningServer> {
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  server.keepAliveTimeout = 65_000;
+  const address = server.address() as AddressInfo;
+  const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    port: address.port,
+    stop: (graceMs = 5000) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        timer.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}

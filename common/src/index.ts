@@ -1,0 +1,49 @@
+/**
+ * `common`: what the issuer and the verifier share. Named exports only.
+ */
+export { AppError, isAppError, statusFor } from './errors.js';
+export type { AppErrorOptions, ErrorCode, FieldIssue } from './errors.js';
+export {
+  API_KEY_TYP,
+  DEFAULT_ISSUER,
+  DEFAULT_KEY_AUDIENCE,
+  KEY_STATUSES,
+  ROLES,
+  SESSION_AUDIENCE,
+  SESSION_TYP,
+  SIGNING_ALG,
+} from './tokens.js';
+export type { ApiKeyClaims, KeyStatus, Role, SessionClaims } from './tokens.js';
+export {
+  KEY_EVENT_TYPES,
+  KEY_STREAM,
+  KEY_SUBJECTS,
+  KEY_SUBJECT_PREFIX,
+  encodeKeyEvent,
+  keyEventSchema,
+  keySubject,
+  parseKeyEvent,
+} from './events.js';
+export type { KeyEvent, KeyEventType, ParsedKeyEvent } from './events.js';
+export type { KeyEventFeed, KeyEventFeedStatus, KeyEventHandler, KeyEventPublisher } from './key-bus.js';
+export { createMemoryKeyBus } from './memory-key-bus.js';
+export type { MemoryKeyBus } from './memory-key-bus.js';
+export { connectNats, ensureKeyStream } from './nats.js';
+export type { ConnectNatsOptions, KeyStreamOptions, NatsConnection } from './nats.js';
+export { createLogger, REDACTED_PATHS } from './logger.js';
+export type { CreateLoggerOptions, Logger } from './logger.js';
+export { ConfigError, logLevelVar, optionalUrlVar, parseEnv, portVar, positiveIntVar, stringVar } from './config.js';
+export {
+  baseMiddleware,
+  errorHandler,
+  jsonBody,
+  listen,
+  notFoundHandler,
+  readBearer,
+  requestIdOf,
+  sendProblem,
+} from './http.js';
+export type { BearerResult, RunningServer } from './http.js';
+export { fieldIssues, parseInput } from './validation.js';
+export { checkApiKey, checkSession, MAX_TOKEN_LENGTH } from './jwt.js';
+export type { CheckOptions, TokenCheck, TokenFailure } from './jwt.js';

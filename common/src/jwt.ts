@@ -1,0 +1,113 @@
+/**
+ * Checking akm's JWTs with jose: algorithm pinned to EdDSA, `typ`, `iss`, `aud`, `exp`, `nbf`
+ * and the required claims checked. Outcomes are data; jose errors are mapped by their code.
+ */
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { z } from 'zod';
+import {
+  API_KEY_TYP,
+  ROLES,
+  SESSION_AUDIENCE,
+  SESSION_TYP,
+  SIGNING_ALG,
+  type ApiKeyClaims,
+  type SessionClaims,
+} from './tokens.js';
+
+/** Why a token was refused. */
+export type TokenFailure = 'invalid' | 'expired' | 'not_yet_valid';
+
+/** Outcome of a token check. */
+export type TokenCheck<C> =
+  | { ok: true; claims: C; kid: string | undefined }
+  | { ok: false; reason: TokenFailure; detail: string; claims?: C };
+
+/** Options of a token check. */
+export interface CheckOptions {
+  /** Expected `iss`. */
+  issuer: string;
+  /** Expected `aud` (API keys only; sign-in tokens always have {@link SESSION_AUDIENCE}). */
+  audience?: string;
+  /** The clock; defaults to now. */
+  currentDate?: Date;
+  /** Allowed clock skew, in seconds. Default 5. */
+  clockToleranceSeconds?: number;
+}
+
+/** Longest token accepted at all, in characters: anything longer is garbage. */
+export const MAX_TOKEN_LENGTH = 4096;
+
+const apiKeyClaims = z.object({
+  iss: z.string(),
+  aud: z.string(),
+  sub: z.string().min(1).max(128),
+  jti: z.string().min(1).max(64),
+  iat: z.number().int(),
+  nbf: z.number().int(),
+  exp: z.number().int(),
+  role: z.enum(ROLES),
+  rate_limit: z.number().int().positive(),
+});
+
+const sessionClaims = z.object({
+  iss: z.string(),
+  aud: z.string(),
+  sub: z.string().min(1).max(128),
+  jti: z.string().min(1).max(64),
+  iat: z.number().int(),
+  exp: z.number().int(),
+  role: z.enum(ROLES),
+});
+
+async function check<C>(
+  token: string,
+  key: JWTVerifyGetKey,
+  typ: string,
+  audience: string,
+  schema: z.ZodType<C>,
+  options: CheckOptions,
+): Promise<TokenCheck<C>> {
+  if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'invalid', detail: 'token too long' };
+  try {
+    const { payload, protectedHeader } = await jwtVerify(token, key, {
+      algorithms: [SIGNING_ALG],
+      typ,
+      issuer: options.issuer,
+      audience,
+      requiredClaims: ['sub', 'jti', 'iat', 'exp'],
+      currentDate: options.currentDate,
+      clockTolerance: options.clockToleranceSeconds ?? 5,
+    });
+    const claims = schema.safeParse(payload);
+    if (!claims.success) return { ok: false, reason: 'invalid', detail: 'claims have the wrong shape' };
+    return { ok: true, claims: claims.data, kid: protectedHeader.kid };
+  } catch (err) {
+    return failure(err, schema);
+  }
+}
+
+function failure<C>(err: unknown, schema: z.ZodType<C>): TokenCheck<C> {
+  if (err instanceof errors.JWTExpired) {
+    const claims = schema.safeParse(err.payload as JWTPayload);
+    return { ok: false, reason: 'expired', detail: 'token expired', ...(claims.success ? { claims: claims.data } : {}) };
+  }
+  if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'nbf') {
+    return { ok: false, reason: 'not_yet_valid', detail: 'token not yet valid' };
+  }
+  if (err instanceof errors.JOSEError) return { ok: false, reason: 'invalid', detail: err.code };
+  // jose raises TypeError for some garbage input (e.g. a key set that cannot be read).
+  return { ok: false, reason: 'invalid', detail: 'unreadable token' };
+}
+
+/**
+ * Checks an API key: signature against `key` (a local or remote JWKS), `typ` {@link API_KEY_TYP},
+ * `iss`, `aud`, times and claims. A sign-in token is refused here.
+ */
+export function checkApiKey(token: string, key: JWTVerifyGetKey, options: CheckOptions): Promise<TokenCheck<ApiKeyClaims>> {
+  return check(token, key, API_KEY_TYP, options.audience ?? '', apiKeyClaims, options);
+}
+
+/** Checks a sign-in token (`typ` {@link SESSION_TYP}, `aud` {@link SESSION_AUDIENCE}). An API key is refused here. */
+export function checkSession(token: string, key: JWTVerifyGetKey, options: CheckOptions): Promise<TokenCheck<SessionClaims>> {
+  return check(token, key, SESSION_TYP, SESSION_AUDIENCE, sessionClaims, options);
+}

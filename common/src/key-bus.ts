@@ -1,0 +1,41 @@
+/**
+ * The two ends of the key event stream, as interfaces akm owns: the domain never sees NATS
+ * types. JetStream implements them in production; {@link createMemoryKeyBus} stands in when no
+ * `NATS_URL` is configured.
+ */
+import type { KeyEvent } from './events.js';
+
+/** Where the issuer's outbox relay publishes events. */
+export interface KeyEventPublisher {
+  /**
+   * Publishes one event and resolves once it is durably stored (a JetStream ack). The event id
+   * is the de-duplication id, so publishing the same event twice stores it once.
+   * Rejects when the bus cannot take it now; the caller retries.
+   */
+  publish(event: KeyEvent): Promise<void>;
+  /** True while connected to the bus. */
+  isConnected(): boolean;
+  /** Releases the publisher's resources (not the shared connection). */
+  close(): Promise<void>;
+}
+
+/** Status of a {@link KeyEventFeed}. */
+export interface KeyEventFeedStatus {
+  /** True once the replay of the stream is complete. */
+  replayed: boolean;
+  /** True while connected to the bus. */
+  connected: boolean;
+  /** Milliseconds since epoch of the last sign of life from the bus (a message or heartbeat). */
+  lastContactAt: number;
+}
+
+/** Handler of a {@link KeyEventFeed}; called in stream order, one event at a time. */
+export type KeyEventHandler = (event: KeyEvent) => void;
+
+/** Where a verifier reads key events from: the latest event of every key, then live ones. */
+export interface KeyEventFeed {
+  /** Starts delivering; resolves once every event stored when it started was delivered. */
+  start(handler: KeyEventHandler): Promise<void>;
+  status(): KeyEventFeedStatus;
+  stop(): Promise<void>;
+}

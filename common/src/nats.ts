@@ -1,0 +1,83 @@
+/**
+ * NATS connection and the `AKM_KEYS` stream definition, shared by the issuer (which publishes)
+ * and the verifiers (which consume).
+ */
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from '@nats-io/jetstream';
+import { KEY_STREAM, KEY_SUBJECTS } from './events.js';
+
+export type { NatsConnection };
+
+/** Options of {@link connectNats}. */
+export interface ConnectNatsOptions {
+  /** One or more comma-separated server URLs. */
+  url: string;
+  /** Client name shown by the server. */
+  name: string;
+  /** Milliseconds to wait for the first connection. */
+  timeoutMs?: number;
+}
+
+/**
+ * Connects to NATS and keeps reconnecting forever after a loss (the outbox and the verifiers'
+ * staleness bound decide what happens meanwhile, not the connection).
+ */
+export async function connectNats(options: ConnectNatsOptions): Promise<NatsConnection> {
+  return connect({
+    servers: options.url.split(',').map((s) => s.trim()),
+    name: options.name,
+    timeout: options.timeoutMs ?? 5000,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    pingInterval: 5000,
+  });
+}
+
+/** Options of {@link ensureKeyStream}. */
+export interface KeyStreamOptions {
+  /** How long a stored event is kept, in seconds: at least the longest key lifetime. */
+  maxAgeSeconds: number;
+  /** Stream replicas (1 for a single server, 3 for a cluster). */
+  replicas?: number;
+  /** Stream name; `AKM_KEYS` unless a test isolates itself. */
+  stream?: string;
+  /** Subject wildcard; `akm.keys.*` unless a test isolates itself. */
+  subjects?: string;
+}
+
+/**
+ * Creates the key stream, or updates its limits: the latest message per key subject, kept for
+ * at least `maxAgeSeconds`, with a two-minute de-duplication window on `Nats-Msg-Id`.
+ */
+export async function ensureKeyStream(nc: NatsConnection, options: KeyStreamOptions): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const name = options.stream ?? KEY_STREAM;
+  const config = {
+    name,
+    subjects: [options.subjects ?? KEY_SUBJECTS],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_msgs_per_subject: 1,
+    max_age: options.maxAgeSeconds * 1_000_000_000,
+    duplicate_window: 120 * 1_000_000_000,
+    num_replicas: options.replicas ?? 1,
+  };
+  try {
+    await jsm.streams.info(name);
+    await jsm.streams.update(name, config);
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) {
+      await jsm.streams.add(config);
+      return;
+    }
+    throw err;
+  }
+}
