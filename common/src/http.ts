@@ -35,6 +35,7 @@ export function baseMiddleware(logger: Logger): RequestHandler[] {
     logger,
     genReqId: (_req, res) => String((res as unknown as Response).locals.requestId),
     customAttributeKeys: { reqId: 'requestId' },
+    quietReqLogger: true,
     serializers: {
       req: (req: { method: string; url: string }) => ({ method: req.method, url: redactQuery(req.url) }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),

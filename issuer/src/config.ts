@@ -1,0 +1,48 @@
+/**
+ * The issuer's configuration, from environment variables (see `.env.example`).
+ */
+import { z } from 'zod';
+import {
+  DEFAULT_ISSUER,
+  DEFAULT_KEY_AUDIENCE,
+  logLevelVar,
+  optionalUrlVar,
+  parseEnv,
+  portVar,
+  positiveIntVar,
+  stringVar,
+} from '../../common/src/index.js';
+
+const DAY = 24 * 3600;
+
+/** Environment variables of the issuer, with their defaults. */
+export const issuerEnvSchema = z.object({
+  ISSUER_PORT: portVar(8080),
+  AKM_HOST: stringVar('127.0.0.1'),
+  AKM_DATA_DIR: stringVar('./data'),
+  NATS_URL: optionalUrlVar(),
+  REDIS_URL: optionalUrlVar(),
+  AKM_ISSUER: stringVar(DEFAULT_ISSUER),
+  AKM_AUDIENCE: stringVar(DEFAULT_KEY_AUDIENCE),
+  AKM_SIGNING_KEY_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+  AKM_MAX_KEY_TTL_S: positiveIntVar(365 * DAY),
+  AKM_DEFAULT_KEY_TTL_S: positiveIntVar(30 * DAY),
+  AKM_SESSION_TTL_S: positiveIntVar(900),
+  AKM_STREAM_REPLICAS: positiveIntVar(1),
+  LOG_LEVEL: logLevelVar(),
+});
+
+/** The issuer's validated configuration. */
+export type IssuerEnv = z.infer<typeof issuerEnvSchema>;
+
+/** Reads the issuer's configuration; throws ConfigError naming any bad variable. */
+export function loadIssuerEnv(env: NodeJS.ProcessEnv): IssuerEnv {
+  const parsed = parseEnv(issuerEnvSchema, env);
+  if (parsed.AKM_DEFAULT_KEY_TTL_S > parsed.AKM_MAX_KEY_TTL_S) {
+    return parseEnv(
+      issuerEnvSchema.refine(() => false, { message: 'must not exceed AKM_MAX_KEY_TTL_S', path: ['AKM_DEFAULT_KEY_TTL_S'] }),
+      env,
+    );
+  }
+  return parsed;
+}

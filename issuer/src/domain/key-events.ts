@@ -1,0 +1,31 @@
+/**
+ * Builds the event that describes a key's state after a change.
+ */
+import { randomUUID } from 'node:crypto';
+import type { KeyEvent, KeyEventType } from '../../../common/src/index.js';
+import type { KeyRecord } from '../store/key-repository.js';
+
+/** The event of type `type` carrying `record`'s whole state. */
+export function keyEventOf(record: KeyRecord, type: KeyEventType, at: number, requestId?: string): KeyEvent {
+  return {
+    v: 1,
+    id: randomUUID(),
+    type,
+    keyId: record.id,
+    sub: record.sub,
+    role: record.role,
+    status: record.status,
+    rateLimit: record.rateLimit,
+    expiresAt: record.expiresAt,
+    version: record.version,
+    at,
+    ...(requestId ? { requestId } : {}),
+  };
+}
+
+/** The event type of a change from `before` to `after`. */
+export function changeType(before: KeyRecord, after: KeyRecord): KeyEventType {
+  if (after.status === 'revoked') return 'key.revoked';
+  if (before.status !== after.status) return after.status === 'disabled' ? 'key.disabled' : 'key.enabled';
+  return 'key.updated';
+}

@@ -1,0 +1,187 @@
+/**
+ * The command side of akm: issuing, changing and revoking API keys. Every change and its event
+ * are written in one SQLite transaction (the outbox), so there is no dual write.
+ */
+import { randomUUID } from 'node:crypto';
+import { API_KEY_TYP, type KeyStatus, type Role } from '../../../common/src/index.js';
+import type { Db } from '../store/database.js';
+import type { KeyListQuery, KeyRecord, KeyRepository } from '../store/key-repository.js';
+import type { OutboxRepository } from '../store/outbox-repository.js';
+import { changeType, keyEventOf } from './key-events.js';
+import type { SigningKeys } from './signing-keys.js';
+
+/** Why a key command was refused. */
+export type KeyFailure =
+  | { code: 'not_found'; message: string }
+  | { code: 'conflict'; message: string }
+  | { code: 'validation_failed'; field: string; message: string };
+
+export type KeyResult<T> = { ok: true; value: T } | { ok: false; failure: KeyFailure };
+
+/** What an admin asks for when issuing a key. */
+export interface IssueKeyInput {
+  sub: string;
+  role: Role;
+  /** Requests per minute. */
+  rateLimit: number;
+  /** Lifetime in seconds; or {@link expiresAt}. */
+  ttl?: number;
+  /** Seconds since epoch. */
+  expiresAt?: number;
+  name?: string;
+  meta?: Record<string, unknown>;
+}
+
+/** A change to an existing key. */
+export interface UpdateKeyInput {
+  rateLimit?: number;
+  /** Seconds since epoch. */
+  expiresAt?: number;
+  status?: Exclude<KeyStatus, 'revoked'>;
+}
+
+/** Context of a command, carried into its event. */
+export interface CommandContext {
+  requestId?: string;
+}
+
+/** Options of {@link createKeyService}. */
+export interface KeyServiceOptions {
+  db: Db;
+  keys: KeyRepository;
+  outbox: OutboxRepository;
+  signing: SigningKeys;
+  issuer: string;
+  audience: string;
+  /** Milliseconds since epoch. */
+  now: () => number;
+  /** Longest key lifetime, seconds. */
+  maxTtlSeconds: number;
+  /** Lifetime when neither `ttl` nor `expiresAt` is given, seconds. */
+  defaultTtlSeconds: number;
+  /** Called after every committed change (wakes the outbox relay). */
+  onChange?: () => void;
+}
+
+/** The key service. */
+export type KeyService = ReturnType<typeof createKeyService>;
+
+const invalid = (field: string, message: string): KeyResult<never> => ({
+  ok: false,
+  failure: { code: 'validation_failed', field, message },
+});
+const notFound = (id: string): KeyResult<never> => ({ ok: false, failure: { code: 'not_found', message: `no key ${id}` } });
+
+/** Creates the key service. */
+export function createKeyService(options: KeyServiceOptions) {
+  const { db, keys, outbox, signing, now } = options;
+  const nowSeconds = () => Math.floor(now() / 1000);
+
+  function checkExpiry(expiresAt: number, field: string): KeyResult<number> {
+    const t = nowSeconds();
+    if (expiresAt <= t) return invalid(field, 'must be in the future');
+    if (expiresAt > t + options.maxTtlSeconds) {
+      return invalid(field, `must be at most ${options.maxTtlSeconds} seconds from now`);
+    }
+    return { ok: true, value: expiresAt };
+  }
+
+  const commit = db.transaction((record: KeyRecord, isNew: boolean, type: Parameters<typeof keyEventOf>[1], ctx: CommandContext) => {
+    if (isNew) keys.insert(record);
+    else keys.update(record);
+    outbox.add(keyEventOf(record, type, record.updatedAt, ctx.requestId), record.updatedAt);
+    signing.extendKey(record.kid, record.expiresAt);
+  });
+
+  function apply(before: KeyRecord, after: KeyRecord, ctx: CommandContext): KeyRecord {
+    commit.immediate(after, false, changeType(before, after), ctx);
+    options.onChange?.();
+    return after;
+  }
+
+  return {
+    /** Issues a key: signs it, stores its metadata and event. The key string is returned once. */
+    async issueKey(input: IssueKeyInput, ctx: CommandContext = {}): Promise<KeyResult<{ record: KeyRecord; key: string }>> {
+      const iat = nowSeconds();
+      const expiry =
+        input.expiresAt !== undefined
+          ? checkExpiry(input.expiresAt, 'expiresAt')
+          : checkExpiry(iat + (input.ttl ?? options.defaultTtlSeconds), 'ttl');
+      if (!expiry.ok) return expiry;
+      const id = randomUUID();
+      const kid = signing.currentKid();
+      const key = await signing.sign(
+        {
+          iss: options.issuer,
+          aud: options.audience,
+          sub: input.sub,
+          jti: id,
+          iat,
+          nbf: iat,
+          exp: expiry.value,
+          role: input.role,
+          rate_limit: input.rateLimit,
+        },
+        API_KEY_TYP,
+      );
+      const t = now();
+      const record: KeyRecord = {
+        id,
+        sub: input.sub,
+        role: input.role,
+        name: input.name ?? null,
+        meta: input.meta ?? null,
+        rateLimit: input.rateLimit,
+        expiresAt: expiry.value,
+        createdAt: t,
+        updatedAt: t,
+        status: 'active',
+        version: 1,
+        kid,
+      };
+      commit.immediate(record, true, 'key.created', ctx);
+      options.onChange?.();
+      return { ok: true, value: { record, key } };
+    },
+
+    getKey(id: string): KeyRecord | undefined {
+      return keys.get(id);
+    },
+
+    listKeys(query: Omit<KeyListQuery, 'nowSeconds'>) {
+      return keys.list({ ...query, nowSeconds: nowSeconds() });
+    },
+
+    /** Changes rate limit, expiry or status; takes effect on every verifier without a new key. */
+    updateKey(id: string, input: UpdateKeyInput, ctx: CommandContext = {}): KeyResult<KeyRecord> {
+      const before = keys.get(id);
+      if (!before) return notFound(id);
+      if (before.status === 'revoked') return { ok: false, failure: { code: 'conflict', message: `key ${id} is revoked` } };
+      if (input.expiresAt !== undefined) {
+        const expiry = checkExpiry(input.expiresAt, 'expiresAt');
+        if (!expiry.ok) return expiry;
+      }
+      const after: KeyRecord = {
+        ...before,
+        rateLimit: input.rateLimit ?? before.rateLimit,
+        expiresAt: input.expiresAt ?? before.expiresAt,
+        status: input.status ?? before.status,
+        updatedAt: now(),
+        version: before.version + 1,
+      };
+      if (after.rateLimit === before.rateLimit && after.expiresAt === before.expiresAt && after.status === before.status) {
+        return { ok: true, value: before };
+      }
+      return { ok: true, value: apply(before, after, ctx) };
+    },
+
+    /** Revokes a key for good. Revoking a revoked key changes nothing. */
+    revokeKey(id: string, ctx: CommandContext = {}): KeyResult<KeyRecord> {
+      const before = keys.get(id);
+      if (!before) return notFound(id);
+      if (before.status === 'revoked') return { ok: true, value: before };
+      const after: KeyRecord = { ...before, status: 'revoked', updatedAt: now(), version: before.version + 1 };
+      return { ok: true, value: apply(before, after, ctx) };
+    },
+  };
+}

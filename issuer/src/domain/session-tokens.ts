@@ -1,0 +1,30 @@
+/**
+ * Sign-in (session) tokens: short-lived, `typ` akm-session+jwt and `aud` akm-issuer, so they
+ * are never taken for an API key.
+ */
+import { randomUUID } from 'node:crypto';
+import { SESSION_AUDIENCE, SESSION_TYP, type Role } from '../../../common/src/index.js';
+import type { SigningKeys } from './signing-keys.js';
+
+/** Options of {@link mintSessionToken}. */
+export interface MintSessionOptions {
+  signing: SigningKeys;
+  issuer: string;
+  sub: string;
+  role: Role;
+  /** Lifetime, seconds. */
+  ttlSeconds: number;
+  /** Milliseconds since epoch. */
+  now: number;
+}
+
+/** A signed sign-in token and its expiry (seconds since epoch). */
+export async function mintSessionToken(options: MintSessionOptions): Promise<{ token: string; expiresAt: number }> {
+  const iat = Math.floor(options.now / 1000);
+  const exp = iat + options.ttlSeconds;
+  const token = await options.signing.sign(
+    { iss: options.issuer, aud: SESSION_AUDIENCE, sub: options.sub, jti: randomUUID(), iat, exp, role: options.role },
+    SESSION_TYP,
+  );
+  return { token, expiresAt: exp };
+}

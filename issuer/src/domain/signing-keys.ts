@@ -1,0 +1,158 @@
+/**
+ * Ed25519 signing keys. The private key lives in the data directory (`signing/<kid>.jwk`, mode
+ * 0600) or in a configured file; SQLite records each key's public half and the latest expiry of
+ * anything it signed, so a retired key stays in the JWKS until its last token has expired.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  importPKCS8,
+  SignJWT,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { SIGNING_ALG } from '../../../common/src/index.js';
+import type { Db } from '../store/database.js';
+
+type PrivateKey = Awaited<ReturnType<typeof importJWK>>;
+
+/** Options of {@link openSigningKeys}. */
+export interface SigningKeysOptions {
+  db: Db;
+  dataDir: string;
+  /** A PKCS#8 PEM or private JWK file to sign with instead of a generated key. */
+  keyFile?: string;
+  /** Milliseconds since epoch. */
+  now: () => number;
+  /** Longest lifetime of a sign-in token, in seconds: a retired key is kept at least this long. */
+  sessionTtlSeconds: number;
+}
+
+/** The issuer's signing keys. */
+export interface SigningKeys {
+  /** `kid` of the key that signs new tokens. */
+  currentKid(): string;
+  /** Signs `payload` with the current key, `typ` in the header; records its `exp`. */
+  sign(payload: JWTPayload & { exp: number }, typ: string): Promise<string>;
+  /** Every public key that may still have live tokens. */
+  jwks(): JSONWebKeySet;
+  /** A jose key resolver over {@link jwks}, for checking the issuer's own tokens. */
+  getKey: JWTVerifyGetKey;
+  /** Records that a token signed by `kid` now lives until `exp` (seconds). */
+  extendKey(kid: string, exp: number): void;
+  /** Makes a new key current; the previous one stays published until its tokens expire. */
+  rotate(): Promise<string>;
+}
+
+interface KeyRow {
+  kid: string;
+  public_jwk: string;
+  created_at: number;
+  retired_at: number | null;
+  max_exp: number;
+}
+
+const keyDir = (dataDir: string) => join(dataDir, 'signing');
+
+async function readKeyFile(file: string): Promise<{ jwk: JWK; key: PrivateKey }> {
+  const text = readFileSync(file, 'utf8').trim();
+  const key = text.startsWith('{')
+    ? await importJWK(JSON.parse(text) as JWK, SIGNING_ALG)
+    : await importPKCS8(text, SIGNING_ALG, { extractable: true });
+  const jwk = await exportJWK(key);
+  if (jwk.crv !== 'Ed25519' || !jwk.d) throw new Error(`${file} is not an Ed25519 private key`);
+  return { jwk, key };
+}
+
+function publicHalf(jwk: JWK, kid: string): JWK {
+  return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid, alg: SIGNING_ALG, use: 'sig' };
+}
+
+/** Loads the signing keys, generating the first one on first start. */
+export async function openSigningKeys(options: SigningKeysOptions): Promise<SigningKeys> {
+  const { db, now } = options;
+  const rows = db.prepare<[], KeyRow>('SELECT * FROM signing_keys ORDER BY created_at');
+  const insert = db.prepare('INSERT INTO signing_keys (kid, public_jwk, created_at) VALUES (?, ?, ?)');
+  const retireOthers = db.prepare('UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL AND kid != ?');
+  const extend = db.prepare('UPDATE signing_keys SET max_exp = max(max_exp, ?) WHERE kid = ?');
+  const current = db.prepare<[], { kid: string }>(
+    'SELECT kid FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1',
+  );
+
+  async function adopt(jwk: JWK): Promise<string> {
+    const kid = await calculateJwkThumbprint(jwk);
+    db.transaction(() => {
+      if (!rows.all().some((r) => r.kid === kid)) insert.run(kid, JSON.stringify(publicHalf(jwk, kid)), now());
+      retireOthers.run(now(), kid);
+    }).immediate();
+    return kid;
+  }
+
+  async function generate(): Promise<{ kid: string; key: PrivateKey }> {
+    const pair = await generateKeyPair(SIGNING_ALG, { crv: 'Ed25519', extractable: true });
+    const jwk = await exportJWK(pair.privateKey);
+    const kid = await calculateJwkThumbprint(jwk);
+    mkdirSync(keyDir(options.dataDir), { recursive: true, mode: 0o700 });
+    const file = join(keyDir(options.dataDir), `${kid}.jwk`);
+    writeFileSync(file, JSON.stringify({ ...jwk, kid }), { mode: 0o600, flag: 'wx' });
+    chmodSync(file, 0o600);
+    await adopt(jwk);
+    return { kid, key: pair.privateKey };
+  }
+
+  let active: { kid: string; key: PrivateKey };
+  if (options.keyFile) {
+    const { jwk, key } = await readKeyFile(options.keyFile);
+    active = { kid: await adopt(jwk), key };
+  } else {
+    const kid = current.get()?.kid;
+    const file = kid && join(keyDir(options.dataDir), `${kid}.jwk`);
+    active = file && existsSync(file) ? { kid, key: (await readKeyFile(file)).key } : await generate();
+  }
+
+  let cached: { at: number; set: JSONWebKeySet; getKey: JWTVerifyGetKey } | undefined;
+  function published(): { set: JSONWebKeySet; getKey: JWTVerifyGetKey } {
+    const t = now();
+    if (cached && t - cached.at < 10_000) return cached;
+    const nowSeconds = Math.floor(t / 1000);
+    const keys = rows
+      .all()
+      .filter(
+        (r) =>
+          r.retired_at === null ||
+          r.max_exp > nowSeconds ||
+          r.retired_at + options.sessionTtlSeconds * 1000 > t,
+      )
+      .map((r) => JSON.parse(r.public_jwk) as JWK);
+    const set = { keys };
+    cached = { at: t, set, getKey: createLocalJWKSet(set) };
+    return cached;
+  }
+
+  return {
+    currentKid: () => active.kid,
+    async sign(payload, typ) {
+      const { kid, key } = active;
+      const token = await new SignJWT(payload).setProtectedHeader({ alg: SIGNING_ALG, kid, typ }).sign(key);
+      extend.run(payload.exp, kid);
+      return token;
+    },
+    jwks: () => published().set,
+    getKey: (header, token) => published().getKey(header, token),
+    extendKey(kid, exp) {
+      extend.run(exp, kid);
+    },
+    async rotate() {
+      active = await generate();
+      cached = undefined;
+      return active.kid;
+    },
+  };
+}

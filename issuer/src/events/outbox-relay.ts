@@ -1,0 +1,123 @@
+/**
+ * Publishes the outbox in order. An event is marked sent only after the bus acknowledged it;
+ * while the bus is down the relay backs off and retries, so events go out, in order, when it
+ * is back. The event id is the de-duplication id, so a retry after a lost ack stores nothing twice.
+ */
+import type { KeyEventPublisher, Logger } from '../../../common/src/index.js';
+import type { OutboxRepository } from '../store/outbox-repository.js';
+
+/** Options of {@link createOutboxRelay}. */
+export interface OutboxRelayOptions {
+  outbox: OutboxRepository;
+  publisher: KeyEventPublisher;
+  logger: Logger;
+  now: () => number;
+  /** Events read per batch. */
+  batchSize?: number;
+  /** Longest wait between retries while the bus is down, ms. */
+  maxBackoffMs?: number;
+  /** Sent events are deleted after this long, ms (default 7 days). */
+  retainSentMs?: number;
+  /** Called after each published event. */
+  onPublished?: () => void;
+}
+
+/** The outbox relay. */
+export interface OutboxRelay {
+  start(): void;
+  /** Wakes the relay at once (called after a change was committed). */
+  notify(): void;
+  /** Resolves once the backlog is empty or `timeoutMs` passed; true when empty. */
+  flush(timeoutMs: number): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+/** Creates the relay; call `start()` to run it. */
+export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { outbox, publisher, logger, now } = options;
+  const batchSize = options.batchSize ?? 256;
+  const maxBackoffMs = options.maxBackoffMs ?? 2000;
+  const retainSentMs = options.retainSentMs ?? 7 * 24 * 3600 * 1000;
+  let running = false;
+  let wake: (() => void) | undefined;
+  let loop: Promise<void> | undefined;
+  let failing = false;
+  let lastPrune = 0;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
+
+  async function publishBatch(): Promise<'idle' | 'more' | 'failed'> {
+    const batch = outbox.pending(batchSize);
+    if (batch.length === 0) return 'idle';
+    for (const entry of batch) {
+      if (!running) return 'idle';
+      try {
+        await publisher.publish(entry.event);
+      } catch (err) {
+        if (!failing) logger.warn({ err: (err as Error).message, backlog: outbox.backlog() }, 'event bus unavailable; outbox will retry');
+        failing = true;
+        return 'failed';
+      }
+      outbox.markSent(entry.seq, now());
+      options.onPublished?.();
+    }
+    if (failing) logger.info('event bus reachable again; outbox resumed');
+    failing = false;
+    return 'more';
+  }
+
+  async function run(): Promise<void> {
+    let backoff = 50;
+    while (running) {
+      const result = await publishBatch();
+      if (result === 'more') {
+        backoff = 50;
+        continue;
+      }
+      if (result === 'failed') {
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, maxBackoffMs);
+        continue;
+      }
+      if (now() - lastPrune > 60_000) {
+        lastPrune = now();
+        outbox.prune(now() - retainSentMs, 1000);
+      }
+      await sleep(1000);
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      loop = run().catch((err) => logger.error({ err }, 'outbox relay stopped'));
+    },
+    notify() {
+      wake?.();
+    },
+    async flush(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (outbox.backlog() > 0) {
+        if (Date.now() > deadline || !running) return false;
+        wake?.();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return true;
+    },
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * The issuer's Express application: shared middleware, the routers, then problem+json errors.
+ */
+import express, { type Express, type Router } from 'express';
+import {
+  baseMiddleware,
+  errorHandler,
+  jsonBody,
+  notFoundHandler,
+  type Logger,
+} from '../../../common/src/index.js';
+import type { IssuerMetrics } from '../metrics.js';
+
+/** Options of {@link createIssuerApp}. */
+export interface IssuerAppOptions {
+  logger: Logger;
+  metrics: IssuerMetrics;
+  routers: Router[];
+}
+
+/** Creates the issuer's Express app. */
+export function createIssuerApp(options: IssuerAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(...baseMiddleware(options.logger), options.metrics.observe, jsonBody('64kb'));
+  for (const router of options.routers) app.use(router);
+  app.use(notFoundHandler);
+  app.use(errorHandler(options.logger));
+  return app;
+}

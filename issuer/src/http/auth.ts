@@ -1,0 +1,140 @@
+/**
+ * Who is calling the issuer. Admin routes take a sign-in token (typ `akm-session+jwt`) with
+ * role admin; self-service routes take the caller's own API key. Neither is ever accepted in
+ * place of the other.
+ */
+import type { RequestHandler, Response } from 'express';
+import { decodeProtectedHeader } from 'jose';
+import {
+  API_KEY_TYP,
+  AppError,
+  checkApiKey,
+  checkSession,
+  readBearer,
+  type Role,
+  type SessionClaims,
+} from '../../../common/src/index.js';
+import type { SigningKeys } from '../domain/signing-keys.js';
+import type { KeyRecord, KeyRepository } from '../store/key-repository.js';
+
+/** The authenticated caller, in `res.locals.principal`. */
+export interface Principal {
+  sub: string;
+  role: Role;
+  kind: 'session' | 'api_key';
+  /** The key id, for an API key. */
+  keyId?: string;
+}
+
+/** Options of {@link createAuth}. */
+export interface AuthOptions {
+  signing: SigningKeys;
+  keys: KeyRepository;
+  issuer: string;
+  audience: string;
+  now: () => number;
+  /** Extra check of a valid sign-in token (e.g. that its user still exists); false refuses it. */
+  acceptSession?: (claims: SessionClaims) => boolean;
+}
+
+const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="akm"' };
+
+function bearer(header: string | undefined): string {
+  const read = readBearer(header);
+  if (read.ok) return read.token;
+  if (read.reason === 'missing_credentials') {
+    throw new AppError('missing_credentials', 'Authorization: Bearer <token> required', { headers: CHALLENGE });
+  }
+  throw new AppError('malformed_credentials', 'Authorization header is not "Bearer <token>"');
+}
+
+/** The principal set by one of the auth middlewares. */
+export function principalOf(res: Response): Principal {
+  return res.locals.principal as Principal;
+}
+
+/** The API key record set by `requireApiKey`. */
+export function apiKeyOf(res: Response): KeyRecord {
+  return res.locals.apiKey as KeyRecord;
+}
+
+/** Creates the issuer's auth middlewares. */
+export function createAuth(options: AuthOptions) {
+  const { signing, now } = options;
+  const currentDate = () => new Date(now());
+
+  async function session(header: string | undefined): Promise<Principal> {
+    const result = await checkSession(bearer(header), signing.getKey, { issuer: options.issuer, currentDate: currentDate() });
+    if (!result.ok) {
+      if (result.reason === 'expired') throw new AppError('token_expired', 'sign-in token expired', { headers: CHALLENGE });
+      throw new AppError('invalid_token', 'not a valid sign-in token', { headers: CHALLENGE });
+    }
+    if (options.acceptSession && !options.acceptSession(result.claims)) {
+      throw new AppError('invalid_token', 'sign-in no longer valid', { headers: CHALLENGE });
+    }
+    return { sub: result.claims.sub, role: result.claims.role, kind: 'session' };
+  }
+
+  async function apiKey(header: string | undefined): Promise<KeyRecord> {
+    const result = await checkApiKey(bearer(header), signing.getKey, {
+      issuer: options.issuer,
+      audience: options.audience,
+      currentDate: currentDate(),
+    });
+    const claims = result.ok ? result.claims : result.reason === 'expired' ? result.claims : undefined;
+    if (!claims) {
+      if (!result.ok && result.reason === 'not_yet_valid') throw new AppError('key_not_yet_valid', 'key not yet valid');
+      throw new AppError('invalid_key', 'not a valid API key', { headers: CHALLENGE });
+    }
+    const record = options.keys.get(claims.jti);
+    if (!record) throw new AppError('invalid_key', 'not a valid API key', { headers: CHALLENGE });
+    if (record.status === 'revoked') throw new AppError('key_revoked', 'key revoked');
+    // The stored expiry wins over the signed one: an admin may have shortened or extended it.
+    if (record.expiresAt <= Math.floor(now() / 1000)) throw new AppError('key_expired', 'key expired');
+    return record;
+  }
+
+  const requireSession: RequestHandler = async (req, res, next) => {
+    res.locals.principal = await session(req.get('authorization'));
+    next();
+  };
+
+  const requireAdmin: RequestHandler = async (req, res, next) => {
+    const principal = await session(req.get('authorization'));
+    if (principal.role !== 'admin') throw new AppError('forbidden', 'admin role required');
+    res.locals.principal = principal;
+    next();
+  };
+
+  const requireApiKey: RequestHandler = async (req, res, next) => {
+    const record = await apiKey(req.get('authorization'));
+    res.locals.apiKey = record;
+    res.locals.principal = { sub: record.sub, role: record.role, kind: 'api_key', keyId: record.id } satisfies Principal;
+    next();
+  };
+
+  /** A sign-in token or an active API key. */
+  const requireCaller: RequestHandler = async (req, res, next) => {
+    const header = req.get('authorization');
+    const token = bearer(header);
+    const typ = headerTyp(token);
+    if (typ === API_KEY_TYP) {
+      const record = await apiKey(header);
+      if (record.status === 'disabled') throw new AppError('key_disabled', 'key disabled');
+      res.locals.principal = { sub: record.sub, role: record.role, kind: 'api_key', keyId: record.id } satisfies Principal;
+    } else {
+      res.locals.principal = await session(header);
+    }
+    next();
+  };
+
+  return { requireSession, requireAdmin, requireApiKey, requireCaller };
+}
+
+function headerTyp(token: string): string | undefined {
+  try {
+    return decodeProtectedHeader(token).typ;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Key endpoints: the admin's `/admin/keys` and the user's own `POST /key/disable`.
+ * Each handler parses input, calls one domain function and shapes the answer.
+ */
+import { Router, type RequestHandler } from 'express';
+import { AppError, parseInput, requestIdOf } from '../../../common/src/index.js';
+import type { KeyFailure, KeyService } from '../domain/key-service.js';
+import { apiKeyOf } from './auth.js';
+import { keyView } from './key-view.js';
+import { decodeCursor, encodeCursor, issueKeyBody, listKeysQuery, toSeconds, updateKeyBody } from './key-schemas.js';
+
+/** Options of {@link createKeyRoutes}. */
+export interface KeyRoutesOptions {
+  service: KeyService;
+  requireAdmin: RequestHandler;
+  requireApiKey: RequestHandler;
+  now: () => number;
+  /** Counts issued keys. */
+  onIssued?: () => void;
+}
+
+function fail(failure: KeyFailure): never {
+  if (failure.code === 'validation_failed') {
+    throw new AppError('validation_failed', `${failure.field}: ${failure.message}`, {
+      fields: [{ field: failure.field, message: failure.message }],
+    });
+  }
+  throw new AppError(failure.code, failure.message);
+}
+
+/** Creates the router of the key endpoints. */
+export function createKeyRoutes(options: KeyRoutesOptions): Router {
+  const { service, requireAdmin, requireApiKey, now } = options;
+  const router = Router();
+
+  router.post('/admin/keys', requireAdmin, async (req, res) => {
+    const body = parseInput(issueKeyBody, req.body, 'key');
+    const { expiresAt, ...rest } = body;
+    const result = await service.issueKey(
+      { ...rest, ...(expiresAt !== undefined ? { expiresAt: toSeconds(expiresAt) } : {}) },
+      { requestId: requestIdOf(res) },
+    );
+    if (!result.ok) fail(result.failure);
+    options.onIssued?.();
+    const { record, key } = result.value;
+    res.status(201).location(`/admin/keys/${record.id}`).json({ ...keyView(record, now()), key });
+  });
+
+  router.get('/admin/keys', requireAdmin, (req, res) => {
+    const query = parseInput(listKeysQuery, req.query, 'query');
+    const beforeSeq = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && beforeSeq === undefined) {
+      throw new AppError('validation_failed', 'cursor: not a cursor from this API', {
+        fields: [{ field: 'cursor', message: 'not a cursor from this API' }],
+      });
+    }
+    const page = service.listKeys({ sub: query.sub, status: query.status, limit: query.limit, beforeSeq });
+    res.json({
+      items: page.items.map((r) => keyView(r, now())),
+      nextCursor: page.next === undefined ? null : encodeCursor(page.next),
+    });
+  });
+
+  router.get('/admin/keys/:id', requireAdmin, (req, res) => {
+    const record = service.getKey(String(req.params.id));
+    if (!record) throw new AppError('not_found', `no key ${req.params.id}`);
+    res.json(keyView(record, now()));
+  });
+
+  router.patch('/admin/keys/:id', requireAdmin, (req, res) => {
+    const body = parseInput(updateKeyBody, req.body, 'change');
+    const result = service.updateKey(
+      String(req.params.id),
+      {
+        rateLimit: body.rateLimit,
+        status: body.status,
+        ...(body.expiresAt !== undefined ? { expiresAt: toSeconds(body.expiresAt) } : {}),
+      },
+      { requestId: requestIdOf(res) },
+    );
+    if (!result.ok) fail(result.failure);
+    res.json(keyView(result.value, now()));
+  });
+
+  router.delete('/admin/keys/:id', requireAdmin, (req, res) => {
+    const result = service.revokeKey(String(req.params.id), { requestId: requestIdOf(res) });
+    if (!result.ok) fail(result.failure);
+    res.status(204).end();
+  });
+
+  router.post('/key/disable', requireApiKey, (_req, res) => {
+    const own = apiKeyOf(res);
+    const result = service.updateKey(own.id, { status: 'disabled' }, { requestId: requestIdOf(res) });
+    if (!result.ok) fail(result.failure);
+    res.json(keyView(result.value, now()));
+  });
+
+  return router;
+}

@@ -1,0 +1,75 @@
+/**
+ * Request shapes of the key endpoints. Unknown fields are refused, so a typo never passes
+ * silently.
+ */
+import { z } from 'zod';
+import { ROLES } from '../../../common/src/index.js';
+
+/** Who owns a key: a user name or a service id. */
+export const ownerSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._@:+-]+$/, 'letters, digits and . _ @ : + - only');
+
+/** Requests per minute. */
+const rateLimit = z.number().int().min(1).max(1_000_000);
+const isoDate = z.iso.datetime({ offset: true });
+const metaValue = z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]);
+
+/** Body of `POST /admin/keys`. */
+export const issueKeyBody = z
+  .strictObject({
+    sub: ownerSchema,
+    role: z.enum(ROLES).default('user'),
+    rateLimit: rateLimit.default(60),
+    ttl: z.number().int().positive().optional(),
+    expiresAt: isoDate.optional(),
+    name: z.string().min(1).max(100).optional(),
+    meta: z
+      .record(z.string().min(1).max(64), metaValue)
+      .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries')
+      .optional(),
+  })
+  .refine((b) => b.ttl === undefined || b.expiresAt === undefined, {
+    message: 'give either ttl or expiresAt, not both',
+    path: ['expiresAt'],
+  });
+
+/** Body of `PATCH /admin/keys/:id`. */
+export const updateKeyBody = z
+  .strictObject({
+    rateLimit: rateLimit.optional(),
+    expiresAt: isoDate.optional(),
+    status: z.enum(['active', 'disabled']).optional(),
+  })
+  .refine((b) => b.rateLimit !== undefined || b.expiresAt !== undefined || b.status !== undefined, {
+    message: 'give at least one of rateLimit, expiresAt, status',
+  });
+
+/** Query of `GET /admin/keys`. */
+export const listKeysQuery = z.strictObject({
+  sub: ownerSchema.optional(),
+  status: z.enum(['active', 'disabled', 'revoked', 'expired']).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,24}$/, 'not a cursor from this API')
+    .optional(),
+});
+
+/** Seconds since epoch of an ISO 8601 date. */
+export function toSeconds(iso: string): number {
+  return Math.floor(Date.parse(iso) / 1000);
+}
+
+/** An opaque cursor for a list position. */
+export function encodeCursor(seq: number): string {
+  return Buffer.from(String(seq)).toString('base64url');
+}
+
+/** The position of a cursor, or undefined when it is not one of ours. */
+export function decodeCursor(cursor: string): number | undefined {
+  const n = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}

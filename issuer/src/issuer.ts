@@ -1,0 +1,177 @@
+/**
+ * Wires the issuer: SQLite, signing keys, the key service, the outbox relay onto an event bus
+ * (JetStream, or the in-process bus), and the HTTP API. `startIssuer` resolves once it listens.
+ */
+import {
+  createLogger,
+  createMemoryKeyBus,
+  connectNats,
+  ensureKeyStream,
+  listen,
+  DEFAULT_ISSUER,
+  DEFAULT_KEY_AUDIENCE,
+  type KeyEventPublisher,
+  type Logger,
+  type MemoryKeyBus,
+  type NatsConnection,
+} from '../../common/src/index.js';
+import { createKeyService, type KeyService } from './domain/key-service.js';
+import { mintSessionToken } from './domain/session-tokens.js';
+import { openSigningKeys, type SigningKeys } from './domain/signing-keys.js';
+import { createJetStreamPublisher } from './events/jetstream-publisher.js';
+import { createOutboxRelay, type OutboxRelay } from './events/outbox-relay.js';
+import { createIssuerApp } from './http/app.js';
+import { createAuth } from './http/auth.js';
+import { createKeyRoutes } from './http/key-routes.js';
+import { createSystemRoutes } from './http/system-routes.js';
+import { createIssuerMetrics } from './metrics.js';
+import { openDatabase, type Db } from './store/database.js';
+import { createKeyRepository } from './store/key-repository.js';
+import { createOutboxRepository } from './store/outbox-repository.js';
+
+const DAY = 24 * 3600;
+
+/** Options of {@link startIssuer}. */
+export interface IssuerOptions {
+  /** Directory of the SQLite database and generated signing keys. */
+  dataDir: string;
+  /** 0 picks a free port. Default 8080. */
+  port?: number;
+  host?: string;
+  /** `iss` of every token. Default `akm`. */
+  issuer?: string;
+  /** `aud` of API keys. Default `akm-api`. */
+  audience?: string;
+  signingKeyFile?: string;
+  /** JetStream servers; without it (and without `publisher`) events go to an in-process bus. */
+  natsUrl?: string;
+  /** An event publisher to use instead of connecting (e.g. a shared in-process bus). */
+  publisher?: KeyEventPublisher;
+  streamReplicas?: number;
+  /** Seconds. */
+  maxKeyTtlSeconds?: number;
+  defaultKeyTtlSeconds?: number;
+  sessionTtlSeconds?: number;
+  logger?: Logger;
+  /** The clock, milliseconds since epoch. */
+  now?: () => number;
+}
+
+/** A running issuer. */
+export interface RunningIssuer {
+  url: string;
+  port: number;
+  db: Db;
+  signing: SigningKeys;
+  service: KeyService;
+  relay: OutboxRelay;
+  /** The in-process bus, when no NATS was configured. */
+  memoryBus?: MemoryKeyBus;
+  /** A short-lived admin sign-in token. */
+  adminToken(sub?: string): Promise<string>;
+  /** Stops HTTP, flushes the outbox if the bus is up, then closes NATS and SQLite. */
+  stop(): Promise<void>;
+}
+
+/** Starts the issuer. */
+export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer> {
+  const now = options.now ?? Date.now;
+  const logger = options.logger ?? createLogger({ name: 'akm-issuer' });
+  const issuer = options.issuer ?? DEFAULT_ISSUER;
+  const audience = options.audience ?? DEFAULT_KEY_AUDIENCE;
+  const maxKeyTtlSeconds = options.maxKeyTtlSeconds ?? 365 * DAY;
+  const sessionTtlSeconds = options.sessionTtlSeconds ?? 900;
+
+  const db = openDatabase({ dataDir: options.dataDir });
+  const signing = await openSigningKeys({
+    db,
+    dataDir: options.dataDir,
+    keyFile: options.signingKeyFile,
+    now,
+    sessionTtlSeconds,
+  });
+
+  let nc: NatsConnection | undefined;
+  let memoryBus: MemoryKeyBus | undefined;
+  let publisher = options.publisher;
+  if (!publisher && options.natsUrl) {
+    nc = await connectNats({ url: options.natsUrl, name: 'akm-issuer' });
+    // Events must outlive the longest key: the latest event of a key is what verifiers rebuild from.
+    await ensureKeyStream(nc, { maxAgeSeconds: maxKeyTtlSeconds + DAY, replicas: options.streamReplicas });
+    publisher = createJetStreamPublisher({ nc });
+    logger.info({ nats: options.natsUrl }, 'publishing key events to JetStream');
+  }
+  if (!publisher) {
+    memoryBus = createMemoryKeyBus();
+    publisher = memoryBus.publisher;
+    logger.warn('NATS_URL not set: key events go to an in-process bus (embedded mode, single process only)');
+  }
+  const bus = publisher;
+
+  const keys = createKeyRepository(db);
+  const outbox = createOutboxRepository(db);
+  const metrics = createIssuerMetrics({ backlog: () => outbox.backlog(), busConnected: () => bus.isConnected() });
+  const relay = createOutboxRelay({ outbox, publisher: bus, logger, now, onPublished: () => metrics.eventsPublished.inc() });
+  const service = createKeyService({
+    db,
+    keys,
+    outbox,
+    signing,
+    issuer,
+    audience,
+    now,
+    maxTtlSeconds: maxKeyTtlSeconds,
+    defaultTtlSeconds: Math.min(options.defaultKeyTtlSeconds ?? 30 * DAY, maxKeyTtlSeconds),
+    onChange: () => relay.notify(),
+  });
+  const auth = createAuth({ signing, keys, issuer, audience, now });
+  const app = createIssuerApp({
+    logger,
+    metrics,
+    routers: [
+      createSystemRoutes({
+        signing,
+        registry: metrics.registry,
+        requireAdmin: auth.requireAdmin,
+        readiness: {
+          checkDatabase: () => db.prepare('SELECT 1').get(),
+          bus: () => (memoryBus ? 'in-process' : bus.isConnected() ? 'connected' : 'disconnected'),
+          backlog: () => outbox.backlog(),
+        },
+      }),
+      createKeyRoutes({
+        service,
+        requireAdmin: auth.requireAdmin,
+        requireApiKey: auth.requireApiKey,
+        now,
+        onIssued: () => metrics.keysIssued.inc(),
+      }),
+    ],
+  });
+
+  relay.start();
+  const server = await listen(app, options.port ?? 8080, options.host ?? '127.0.0.1');
+  logger.info({ url: server.url }, 'issuer listening');
+
+  return {
+    url: server.url,
+    port: server.port,
+    db,
+    signing,
+    service,
+    relay,
+    ...(memoryBus ? { memoryBus } : {}),
+    async adminToken(sub = 'admin') {
+      return (await mintSessionToken({ signing, issuer, sub, role: 'admin', ttlSeconds: sessionTtlSeconds, now: now() })).token;
+    },
+    async stop() {
+      await server.stop();
+      if (bus.isConnected()) await relay.flush(2000);
+      await relay.stop();
+      await bus.close();
+      if (nc) await nc.drain().catch(() => undefined);
+      db.close();
+      logger.info('issuer stopped');
+    },
+  };
+}

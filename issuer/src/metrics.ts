@@ -1,0 +1,63 @@
+/**
+ * The issuer's Prometheus metrics, on a registry of its own (no global state).
+ */
+import type { RequestHandler } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Options of {@link createIssuerMetrics}. */
+export interface IssuerMetricsOptions {
+  /** Current outbox backlog, read at scrape time. */
+  backlog: () => number;
+  /** Whether the event bus is connected, read at scrape time. */
+  busConnected: () => boolean;
+  /** Collect Node's process metrics too (off in tests). */
+  processMetrics?: boolean;
+}
+
+/** Creates the issuer's registry and metrics. */
+export function createIssuerMetrics(options: IssuerMetricsOptions) {
+  const registry = new Registry();
+  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'akm_issuer_' });
+  const duration = new Histogram({
+    name: 'akm_issuer_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const keysIssued = new Counter({ name: 'akm_issuer_keys_issued_total', help: 'Keys issued', registers: [registry] });
+  const eventsPublished = new Counter({
+    name: 'akm_issuer_events_published_total',
+    help: 'Key events acknowledged by the event bus',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'akm_issuer_outbox_backlog',
+    help: 'Key events written but not yet acknowledged by the event bus',
+    registers: [registry],
+    collect() {
+      this.set(options.backlog());
+    },
+  });
+  new Gauge({
+    name: 'akm_issuer_event_bus_connected',
+    help: '1 while the event bus is connected',
+    registers: [registry],
+    collect() {
+      this.set(options.busConnected() ? 1 : 0);
+    },
+  });
+
+  const observe: RequestHandler = (req, res, next) => {
+    const end = duration.startTimer();
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path;
+      end({ method: req.method, route: route ? `${req.baseUrl}${route}` : 'unmatched', status: res.statusCode });
+    });
+    next();
+  };
+
+  return { registry, observe, keysIssued, eventsPublished };
+}
+
+export type IssuerMetrics = ReturnType<typeof createIssuerMetrics>;

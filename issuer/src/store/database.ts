@@ -1,0 +1,98 @@
+/**
+ * The issuer's SQLite database: opened in WAL mode, schema brought up to date by versioned
+ * migrations kept in code (`PRAGMA user_version` records how far a file has come).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+/** One schema step; applied once, in order, inside a transaction. */
+export interface Migration {
+  version: number;
+  description: string;
+  up: (db: Db) => void;
+}
+
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'keys, outbox and signing keys',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE keys (
+          seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+          id         TEXT    NOT NULL UNIQUE,
+          sub        TEXT    NOT NULL,
+          role       TEXT    NOT NULL,
+          name       TEXT,
+          meta       TEXT,
+          rate_limit INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL, -- seconds since epoch
+          created_at INTEGER NOT NULL, -- milliseconds since epoch
+          updated_at INTEGER NOT NULL, -- milliseconds since epoch
+          status     TEXT    NOT NULL CHECK (status IN ('active', 'disabled', 'revoked')),
+          version    INTEGER NOT NULL,
+          kid        TEXT    NOT NULL
+        );
+        CREATE INDEX keys_by_sub ON keys (sub, seq);
+        CREATE INDEX keys_by_status ON keys (status, seq);
+        CREATE TABLE outbox (
+          seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+          event_id   TEXT    NOT NULL UNIQUE,
+          key_id     TEXT    NOT NULL,
+          payload    TEXT    NOT NULL,
+          created_at INTEGER NOT NULL,
+          sent_at    INTEGER
+        );
+        CREATE INDEX outbox_pending ON outbox (seq) WHERE sent_at IS NULL;
+        CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL;
+        CREATE TABLE signing_keys (
+          kid          TEXT    PRIMARY KEY,
+          public_jwk   TEXT    NOT NULL,
+          created_at   INTEGER NOT NULL, -- milliseconds since epoch
+          retired_at   INTEGER,          -- milliseconds since epoch; NULL while current
+          max_exp      INTEGER NOT NULL DEFAULT 0 -- latest exp (seconds) of a token it signed
+        );
+      `),
+  },
+];
+
+/** Options of {@link openDatabase}. */
+export interface OpenDatabaseOptions {
+  /** The data directory; the database file is `akm.sqlite` inside it. */
+  dataDir: string;
+  /** Extra migrations of other components (the token pool, users), applied after the issuer's. */
+  migrations?: Migration[];
+  readonly?: boolean;
+}
+
+/** Opens (creating if needed) the issuer database and migrates it. */
+export function openDatabase(options: OpenDatabaseOptions): Db {
+  if (!options.readonly) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const db = new Database(join(options.dataDir, 'akm.sqlite'), {
+    readonly: options.readonly ?? false,
+    fileMustExist: options.readonly ?? false,
+  });
+  db.pragma('busy_timeout = 5000');
+  if (options.readonly) return db;
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  migrate(db, [...MIGRATIONS, ...(options.migrations ?? [])]);
+  return db;
+}
+
+/** Applies every migration newer than the file's `user_version`, each in its own transaction. */
+export function migrate(db: Db, migrations: Migration[]): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  for (const migration of sorted) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      migration.up(db);
+      db.pragma(`user_version = ${migration.version}`);
+    }).immediate();
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Key metadata in SQLite. The key string itself is never stored: a copy of the database reveals
+ * no usable key.
+ */
+import type { KeyStatus, Role } from '../../../common/src/index.js';
+import type { Db } from './database.js';
+
+/** A key's stored metadata. */
+export interface KeyRecord {
+  id: string;
+  sub: string;
+  role: Role;
+  name: string | null;
+  meta: Record<string, unknown> | null;
+  /** Requests per minute. */
+  rateLimit: number;
+  /** Seconds since epoch. */
+  expiresAt: number;
+  /** Milliseconds since epoch. */
+  createdAt: number;
+  /** Milliseconds since epoch. */
+  updatedAt: number;
+  status: KeyStatus;
+  /** Incremented on every change; carried in events so consumers can ignore stale ones. */
+  version: number;
+  /** The signing key that signed it. */
+  kid: string;
+}
+
+/** Filters of {@link KeyRepository.list}. */
+export interface KeyListQuery {
+  sub?: string;
+  /** `expired` selects active keys past their expiry. */
+  status?: KeyStatus | 'expired';
+  /** Seconds since epoch, to tell expired keys apart. */
+  nowSeconds: number;
+  /** Continue after this position (exclusive); newest first. */
+  beforeSeq?: number;
+  limit: number;
+}
+
+interface KeyRow {
+  seq: number;
+  id: string;
+  sub: string;
+  role: Role;
+  name: string | null;
+  meta: string | null;
+  rate_limit: number;
+  expires_at: number;
+  created_at: number;
+  updated_at: number;
+  status: KeyStatus;
+  version: number;
+  kid: string;
+}
+
+function toRecord(row: KeyRow): KeyRecord {
+  return {
+    id: row.id,
+    sub: row.sub,
+    role: row.role,
+    name: row.name,
+    meta: row.meta === null ? null : (JSON.parse(row.meta) as Record<string, unknown>),
+    rateLimit: row.rate_limit,
+    expiresAt: row.expires_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    status: row.status,
+    version: row.version,
+    kid: row.kid,
+  };
+}
+
+/** Reads and writes key metadata. Callers group writes in a transaction with the outbox. */
+export interface KeyRepository {
+  insert(record: KeyRecord): void;
+  get(id: string): KeyRecord | undefined;
+  /** One page, newest first, and the position to continue from (undefined on the last page). */
+  list(query: KeyListQuery): { items: KeyRecord[]; next: number | undefined };
+  /** Replaces the mutable fields of a key. */
+  update(record: KeyRecord): void;
+  /** Active and disabled keys of an owner (for disabling or revoking a user's keys). */
+  liveKeysOf(sub: string): KeyRecord[];
+}
+
+/** Creates the key repository over an open database. */
+export function createKeyRepository(db: Db): KeyRepository {
+  const insert = db.prepare(
+    `INSERT INTO keys (id, sub, role, name, meta, rate_limit, expires_at, created_at, updated_at, status, version, kid)
+     VALUES (@id, @sub, @role, @name, @meta, @rateLimit, @expiresAt, @createdAt, @updatedAt, @status, @version, @kid)`,
+  );
+  const get = db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE id = ?');
+  const update = db.prepare(
+    `UPDATE keys SET rate_limit = @rateLimit, expires_at = @expiresAt, updated_at = @updatedAt,
+       status = @status, version = @version WHERE id = @id`,
+  );
+  const liveOf = db.prepare<[string], KeyRow>(
+    "SELECT * FROM keys WHERE sub = ? AND status IN ('active', 'disabled') ORDER BY seq",
+  );
+
+  return {
+    insert(record) {
+      insert.run({ ...record, meta: record.meta === null ? null : JSON.stringify(record.meta) });
+    },
+    get(id) {
+      const row = get.get(id);
+      return row && toRecord(row);
+    },
+    list(query) {
+      const where: string[] = [];
+      const params: Record<string, unknown> = { limit: query.limit + 1, now: query.nowSeconds };
+      if (query.sub !== undefined) {
+        where.push('sub = @sub');
+        params.sub = query.sub;
+      }
+      if (query.status === 'expired') where.push("status = 'active' AND expires_at <= @now");
+      else if (query.status === 'active') where.push("status = 'active' AND expires_at > @now");
+      else if (query.status !== undefined) {
+        where.push('status = @status');
+        params.status = query.status;
+      }
+      if (query.beforeSeq !== undefined) {
+        where.push('seq < @before');
+        params.before = query.beforeSeq;
+      }
+      const sql = `SELECT * FROM keys ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
+      const rows = db.prepare<[Record<string, unknown>], KeyRow>(sql).all(params);
+      const page = rows.slice(0, query.limit);
+      const last = page[page.length - 1];
+      return { items: page.map(toRecord), next: rows.length > query.limit && last ? last.seq : undefined };
+    },
+    update(record) {
+      update.run(record);
+    },
+    liveKeysOf(sub) {
+      return liveOf.all(sub).map(toRecord);
+    },
+  };
+}

@@ -1,0 +1,192 @@
+import { expect } from 'chai';
+import { createLocalJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
+import request from 'supertest';
+import { API_KEY_TYP } from '../../../common/src/index.js';
+import { startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
+
+const show = (res: request.Response) => JSON.stringify(res.body);
+
+describe('issuer: admin key API', () => {
+  let issuer: TestIssuer;
+  beforeEach(async () => {
+    issuer = await startTestIssuer();
+  });
+  afterEach(async () => {
+    await issuer.destroy();
+  });
+
+  const api = () => request(issuer.url);
+  const create = (body: object) => api().post('/admin/keys').set('Authorization', `Bearer ${issuer.admin}`).send(body);
+
+  it('when an admin creates a key, answers 201 with the key once and its metadata', async () => {
+    const res = await create({ sub: 'alice', role: 'user', rateLimit: 100, ttl: 86400, name: 'ci', meta: { team: 'a' } });
+    expect(res.status, show(res)).to.equal(201);
+    expect(res.body).to.include({ sub: 'alice', role: 'user', rateLimit: 100, status: 'active', name: 'ci' });
+    expect(res.body.meta).to.deep.equal({ team: 'a' });
+    expect(res.body.id).to.be.a('string');
+    expect(res.body.key).to.be.a('string');
+    expect(Date.parse(res.body.expiresAt) - Date.parse(res.body.createdAt)).to.be.closeTo(86_400_000, 1500);
+    expect(res.headers.location).to.equal(`/admin/keys/${res.body.id}`);
+
+    const again = await api().get(`/admin/keys/${res.body.id}`).set('Authorization', `Bearer ${issuer.admin}`);
+    expect(again.status, show(again)).to.equal(200);
+    expect(again.body).to.not.have.property('key');
+  });
+
+  it('issues a key that verifies with jose against the served JWKS, with every required claim', async () => {
+    const res = await create({ sub: 'bob', rateLimit: 7, ttl: 600 });
+    const jwks = await api().get('/.well-known/jwks.json');
+    expect(jwks.status).to.equal(200);
+    const { payload, protectedHeader } = await jwtVerify(res.body.key, createLocalJWKSet(jwks.body), {
+      algorithms: ['EdDSA'],
+      typ: API_KEY_TYP,
+      issuer: 'akm',
+      audience: 'akm-api',
+    });
+    expect(protectedHeader.kid).to.equal(jwks.body.keys[0].kid);
+    expect(payload).to.include({ sub: 'bob', jti: res.body.id, role: 'user', rate_limit: 7 });
+    expect(payload.exp! - payload.iat!).to.equal(600);
+    expect(payload.nbf).to.equal(payload.iat);
+    expect(jwks.body.keys[0]).to.not.have.property('d');
+  });
+
+  it('defaults role to user, rate limit to 60 and lifetime to 30 days; accepts expiresAt as ISO 8601', async () => {
+    const res = await create({ sub: 'carol' });
+    expect(res.status, show(res)).to.equal(201);
+    expect(res.body).to.include({ role: 'user', rateLimit: 60 });
+    const at = new Date(Date.now() + 3600_000).toISOString();
+    const withDate = await create({ sub: 'carol', expiresAt: at });
+    expect(withDate.status, show(withDate)).to.equal(201);
+    expect(Math.abs(Date.parse(withDate.body.expiresAt) - Date.parse(at))).to.be.lessThan(1000);
+  });
+
+  const badBodies: Array<[string, object, string]> = [
+    ['a rate limit of 0', { sub: 'a', rateLimit: 0 }, 'rateLimit'],
+    ['a fractional rate limit', { sub: 'a', rateLimit: 1.5 }, 'rateLimit'],
+    ['a rate limit given as a string', { sub: 'a', rateLimit: '100' }, 'rateLimit'],
+    ['an expiry in the past', { sub: 'a', expiresAt: '2001-01-01T00:00:00Z' }, 'expiresAt'],
+    ['an expiry that is not a date', { sub: 'a', expiresAt: 'tomorrow' }, 'expiresAt'],
+    ['a ttl beyond the longest lifetime', { sub: 'a', ttl: 10 * 365 * 86400 }, 'ttl'],
+    ['a negative ttl', { sub: 'a', ttl: -5 }, 'ttl'],
+    ['both ttl and expiresAt', { sub: 'a', ttl: 60, expiresAt: new Date(Date.now() + 60_000).toISOString() }, 'expiresAt'],
+    ['an unknown field', { sub: 'a', rate_limit: 5 }, 'rate_limit'],
+    ['no owner', { rateLimit: 5 }, 'sub'],
+    ['an owner with spaces', { sub: 'a b' }, 'sub'],
+    ['an unknown role', { sub: 'a', role: 'root' }, 'role'],
+  ];
+  for (const [what, body, field] of badBodies) {
+    it(`when the body has ${what}, answers 400 validation_failed naming ${field}`, async () => {
+      const res = await create(body);
+      expect(res.status, show(res)).to.equal(400);
+      expect(res.body.code, show(res)).to.equal('validation_failed');
+      expect(res.headers['content-type']).to.match(/application\/problem\+json/);
+      expect(res.body.errors.map((e: { field: string }) => e.field), show(res)).to.include(field);
+    });
+  }
+
+  it('when the body is not JSON, answers 400 malformed_json', async () => {
+    const res = await api()
+      .post('/admin/keys')
+      .set('Authorization', `Bearer ${issuer.admin}`)
+      .set('Content-Type', 'application/json')
+      .send('{"sub": ');
+    expect(res.status, show(res)).to.equal(400);
+    expect(res.body.code).to.equal('malformed_json');
+  });
+
+  it('when the body is 10 MB, answers 413 payload_too_large', async () => {
+    const res = await create({ sub: 'a', name: 'x'.repeat(10 * 1024 * 1024) });
+    expect(res.status, show(res)).to.equal(413);
+    expect(res.body.code).to.equal('payload_too_large');
+  });
+
+  it('lists keys newest first with filters and cursor pagination', async () => {
+    for (let i = 0; i < 5; i++) await create({ sub: i % 2 ? 'odd' : 'even', ttl: 600 });
+    const auth = `Bearer ${issuer.admin}`;
+    const first = await api().get('/admin/keys?limit=2').set('Authorization', auth);
+    expect(first.status, show(first)).to.equal(200);
+    expect(first.body.items).to.have.length(2);
+    const second = await api().get(`/admin/keys?limit=2&cursor=${first.body.nextCursor}`).set('Authorization', auth);
+    const third = await api().get(`/admin/keys?limit=2&cursor=${second.body.nextCursor}`).set('Authorization', auth);
+    expect(third.body.items).to.have.length(1);
+    expect(third.body.nextCursor).to.equal(null);
+    const ids = [...first.body.items, ...second.body.items, ...third.body.items].map((k: { id: string }) => k.id);
+    expect(new Set(ids).size).to.equal(5);
+
+    const odd = await api().get('/admin/keys?sub=odd').set('Authorization', auth);
+    expect(odd.body.items.map((k: { sub: string }) => k.sub)).to.deep.equal(['odd', 'odd']);
+    await api().delete(`/admin/keys/${odd.body.items[0].id}`).set('Authorization', auth);
+    const revoked = await api().get('/admin/keys?status=revoked').set('Authorization', auth);
+    expect(revoked.body.items.map((k: { id: string }) => k.id)).to.deep.equal([odd.body.items[0].id]);
+  });
+
+  it('refuses a bad list query: unknown parameter, limit out of range, foreign cursor', async () => {
+    const auth = `Bearer ${issuer.admin}`;
+    for (const q of ['colour=red', 'limit=0', 'limit=201', 'status=gone', 'cursor=!!', 'cursor=abc']) {
+      const res = await api().get(`/admin/keys?${q}`).set('Authorization', auth);
+      expect(res.status, `${q}: ${show(res)}`).to.equal(400);
+      expect(res.body.code).to.equal('validation_failed');
+    }
+  });
+
+  it('patches rate limit, expiry and status, and refuses changes to a revoked key with 409', async () => {
+    const auth = `Bearer ${issuer.admin}`;
+    const { body: key } = await create({ sub: 'dave', rateLimit: 5, ttl: 600 });
+    const expiresAt = new Date(Date.now() + 7200_000).toISOString();
+    const patched = await api().patch(`/admin/keys/${key.id}`).set('Authorization', auth).send({ rateLimit: 50, expiresAt });
+    expect(patched.status, show(patched)).to.equal(200);
+    expect(patched.body.rateLimit).to.equal(50);
+    expect(Math.abs(Date.parse(patched.body.expiresAt) - Date.parse(expiresAt))).to.be.lessThan(1000);
+    const disabled = await api().patch(`/admin/keys/${key.id}`).set('Authorization', auth).send({ status: 'disabled' });
+    expect(disabled.body.status).to.equal('disabled');
+    const empty = await api().patch(`/admin/keys/${key.id}`).set('Authorization', auth).send({});
+    expect(empty.status, show(empty)).to.equal(400);
+    const revoke = await api().patch(`/admin/keys/${key.id}`).set('Authorization', auth).send({ status: 'revoked' });
+    expect(revoke.status, show(revoke)).to.equal(400);
+    const del = await api().delete(`/admin/keys/${key.id}`).set('Authorization', auth);
+    expect(del.status).to.equal(204);
+    const again = await api().delete(`/admin/keys/${key.id}`).set('Authorization', auth);
+    expect(again.status).to.equal(204);
+    const late = await api().patch(`/admin/keys/${key.id}`).set('Authorization', auth).send({ status: 'active' });
+    expect(late.status, show(late)).to.equal(409);
+    expect(late.body.code).to.equal('conflict');
+  });
+
+  it('answers 404 not_found for an unknown key id on get, patch and delete', async () => {
+    const auth = `Bearer ${issuer.admin}`;
+    for (const res of [
+      await api().get('/admin/keys/nope').set('Authorization', auth),
+      await api().patch('/admin/keys/nope').set('Authorization', auth).send({ rateLimit: 3 }),
+      await api().delete('/admin/keys/nope').set('Authorization', auth),
+    ]) {
+      expect(res.status, show(res)).to.equal(404);
+      expect(res.body.code).to.equal('not_found');
+    }
+  });
+
+  it('rotates the signing key: new keys use the new kid, old keys still verify, both are in the JWKS', async () => {
+    const auth = `Bearer ${issuer.admin}`;
+    const old = await create({ sub: 'erin', ttl: 600 });
+    const oldKid = decodeProtectedHeader(old.body.key).kid;
+    const rotated = await api().post('/admin/signing-keys/rotate').set('Authorization', auth);
+    expect(rotated.status, show(rotated)).to.equal(201);
+    expect(rotated.body.kid).to.not.equal(oldKid);
+    const fresh = await create({ sub: 'erin', ttl: 600 });
+    expect(decodeProtectedHeader(fresh.body.key).kid).to.equal(rotated.body.kid);
+    const jwks = (await api().get('/.well-known/jwks.json')).body;
+    expect(jwks.keys.map((k: { kid: string }) => k.kid)).to.have.members([oldKid, rotated.body.kid]);
+    const set = createLocalJWKSet(jwks);
+    await jwtVerify(old.body.key, set, { algorithms: ['EdDSA'] });
+    await jwtVerify(fresh.body.key, set, { algorithms: ['EdDSA'] });
+  });
+
+  it('echoes X-Request-Id and logs the request with it, never the key string or the admin token', async () => {
+    const res = await create({ sub: 'frank' }).set('X-Request-Id', 'req-123');
+    expect(res.headers['x-request-id']).to.equal('req-123');
+    const generated = await api().get('/healthz');
+    expect(generated.headers['x-request-id']).to.match(/^[0-9a-f-]{36}$/);
+    expect(issuer.logs.some((l) => l.includes('"requestId":"req-123"'))).to.equal(true);
+    const secrets = [res.body.key, issuer.admin, res.body.key.split('.')[2], issuer.admin.split('.')[2]];
+    for (const line of issuer.logs) for (const s of secrets) expect(line).to.not.include(s);
+  });
+});

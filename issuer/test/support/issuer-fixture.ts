@@ -1,0 +1,54 @@
+/**
+ * A real issuer on a free port with a throwaway data directory, its log lines captured.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../../common/src/index.js';
+import { startIssuer, type IssuerOptions, type RunningIssuer } from '../../src/index.js';
+
+/** A test issuer with its captured log lines. */
+export interface TestIssuer extends RunningIssuer {
+  dataDir: string;
+  logs: string[];
+  admin: string;
+  /** Stops it and removes its data directory. */
+  destroy(): Promise<void>;
+}
+
+/** A writable that keeps every log line. */
+export function captureLogs(lines: string[]): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+}
+
+/** Starts an issuer for a test; `dataDir` may be reused to test restarts. */
+export async function startTestIssuer(options: Partial<IssuerOptions> = {}): Promise<TestIssuer> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'akm-issuer-'));
+  const logs: string[] = [];
+  const logger = createLogger({ name: 'akm-issuer', level: 'debug', destination: captureLogs(logs) });
+  const issuer = await startIssuer({ port: 0, logger, ...options, dataDir });
+  const admin = await issuer.adminToken();
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await issuer.stop();
+  };
+  return {
+    ...issuer,
+    dataDir,
+    logs,
+    admin,
+    stop,
+    async destroy() {
+      await stop();
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
