@@ -13,7 +13,6 @@ import {
   type KeyEventPublisher,
   type Logger,
   type MemoryKeyBus,
-  type NatsConnection,
 } from '../../common/src/index.js';
 import { createKeyService, type KeyService } from './domain/key-service.js';
 import { mintSessionToken } from './domain/session-tokens.js';
@@ -91,14 +90,16 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     sessionTtlSeconds,
   });
 
-  let nc: NatsConnection | undefined;
   let memoryBus: MemoryKeyBus | undefined;
   let publisher = options.publisher;
   if (!publisher && options.natsUrl) {
-    nc = await connectNats({ url: options.natsUrl, name: 'akm-issuer' });
-    // Events must outlive the longest key: the latest event of a key is what verifiers rebuild from.
-    await ensureKeyStream(nc, { maxAgeSeconds: maxKeyTtlSeconds + DAY, replicas: options.streamReplicas });
-    publisher = createJetStreamPublisher({ nc });
+    const natsUrl = options.natsUrl;
+    publisher = createJetStreamPublisher({
+      connect: () => connectNats({ url: natsUrl, name: 'akm-issuer' }),
+      // Events must outlive the longest key: the latest event of a key is what verifiers rebuild from.
+      ensureStream: (nc) => ensureKeyStream(nc, { maxAgeSeconds: maxKeyTtlSeconds + DAY, replicas: options.streamReplicas }),
+      logger,
+    });
     logger.info({ nats: options.natsUrl }, 'publishing key events to JetStream');
   }
   if (!publisher) {
@@ -166,10 +167,9 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     },
     async stop() {
       await server.stop();
-      if (bus.isConnected()) await relay.flush(2000);
+      if (bus.isConnected() && !(await relay.flush(5000))) logger.warn('outbox not empty at shutdown; it is sent on next start');
       await relay.stop();
       await bus.close();
-      if (nc) await nc.drain().catch(() => undefined);
       db.close();
       logger.info('issuer stopped');
     },

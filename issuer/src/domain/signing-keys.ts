@@ -64,7 +64,7 @@ const keyDir = (dataDir: string) => join(dataDir, 'signing');
 async function readKeyFile(file: string): Promise<{ jwk: JWK; key: PrivateKey }> {
   const text = readFileSync(file, 'utf8').trim();
   const key = text.startsWith('{')
-    ? await importJWK(JSON.parse(text) as JWK, SIGNING_ALG)
+    ? await importJWK(JSON.parse(text) as JWK, SIGNING_ALG, { extractable: true })
     : await importPKCS8(text, SIGNING_ALG, { extractable: true });
   const jwk = await exportJWK(key);
   if (jwk.crv !== 'Ed25519' || !jwk.d) throw new Error(`${file} is not an Ed25519 private key`);

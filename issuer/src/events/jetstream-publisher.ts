@@ -1,39 +1,75 @@
 /**
  * A {@link KeyEventPublisher} over JetStream: one subject per key, the event id as
- * `Nats-Msg-Id` so the server drops a duplicate of an event already stored.
+ * `Nats-Msg-Id` so the server drops a duplicate of an event already stored. It owns its NATS
+ * connection and opens it in the background, so the issuer starts (and keeps taking changes
+ * into its outbox) while NATS is down.
  */
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import {
   encodeKeyEvent,
   keySubject,
   type KeyEventPublisher,
+  type Logger,
   type NatsConnection,
 } from '../../../common/src/index.js';
 
 /** Options of {@link createJetStreamPublisher}. */
 export interface JetStreamPublisherOptions {
-  nc: NatsConnection;
+  /** Opens the connection; retried every `retryMs` until it succeeds. */
+  connect: () => Promise<NatsConnection>;
+  /** Creates or updates the stream once connected. */
+  ensureStream: (nc: NatsConnection) => Promise<void>;
+  logger: Logger;
   /** How long to wait for the stream's ack, ms. */
   timeoutMs?: number;
+  retryMs?: number;
 }
 
-/** Creates a publisher over an open NATS connection (the connection stays the caller's). */
+/** Creates the publisher and starts connecting. */
 export function createJetStreamPublisher(options: JetStreamPublisherOptions): KeyEventPublisher {
-  const { nc } = options;
-  const js = jetstream(nc, { timeout: options.timeoutMs ?? 2000 });
-  let connected = true;
-  (async () => {
-    for await (const s of nc.status()) {
+  const retryMs = options.retryMs ?? 1000;
+  let nc: NatsConnection | undefined;
+  let js: JetStreamClient | undefined;
+  let connected = false;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const watch = async (conn: NatsConnection) => {
+    for await (const s of conn.status()) {
       if (s.type === 'disconnect') connected = false;
       else if (s.type === 'reconnect') connected = true;
     }
-  })().catch(() => undefined);
+  };
+
+  const open = async () => {
+    if (closed) return;
+    try {
+      const conn = await options.connect();
+      if (closed) return void (await conn.close());
+      await options.ensureStream(conn);
+      nc = conn;
+      js = jetstream(conn, { timeout: options.timeoutMs ?? 2000 });
+      connected = true;
+      watch(conn).catch(() => undefined);
+      options.logger.info('connected to NATS JetStream');
+    } catch (err) {
+      options.logger.warn({ err: (err as Error).message }, `NATS not reachable; retrying in ${retryMs} ms`);
+      timer = setTimeout(() => void open(), retryMs);
+    }
+  };
+  void open();
 
   return {
     async publish(event) {
+      if (!js) throw new Error('not connected to NATS yet');
       await js.publish(keySubject(event.keyId), encodeKeyEvent(event), { msgID: event.id });
+      connected = true;
     },
-    isConnected: () => connected && !nc.isClosed(),
-    async close() {},
+    isConnected: () => connected,
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      await nc?.drain().catch(() => undefined);
+    },
   };
 }

@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportPKCS8, generateKeyPair } from 'jose';
+import { openDatabase, openSigningKeys } from '../../src/index.js';
+
+describe('issuer: signing keys', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'akm-signing-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const open = (now = () => Date.now(), keyFile?: string) => {
+    const db = openDatabase({ dataDir: dir });
+    return { db, keysP: openSigningKeys({ db, dataDir: dir, now, sessionTtlSeconds: 900, keyFile }) };
+  };
+
+  it('generates an Ed25519 key on first start into a 0600 file and loads the same key on the next start', async () => {
+    const first = open();
+    const kid = (await first.keysP).currentKid();
+    first.db.close();
+    const files = readdirSync(join(dir, 'signing'));
+    expect(files).to.deep.equal([`${kid}.jwk`]);
+    expect(statSync(join(dir, 'signing', files[0]!)).mode & 0o777).to.equal(0o600);
+    expect(JSON.parse(readFileSync(join(dir, 'signing', files[0]!), 'utf8'))).to.include({ crv: 'Ed25519', kty: 'OKP' });
+    const second = open();
+    expect((await second.keysP).currentKid()).to.equal(kid);
+    second.db.close();
+  });
+
+  it('signs with a configured PKCS#8 key file instead of generating one', async () => {
+    const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    const file = join(dir, 'key.pem');
+    writeFileSync(file, await exportPKCS8(pair.privateKey), { mode: 0o600 });
+    const { db, keysP } = open(undefined, file);
+    const keys = await keysP;
+    expect(keys.jwks().keys).to.have.length(1);
+    expect(readdirSync(dir)).to.not.include('signing');
+    db.close();
+  });
+
+  it('keeps a retired key in the JWKS until the last token it signed has expired', async () => {
+    let clock = Date.now();
+    const { db, keysP } = open(() => clock);
+    const keys = await keysP;
+    const old = keys.currentKid();
+    await keys.sign({ sub: 'x', exp: Math.floor(clock / 1000) + 3600 }, 'akm-key+jwt');
+    const fresh = await keys.rotate();
+    const kids = () => keys.jwks().keys.map((k) => k.kid);
+    expect(kids()).to.have.members([old, fresh]);
+    clock += 3601_000;
+    expect(kids()).to.deep.equal([fresh]);
+    for (const key of keys.jwks().keys) expect(key).to.not.have.property('d');
+    db.close();
+  });
+});

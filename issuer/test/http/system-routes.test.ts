@@ -1,0 +1,40 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
+
+describe('issuer: health, readiness, metrics and unknown routes', () => {
+  let issuer: TestIssuer;
+  before(async () => {
+    issuer = await startTestIssuer();
+  });
+  after(async () => {
+    await issuer.destroy();
+  });
+
+  it('reports health and readiness with the bus mode and outbox backlog', async () => {
+    expect((await request(issuer.url).get('/healthz')).body).to.deep.equal({ status: 'ok' });
+    const ready = await request(issuer.url).get('/readyz');
+    expect(ready.status).to.equal(200);
+    expect(ready.body).to.deep.equal({ status: 'ready', database: 'ok', eventBus: 'in-process', outboxBacklog: 0 });
+  });
+
+  it('serves Prometheus metrics that count issued keys and published events', async () => {
+    await request(issuer.url).post('/admin/keys').set('Authorization', `Bearer ${issuer.admin}`).send({ sub: 'm' });
+    await issuer.relay.flush(2000);
+    const res = await request(issuer.url).get('/metrics');
+    expect(res.status).to.equal(200);
+    expect(res.text).to.match(/akm_issuer_keys_issued_total 1/);
+    expect(res.text).to.match(/akm_issuer_events_published_total 1/);
+    expect(res.text).to.match(/akm_issuer_outbox_backlog 0/);
+    expect(res.text).to.match(/akm_issuer_http_request_duration_seconds_bucket\{.*route="\/admin\/keys"/);
+  });
+
+  it('answers an unknown route with 404 not_found as problem+json, with helmet headers', async () => {
+    const res = await request(issuer.url).get('/nope');
+    expect(res.status).to.equal(404);
+    expect(res.body).to.include({ code: 'not_found', status: 404 });
+    expect(res.body.requestId).to.equal(res.headers['x-request-id']);
+    expect(res.headers['x-content-type-options']).to.equal('nosniff');
+    expect(res.headers['content-security-policy']).to.be.a('string');
+  });
+});
