@@ -1,0 +1,68 @@
+/**
+ * The `akm` command line. Remote commands talk to the issuer's REST API (`--url` or
+ * `AKM_URL`); `admin-token` reads the data directory. Any error: one line on stderr, exit 1.
+ */
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../../../common/src/index.js';
+import { CliError } from './api-client.js';
+import { keysCommand } from './commands/keys.js';
+import { contextOf, positiveInt } from './context.js';
+import { mintLocalAdminToken } from './local-admin-token.js';
+import { printRecord } from './output.js';
+import { saveSession } from './session-file.js';
+
+/** Builds the program (exported for tests). */
+export function buildProgram(): Command {
+  const program = new Command('akm')
+    .description('akm: API keys as signed JWTs, verified offline, revoked everywhere within milliseconds')
+    .option('--url <url>', 'issuer URL (AKM_URL; default http://127.0.0.1:8080)')
+    .option('--token <token>', 'sign-in token (AKM_TOKEN; default: the saved sign-in)')
+    .option('--json', 'print JSON for scripts')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('admin-token')
+    .description('print a short-lived admin token minted from the data directory (AKM_DATA_DIR)')
+    .option('--data-dir <dir>', 'issuer data directory')
+    .option('--ttl <seconds>', 'lifetime in seconds', positiveInt('--ttl'))
+    .option('--save', 'also save it as the current sign-in (mode 0600)')
+    .action(async (o: { dataDir?: string; ttl?: number; save?: boolean }, cmd: Command) => {
+      const { token, expiresAt } = await mintLocalAdminToken(process.env, o.dataDir, o.ttl);
+      if (o.save) {
+        const { url } = contextOf(cmd, { needToken: false });
+        const path = saveSession({ url, token, expiresAt });
+        process.stderr.write(`saved to ${path}\n`);
+      }
+      process.stdout.write(`${token}\n`);
+    });
+
+  program.addCommand(keysCommand());
+
+  program
+    .command('rotate-key')
+    .description('make a new signing key current; the old one stays published until its tokens expire')
+    .action(async (_o: unknown, cmd: Command) => {
+      const { api, json } = contextOf(cmd);
+      printRecord(await api.request<Record<string, unknown>>('POST', '/admin/signing-keys/rotate'), json);
+    });
+
+  return program;
+}
+
+/** Runs the CLI with `argv`; resolves to the exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof CliError || err instanceof ConfigError) {
+      process.stderr.write(`akm: ${err.message.split('\n').join(' ')}\n`);
+      return 1;
+    }
+    process.stderr.write(`akm: unexpected error: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
