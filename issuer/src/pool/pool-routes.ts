@@ -1,0 +1,97 @@
+/**
+ * The token pool's HTTP endpoints, mounted at `/pool`. Authentication is the caller's: the
+ * router only runs the two middlewares it is given and reads `res.locals.principal`.
+ */
+import { Router, type RequestHandler, type Response } from 'express';
+import { AppError, parseInput } from '../../../common/src/index.js';
+import { generateTokensBody, poolTokenParam } from './pool-schemas.js';
+import type { PoolOutcome, PoolPrincipal, PoolService } from './pool-service.js';
+import type { PoolToken } from './pool-store.js';
+
+/** Options of {@link createPoolRouter}. */
+export interface PoolRouterOptions {
+  service: PoolService;
+  /**
+   * Lets admins through and sets `res.locals.principal`; answers 401/403 itself otherwise.
+   * Guards generating and deleting tokens.
+   */
+  requireAdmin: RequestHandler;
+  /**
+   * Lets any valid sign-in or API key through and sets `res.locals.principal`. Guards assigning,
+   * unblocking, keep-alive and the stats.
+   */
+  requireCaller: RequestHandler;
+}
+
+/** A pool token as the API shows it; times are RFC 3339. */
+export interface PoolTokenView {
+  token: string;
+  state: PoolToken['state'];
+  assignedTo: string | null;
+  /** When the assignment is released unless unblocked or kept alive; null while available. */
+  expiresAt: string | null;
+  /** When the token is purged unless kept alive. */
+  aliveUntil: string;
+}
+
+/** The API view of a token. */
+export function poolTokenView(token: PoolToken): PoolTokenView {
+  return {
+    token: token.token,
+    state: token.state,
+    assignedTo: token.holder,
+    expiresAt: token.assignedUntil === null ? null : new Date(token.assignedUntil).toISOString(),
+    aliveUntil: new Date(token.aliveUntil).toISOString(),
+  };
+}
+
+const principalOf = (res: Response) => res.locals.principal as PoolPrincipal;
+
+function valueOf<T>(outcome: PoolOutcome<T>): T {
+  if (!outcome.ok) throw new AppError(outcome.code, outcome.message);
+  return outcome.value;
+}
+
+const tokenOf = (params: unknown) => parseInput(poolTokenParam, params, 'token').token;
+
+/**
+ * Creates the pool router, to mount with `app.use('/pool', router)`.
+ * @example
+ * app.use('/pool', createPoolRouter({ service, requireAdmin, requireCaller }));
+ */
+export function createPoolRouter(options: PoolRouterOptions): Router {
+  const { service, requireAdmin, requireCaller } = options;
+  const router = Router();
+
+  router.post('/tokens', requireAdmin, async (req, res) => {
+    const { count } = parseInput(generateTokensBody, req.body ?? {}, 'request');
+    const tokens = valueOf(await service.generateTokens(count, principalOf(res)));
+    res.status(201).json({ tokens });
+  });
+
+  router.post('/assign', requireCaller, async (_req, res) => {
+    const token = valueOf(await service.assignToken(principalOf(res)));
+    res.json(poolTokenView(token));
+  });
+
+  router.post('/tokens/:token/unblock', requireCaller, async (req, res) => {
+    const token = valueOf(await service.unblockToken(tokenOf(req.params), principalOf(res)));
+    res.json(poolTokenView(token));
+  });
+
+  router.post('/tokens/:token/keep-alive', requireCaller, async (req, res) => {
+    const token = valueOf(await service.keepAliveToken(tokenOf(req.params), principalOf(res)));
+    res.json(poolTokenView(token));
+  });
+
+  router.delete('/tokens/:token', requireAdmin, async (req, res) => {
+    valueOf(await service.deleteToken(tokenOf(req.params), principalOf(res)));
+    res.status(204).end();
+  });
+
+  router.get('/stats', requireCaller, async (_req, res) => {
+    res.json(await service.getStats());
+  });
+
+  return router;
+}

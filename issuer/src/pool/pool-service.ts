@@ -1,0 +1,177 @@
+/**
+ * The token pool's domain: generates tokens, leases them, applies the rules of who may act on
+ * a token, and logs and counts every assignment, release and purge. Expected failures are
+ * data; the HTTP layer turns them into problems.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger, Role } from '../../../common/src/index.js';
+import type { PoolMetrics } from './pool-metrics.js';
+import type { PoolOptions } from './pool-options.js';
+import type { PoolCounts, PoolEffects, PoolToken, PoolTimings, SweepResult, TokenPoolStore } from './pool-store.js';
+import { createSweeper } from './pool-sweeper.js';
+
+/** The authenticated caller, as the auth middlewares set it in `res.locals.principal`. */
+export interface PoolPrincipal {
+  sub: string;
+  role: Role;
+  kind: 'session' | 'api_key';
+}
+
+/** Why a pool operation was refused: each is an error code of the HTTP layer. */
+export type PoolFailureCode = 'pool_full' | 'pool_empty' | 'not_found' | 'not_assigned' | 'forbidden';
+
+/** An answer of the pool service: a value, or an expected failure with a message. */
+export type PoolOutcome<T> = { ok: true; value: T } | { ok: false; code: PoolFailureCode; message: string };
+
+/** Options of {@link createPoolService}. */
+export interface PoolServiceOptions {
+  /** Where tokens live; it also owns the clock, so the service needs none. */
+  store: TokenPoolStore;
+  options: PoolOptions;
+  logger: Logger;
+  metrics: PoolMetrics;
+}
+
+/** The token pool's operations and its sweeper's lifecycle. */
+export interface PoolService {
+  /** Adds `count` new tokens; `pool_full` if the pool would exceed `maxTokens`. */
+  generateTokens(count: number, by: PoolPrincipal): Promise<PoolOutcome<string[]>>;
+  /** Leases a random available token to the caller; `pool_empty` if there is none. */
+  assignToken(by: PoolPrincipal): Promise<PoolOutcome<PoolToken>>;
+  /** Returns a token to the pool; its holder or an admin only. */
+  unblockToken(token: string, by: PoolPrincipal): Promise<PoolOutcome<PoolToken>>;
+  /** Keeps a token from being purged and, if assigned, extends its assignment. */
+  keepAliveToken(token: string, by: PoolPrincipal): Promise<PoolOutcome<PoolToken>>;
+  /** Removes a token, assigned or not. */
+  deleteToken(token: string, by: PoolPrincipal): Promise<PoolOutcome<{ holder: string | null }>>;
+  /** Counts available and assigned tokens. */
+  getStats(): Promise<PoolCounts>;
+  /** One bounded sweep of due releases and purges (what the sweeper runs each tick). */
+  sweepOnce(): Promise<SweepResult>;
+  /** Starts the background sweeper. */
+  start(): void;
+  /** Stops the background sweeper and waits for its current tick. */
+  stop(): Promise<void>;
+}
+
+const MESSAGES: Record<PoolFailureCode, string> = {
+  pool_full: 'the pool would exceed its maximum size',
+  pool_empty: 'no token is available',
+  not_found: 'no such token in the pool',
+  not_assigned: 'the token is not assigned',
+  forbidden: 'only the holder of the token or an admin may do this',
+};
+
+const fail = (code: PoolFailureCode): { ok: false; code: PoolFailureCode; message: string } => ({
+  ok: false,
+  code,
+  message: MESSAGES[code],
+});
+
+/** A new pool token: 144 random bits, URL-safe. */
+const newToken = () => `pt_${randomBytes(18).toString('base64url')}`;
+
+/** Creates the pool service; call `start()` to run the sweeper. */
+export function createPoolService(options: PoolServiceOptions): PoolService {
+  const { store, logger, metrics } = options;
+  const settings = options.options;
+  const timings: PoolTimings = {
+    keepAliveMs: settings.keepAliveSeconds * 1000,
+    assignTtlMs: settings.assignTtlSeconds * 1000,
+  };
+  const actor = (by: PoolPrincipal) => ({ sub: by.sub, admin: by.role === 'admin' });
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+  /** Logs and counts the deadlines a store applied. */
+  function record(effects: PoolEffects): void {
+    for (const { token, holder } of effects.released) {
+      metrics.released.inc({ reason: 'expired' });
+      logger.info({ poolToken: token, holder, reason: 'expired' }, 'pool token released');
+    }
+    for (const { token, holder } of effects.purged) {
+      metrics.purged.inc({ reason: 'not_kept_alive' });
+      logger.info({ poolToken: token, holder, reason: 'not_kept_alive' }, 'pool token purged');
+    }
+  }
+
+  const service: PoolService = {
+    async generateTokens(count, by) {
+      if (count > settings.maxTokens) return fail('pool_full');
+      // A clash of 144 random bits will not happen; retrying keeps "all or none" honest if it did.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const tokens = Array.from({ length: count }, newToken);
+        const result = await store.addTokens(tokens, { maxTokens: settings.maxTokens, keepAliveMs: timings.keepAliveMs });
+        record(result.effects);
+        if (result.ok) {
+          metrics.generated.inc(count);
+          logger.info({ count, size: result.value.size, by: by.sub }, 'pool tokens generated');
+          return { ok: true, value: tokens };
+        }
+        if (result.reason === 'pool_full') return fail('pool_full');
+      }
+      throw new Error('pool token generation kept colliding with existing tokens');
+    },
+
+    async assignToken(by) {
+      const result = await store.assign(by.sub, timings);
+      record(result.effects);
+      if (!result.ok) {
+        metrics.emptyAnswers.inc();
+        return fail('pool_empty');
+      }
+      metrics.assigned.inc();
+      logger.info(
+        { poolToken: result.value.token, holder: by.sub, assignedUntil: iso(result.value.assignedUntil) },
+        'pool token assigned',
+      );
+      return { ok: true, value: result.value };
+    },
+
+    async unblockToken(token, by) {
+      const result = await store.unblock(token, actor(by));
+      record(result.effects);
+      if (!result.ok) return fail(result.reason);
+      metrics.released.inc({ reason: 'unblocked' });
+      logger.info({ poolToken: token, holder: result.value.holder, by: by.sub, reason: 'unblocked' }, 'pool token released');
+      return { ok: true, value: result.value.token };
+    },
+
+    async keepAliveToken(token, by) {
+      const result = await store.keepAlive(token, actor(by), timings);
+      record(result.effects);
+      if (!result.ok) return fail(result.reason);
+      logger.debug({ poolToken: token, by: by.sub, aliveUntil: iso(result.value.aliveUntil) }, 'pool token kept alive');
+      return { ok: true, value: result.value };
+    },
+
+    async deleteToken(token, by) {
+      const result = await store.remove(token);
+      record(result.effects);
+      if (!result.ok) return fail(result.reason);
+      metrics.purged.inc({ reason: 'deleted' });
+      logger.info({ poolToken: token, holder: result.value.holder, by: by.sub, reason: 'deleted' }, 'pool token purged');
+      return { ok: true, value: result.value };
+    },
+
+    async getStats() {
+      const result = await store.counts();
+      record(result.effects);
+      const counts = result.ok ? result.value : { available: 0, assigned: 0, total: 0 };
+      metrics.tokens.set({ state: 'available' }, counts.available);
+      metrics.tokens.set({ state: 'assigned' }, counts.assigned);
+      return counts;
+    },
+
+    async sweepOnce() {
+      const result = await store.sweep(settings.sweepBatch);
+      record(result);
+      if (!result.more) await service.getStats();
+      return result;
+    },
+
+    start: () => sweeper.start(),
+    stop: () => sweeper.stop(),
+  };
+  const sweeper = createSweeper({ sweepOnce: service.sweepOnce, intervalMs: settings.sweepIntervalMs, logger });
+  return service;
+}
