@@ -1,0 +1,64 @@
+/**
+ * The verifier service's configuration, from environment variables. A missing or wrong value
+ * stops the process at start-up with a message naming the variable.
+ */
+import { z } from 'zod';
+import {
+  ConfigError,
+  DEFAULT_ISSUER,
+  DEFAULT_KEY_AUDIENCE,
+  KEY_STREAM,
+  logLevelVar,
+  optionalUrlVar,
+  parseEnv,
+  portVar,
+  positiveIntVar,
+  stringVar,
+} from '../../common/src/index.js';
+import { DEFAULT_MAX_STALENESS_SECONDS } from './create-verifier.js';
+
+const optionalString = () => z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+
+/** Environment variables of the verifier service, with their defaults. */
+export const verifierEnvSchema = z.object({
+  VERIFIER_PORT: portVar(8081),
+  AKM_HOST: stringVar('127.0.0.1'),
+  ISSUER_URL: optionalUrlVar(),
+  AKM_JWKS_FILE: optionalString(),
+  NATS_URL: optionalUrlVar(),
+  REDIS_URL: optionalUrlVar(),
+  AKM_ISSUER: stringVar(DEFAULT_ISSUER),
+  AKM_AUDIENCE: stringVar(DEFAULT_KEY_AUDIENCE),
+  AKM_STREAM: stringVar(KEY_STREAM),
+  VERIFIER_MAX_STALENESS_S: positiveIntVar(DEFAULT_MAX_STALENESS_SECONDS),
+  VERIFIER_CACHE_SIZE: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).default(10_000)),
+  LOG_LEVEL: logLevelVar(),
+});
+
+/** The verifier service's validated configuration. */
+export type VerifierEnv = z.infer<typeof verifierEnvSchema> & { NATS_URL: string };
+
+/**
+ * Reads the verifier's configuration.
+ * @throws ConfigError naming any bad variable; also when neither or both of `ISSUER_URL` and
+ * `AKM_JWKS_FILE` are set, and when `NATS_URL` is missing: a verifier without the key stream
+ * cannot learn of revocations, so it refuses to start rather than accept revoked keys.
+ */
+export function loadVerifierEnv(env: NodeJS.ProcessEnv): VerifierEnv {
+  const parsed = parseEnv(verifierEnvSchema, env);
+  const problems: string[] = [];
+  if (!parsed.ISSUER_URL && !parsed.AKM_JWKS_FILE) {
+    problems.push('  ISSUER_URL or AKM_JWKS_FILE: one is required (where the issuer\'s public keys come from)');
+  }
+  if (parsed.ISSUER_URL && parsed.AKM_JWKS_FILE) {
+    problems.push('  ISSUER_URL and AKM_JWKS_FILE: set only one of them');
+  }
+  if (!parsed.NATS_URL) {
+    problems.push(
+      '  NATS_URL: required; without the key stream a standalone verifier cannot know revoked or disabled keys ' +
+        '(run the root main.ts to use the in-process bus beside the issuer)',
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  return parsed as VerifierEnv;
+}

@@ -1,0 +1,134 @@
+/**
+ * The verifier library's factory: wires the key source, the key-state store fed by the key
+ * stream, readiness, the rate limiter and metrics into `verify(token)` and Express middleware.
+ */
+import type { RequestHandler } from 'express';
+import {
+  createLogger,
+  DEFAULT_ISSUER,
+  DEFAULT_KEY_AUDIENCE,
+  type KeyEventFeed,
+  type Logger,
+} from '../../common/src/index.js';
+import { createKeyStateStore } from './domain/key-state-store.js';
+import { createKeyVerifier } from './domain/key-verifier.js';
+import type { RateLimiter } from './domain/rate-limiter.js';
+import { createReadiness, type ReadinessReport } from './domain/readiness.js';
+import type { Verdict } from './domain/verdict.js';
+import { createProtect, type ProtectOptions } from './middleware/protect.js';
+import { createMemoryRateLimiter } from './store/memory-rate-limiter.js';
+import type { KeySource } from './store/key-source.js';
+import { createVerifierMetrics, type VerifierMetrics } from './verifier-metrics.js';
+
+/** Default staleness bound, in seconds: see docs/verifier.md for why. */
+export const DEFAULT_MAX_STALENESS_SECONDS = 300;
+
+/** Options of {@link createVerifier}. */
+export interface VerifierOptions {
+  /** The issuer's public keys (JWKS URL or file). */
+  keys: KeySource;
+  /** The key event stream (JetStream, or the in-process bus). */
+  feed: KeyEventFeed;
+  /** Where requests are counted; a per-process memory limiter when omitted. */
+  limiter?: RateLimiter;
+  logger?: Logger;
+  /** Metrics to record into; a new registry when omitted. */
+  metrics?: VerifierMetrics;
+  /** The clock, milliseconds since epoch. Default `Date.now`. */
+  now?: () => number;
+  /** Expected `iss`. Default `akm`. */
+  issuer?: string;
+  /** Expected `aud`. Default `akm-api`. */
+  audience?: string;
+  /** Seconds out of touch with the key stream after which every request is refused (503). Default 300. */
+  maxStalenessSeconds?: number;
+  /**
+   * Seconds after its `iat` during which a key the stream has not mentioned yet is accepted on
+   * its signed claims (its `key.created` event may still be on its way). Default 300.
+   */
+  newKeyGraceSeconds?: number;
+  /** Allowed clock skew on signed times, in seconds. Default 5. */
+  clockToleranceSeconds?: number;
+  /** Key strings whose signature check is remembered (LRU); 0 turns the cache off. Default 10 000. */
+  cacheSize?: number;
+}
+
+/** A verifier: a key check, Express middleware, and its lifecycle. */
+export interface Verifier {
+  /** Verifies a key string (no rate limit, no role). */
+  verify(token: string): Promise<Verdict>;
+  /** Middleware guarding a route: a valid key, within its rate limit, with an allowed role. */
+  protect(options?: ProtectOptions): RequestHandler;
+  /** Starts following the key stream; resolves once it was replayed (requests get 503 until then). */
+  start(): Promise<void>;
+  /** Stops following the key stream. */
+  stop(): Promise<void>;
+  readiness(): ReadinessReport;
+  /** Reads a key's window without counting a request. */
+  limiter: RateLimiter;
+  metrics: VerifierMetrics;
+}
+
+/**
+ * Creates a verifier of akm API keys that never calls the issuer.
+ * @example
+ * import express from 'express';
+ * import { connectNats } from '<akm>/common/src/index.js';
+ * import { createVerifier, createJetStreamKeyFeed, loadKeySourceFile, verifiedKeyOf } from '<akm>/verifier/src/index.js';
+ *
+ * const nc = await connectNats({ url: 'nats://localhost:4222', name: 'orders' });
+ * const verifier = createVerifier({ keys: await loadKeySourceFile('./jwks.json'), feed: createJetStreamKeyFeed({ nc }) });
+ * const app = express();
+ * app.get('/orders', verifier.protect({ roles: ['user', 'admin'] }), (_req, res) => {
+ *   res.json({ owner: verifiedKeyOf(res).sub });
+ * });
+ * await verifier.start();
+ * app.listen(3000);
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const now = options.now ?? Date.now;
+  const logger = options.logger ?? createLogger({ name: 'verifier' });
+  const metrics = options.metrics ?? createVerifierMetrics();
+  const limiter = options.limiter ?? createMemoryRateLimiter();
+  const grace = options.newKeyGraceSeconds ?? 300;
+  const store = createKeyStateStore({ now, retainSeconds: grace });
+  const readiness = createReadiness({
+    feed: options.feed,
+    now,
+    maxStalenessSeconds: options.maxStalenessSeconds ?? DEFAULT_MAX_STALENESS_SECONDS,
+  });
+  const verify = createKeyVerifier({
+    keys: options.keys,
+    store,
+    readiness,
+    now,
+    issuer: options.issuer ?? DEFAULT_ISSUER,
+    audience: options.audience ?? DEFAULT_KEY_AUDIENCE,
+    clockToleranceSeconds: options.clockToleranceSeconds ?? 5,
+    newKeyGraceSeconds: grace,
+    cacheSize: options.cacheSize ?? 10_000,
+  });
+  metrics.track({
+    keyStateEntries: () => store.size(),
+    stalenessSeconds: () => readiness.check().stalenessSeconds,
+    replayed: () => readiness.check().replayed,
+  });
+  let starting: Promise<void> | undefined;
+
+  return {
+    verify,
+    protect: createProtect({ verify, limiter, metrics, logger }),
+    start() {
+      starting ??= (async () => {
+        await options.feed.start((event) => store.apply(event));
+        readiness.markReplayed();
+        logger.info({ keys: store.size(), jwks: options.keys.origin }, 'key stream replayed; ready');
+      })();
+      return starting;
+    },
+    stop: () => options.feed.stop(),
+    readiness: () => readiness.check(),
+    limiter,
+    metrics,
+  };
+}

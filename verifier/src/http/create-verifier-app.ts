@@ -1,0 +1,33 @@
+/**
+ * The verifier service's Express app: shared base middleware, the protected demo routes,
+ * operations routes, and the one error shape.
+ */
+import express, { type Express } from 'express';
+import { baseMiddleware, errorHandler, notFoundHandler, type Logger } from '../../../common/src/index.js';
+import type { Verifier } from '../create-verifier.js';
+import { keyInfoRoute } from './key-info-route.js';
+import { opsRoutes } from './ops-routes.js';
+import { priceRoute } from './price-route.js';
+
+/** Options of {@link createVerifierApp}. */
+export interface VerifierAppOptions {
+  verifier: Verifier;
+  logger: Logger;
+  /** The clock, milliseconds since epoch (the verifier's). */
+  now?: () => number;
+}
+
+/** Creates the Express app of the verifier service (not listening). */
+export function createVerifierApp(options: VerifierAppOptions): Express {
+  const { verifier, logger } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(...baseMiddleware(logger));
+  app.use(priceRoute(verifier.protect({ roles: ['user', 'admin'] })));
+  app.use(keyInfoRoute(verifier.protect({ consume: false }), options.now ?? Date.now));
+  app.use(opsRoutes(verifier, verifier.protect({ roles: ['admin'] })));
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}

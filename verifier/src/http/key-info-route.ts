@@ -1,0 +1,44 @@
+/**
+ * `GET /key/info`: the caller's own plan. It requires a valid, non-revoked key but does not
+ * count against the rate limit (it reads the counter), so a caller over its limit can still
+ * learn when its window resets.
+ */
+import { Router, type RequestHandler } from 'express';
+import { rateWindowOf, verifiedKeyOf } from '../middleware/protect.js';
+
+/** The caller's plan, as `GET /key/info` answers it. */
+export interface KeyInfo {
+  id: string;
+  sub: string;
+  role: string;
+  /** Requests per minute. */
+  rateLimit: number;
+  /** Seconds since epoch. */
+  expiresAt: number;
+  status: string;
+  /** Requests left in the current window. */
+  remaining: number;
+  /** When the current window resets, seconds since epoch. */
+  resetAt: number;
+}
+
+/** The key-info route, behind `guard` (a non-consuming protect), with the verifier's clock. */
+export function keyInfoRoute(guard: RequestHandler, now: () => number): Router {
+  const router = Router();
+  router.get('/key/info', guard, (_req, res) => {
+    const key = verifiedKeyOf(res);
+    const window = rateWindowOf(res);
+    const info: KeyInfo = {
+      id: key.id,
+      sub: key.sub,
+      role: key.role,
+      rateLimit: key.rateLimit,
+      expiresAt: key.expiresAt,
+      status: key.status,
+      remaining: window.remaining,
+      resetAt: Math.ceil(now() / 1000) + window.resetSeconds,
+    };
+    res.json(info);
+  });
+  return router;
+}

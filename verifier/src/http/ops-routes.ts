@@ -1,0 +1,29 @@
+/**
+ * Operations routes: `/healthz` (the process answers), `/readyz` (replayed and not too stale:
+ * 503 `unavailable` otherwise), `/metrics` (Prometheus text) and the admin-only
+ * `GET /admin/verifier` (the same report, for an operator holding an admin key).
+ */
+import { Router, type RequestHandler } from 'express';
+import { sendProblem } from '../../../common/src/index.js';
+import type { Verifier } from '../create-verifier.js';
+
+/** The operations routes of a verifier service. */
+export function opsRoutes(verifier: Verifier, adminGuard: RequestHandler): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', (_req, res) => {
+    const report = verifier.readiness();
+    if (!report.ready) return sendProblem(res, 'unavailable', report.detail ?? 'not ready');
+    res.json({ status: 'ready', ...report });
+  });
+  router.get('/metrics', async (_req, res) => {
+    const { registry } = verifier.metrics;
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  router.get('/admin/verifier', adminGuard, (_req, res) => {
+    res.json(verifier.readiness());
+  });
+  return router;
+}

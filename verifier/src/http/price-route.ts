@@ -1,0 +1,51 @@
+/**
+ * `GET /price?symbol=BTC`: token information for a handful of symbols (static data: the route
+ * exists to show a protected API, not to be a market feed).
+ */
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { AppError, parseInput } from '../../../common/src/index.js';
+
+/** What the service knows about a token. */
+export interface TokenInfo {
+  symbol: string;
+  name: string;
+  /** Price in US dollars. */
+  priceUsd: number;
+  /** Change over the last 24 hours, in percent. */
+  change24hPct: number;
+}
+
+const TOKENS: ReadonlyMap<string, TokenInfo> = new Map(
+  [
+    { symbol: 'BTC', name: 'Bitcoin', priceUsd: 67250.12, change24hPct: 1.8 },
+    { symbol: 'ETH', name: 'Ether', priceUsd: 3480.55, change24hPct: -0.6 },
+    { symbol: 'SOL', name: 'Solana', priceUsd: 172.3, change24hPct: 3.2 },
+    { symbol: 'ADA', name: 'Cardano', priceUsd: 0.45, change24hPct: 0.4 },
+    { symbol: 'DOT', name: 'Polkadot', priceUsd: 7.12, change24hPct: -1.1 },
+  ].map((t) => [t.symbol, t]),
+);
+
+const query = z.object({
+  symbol: z
+    .string({ error: 'symbol is required' })
+    .regex(/^[A-Za-z0-9]{1,10}$/, 'symbol must be 1 to 10 letters or digits')
+    .transform((s) => s.toUpperCase()),
+});
+
+/** Looks a token up by symbol (case-insensitive). */
+export function findToken(symbol: string): TokenInfo | undefined {
+  return TOKENS.get(symbol.toUpperCase());
+}
+
+/** The price route, behind `guard`. */
+export function priceRoute(guard: RequestHandler): Router {
+  const router = Router();
+  router.get('/price', guard, (req, res) => {
+    const { symbol } = parseInput(query, req.query, 'query');
+    const token = findToken(symbol);
+    if (!token) throw new AppError('not_found', `unknown symbol ${symbol}`);
+    res.json(token);
+  });
+  return router;
+}

@@ -1,0 +1,35 @@
+/**
+ * `verifier`: checks akm API keys offline, for any Express service. Named exports only; this is
+ * the one entry other services import.
+ *
+ * @example
+ * const verifier = createVerifier({ keys: await loadKeySourceFile('./jwks.json'), feed: createJetStreamKeyFeed({ nc }) });
+ * app.get('/orders', verifier.protect({ roles: ['user'] }), (_req, res) => res.json({ owner: verifiedKeyOf(res).sub }));
+ * await verifier.start();
+ */
+export { createVerifier, DEFAULT_MAX_STALENESS_SECONDS } from './create-verifier.js';
+export type { Verifier, VerifierOptions } from './create-verifier.js';
+export type { KeyRefusal, Outcome, Refusal, Verdict, VerifiedKey } from './domain/verdict.js';
+export type { ReadinessReport } from './domain/readiness.js';
+export { RATE_WINDOW_SECONDS } from './domain/rate-limiter.js';
+export type { LimitDecision, RateLimiter, RateWindow } from './domain/rate-limiter.js';
+export { rateWindowOf, verifiedKeyOf } from './middleware/protect.js';
+export type { ProtectOptions } from './middleware/protect.js';
+export { rateLimitHeaders } from './middleware/rate-limit-headers.js';
+export { createJetStreamKeyFeed } from './consumers/jetstream-key-feed.js';
+export type { JetStreamKeyFeedOptions } from './consumers/jetstream-key-feed.js';
+export { createRemoteKeySource, createStaticKeySource, loadKeySourceFile } from './store/key-source.js';
+export type { KeySource, RemoteKeySourceOptions } from './store/key-source.js';
+export { createMemoryRateLimiter } from './store/memory-rate-limiter.js';
+export type { MemoryRateLimiterOptions } from './store/memory-rate-limiter.js';
+export { createRedisRateLimiter, REDIS_CLIENT_OPTIONS } from './store/redis-rate-limiter.js';
+export type { RedisRateLimiterOptions } from './store/redis-rate-limiter.js';
+export { createVerifierMetrics } from './verifier-metrics.js';
+export type { VerifierMetrics } from './verifier-metrics.js';
+export { createVerifierApp } from './http/create-verifier-app.js';
+export type { VerifierAppOptions } from './http/create-verifier-app.js';
+export type { KeyInfo } from './http/key-info-route.js';
+export { startVerifierService } from './service.js';
+export type { RunningVerifier, VerifierServiceOptions } from './service.js';
+export { loadVerifierEnv } from './config.js';
+export type { VerifierEnv } from './config.js';

@@ -1,0 +1,38 @@
+/**
+ * The one place where a refusal becomes HTTP: its problem code (whose status comes from
+ * common's single code → status table) and the headers it must carry.
+ */
+import type { ErrorCode } from '../../../common/src/index.js';
+import type { Refusal } from '../domain/verdict.js';
+
+const CODES: Record<Refusal, ErrorCode> = {
+  missing_credentials: 'missing_credentials',
+  malformed_credentials: 'malformed_credentials',
+  invalid: 'invalid_key',
+  expired: 'key_expired',
+  not_yet_valid: 'key_not_yet_valid',
+  revoked: 'key_revoked',
+  disabled: 'key_disabled',
+  forbidden: 'forbidden',
+  rate_limited: 'rate_limited',
+  unavailable: 'unavailable',
+};
+
+/** A refusal as it goes on the wire. */
+export interface RefusalProblem {
+  code: ErrorCode;
+  headers: Record<string, string>;
+}
+
+/** Maps a refusal to its problem code and headers (`WWW-Authenticate` on 401s, RFC 6750). */
+export function problemFor(reason: Refusal): RefusalProblem {
+  const code = CODES[reason];
+  if (reason === 'missing_credentials') return { code, headers: { 'WWW-Authenticate': 'Bearer realm="akm"' } };
+  if (reason === 'malformed_credentials') {
+    return { code, headers: { 'WWW-Authenticate': 'Bearer realm="akm", error="invalid_request"' } };
+  }
+  if (code === 'invalid_key' || code.startsWith('key_')) {
+    return { code, headers: { 'WWW-Authenticate': 'Bearer realm="akm", error="invalid_token"' } };
+  }
+  return { code, headers: {} };
+}
