@@ -29,6 +29,10 @@ export const issuerEnvSchema = z.object({
   AKM_DEFAULT_KEY_TTL_S: positiveIntVar(30 * DAY),
   AKM_SESSION_TTL_S: positiveIntVar(900),
   AKM_STREAM_REPLICAS: positiveIntVar(1),
+  AKM_ADMIN_PASSWORD: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().min(12, 'must be at least 12 characters').max(256).optional(),
+  ),
   LOG_LEVEL: logLevelVar(),
 });
 

@@ -15,7 +15,9 @@ import {
   type MemoryKeyBus,
 } from '../../common/src/index.js';
 import { createKeyService, type KeyService } from './domain/key-service.js';
-import { mintSessionToken } from './domain/session-tokens.js';
+import { createLoginGuard, type LoginGuardOptions } from './domain/login-guard.js';
+import { LOCAL_ADMIN_SUB, mintSessionToken } from './domain/session-tokens.js';
+import { createUserService, type UserService } from './domain/user-service.js';
 import { openSigningKeys, type SigningKeys } from './domain/signing-keys.js';
 import { createJetStreamPublisher } from './events/jetstream-publisher.js';
 import { createOutboxRelay, type OutboxRelay } from './events/outbox-relay.js';
@@ -23,10 +25,12 @@ import { createIssuerApp } from './http/app.js';
 import { createAuth } from './http/auth.js';
 import { createKeyRoutes } from './http/key-routes.js';
 import { createSystemRoutes } from './http/system-routes.js';
+import { createUserRoutes } from './http/user-routes.js';
 import { createIssuerMetrics } from './metrics.js';
 import { openDatabase, type Db } from './store/database.js';
 import { createKeyRepository } from './store/key-repository.js';
 import { createOutboxRepository } from './store/outbox-repository.js';
+import { createUserRepository } from './store/user-repository.js';
 
 const DAY = 24 * 3600;
 
@@ -51,6 +55,12 @@ export interface IssuerOptions {
   maxKeyTtlSeconds?: number;
   defaultKeyTtlSeconds?: number;
   sessionTtlSeconds?: number;
+  /** Password of the `admin` user created on first start; random (and shown once) when unset. */
+  adminPassword?: string;
+  /** Receives the generated first admin password; by default it is printed to stderr, once. */
+  onGeneratedAdminPassword?: (password: string) => void;
+  /** Limits of sign-in brute-force protection. */
+  loginGuard?: LoginGuardOptions;
   logger?: Logger;
   /** The clock, milliseconds since epoch. */
   now?: () => number;
@@ -63,11 +73,12 @@ export interface RunningIssuer {
   db: Db;
   signing: SigningKeys;
   service: KeyService;
+  users: UserService;
   relay: OutboxRelay;
   /** The in-process bus, when no NATS was configured. */
   memoryBus?: MemoryKeyBus;
-  /** A short-lived admin sign-in token. */
-  adminToken(sub?: string): Promise<string>;
+  /** A short-lived admin sign-in token, as `akm admin-token` mints it. */
+  adminToken(): Promise<string>;
   /** Stops HTTP, flushes the outbox if the bus is up, then closes NATS and SQLite. */
   stop(): Promise<void>;
 }
@@ -125,7 +136,24 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     defaultTtlSeconds: Math.min(options.defaultKeyTtlSeconds ?? 30 * DAY, maxKeyTtlSeconds),
     onChange: () => relay.notify(),
   });
-  const auth = createAuth({ signing, keys, issuer, audience, now });
+  const users = createUserService({ db, users: createUserRepository(db), keys: service, now });
+  const boot = await users.bootstrap(options.adminPassword);
+  if (boot.generated) {
+    const show =
+      options.onGeneratedAdminPassword ??
+      ((p: string) => process.stderr.write(`\nFirst start: created user "admin" with password ${p}\n(shown once; set AKM_ADMIN_PASSWORD to choose it)\n\n`));
+    show(boot.generated);
+  }
+  if (boot.created) logger.info('created the first admin user "admin"');
+  const auth = createAuth({
+    signing,
+    keys,
+    issuer,
+    audience,
+    now,
+    acceptSession: (claims) =>
+      (claims.sub === LOCAL_ADMIN_SUB && claims.role === 'admin') || users.isActiveWithRole(claims.sub, claims.role),
+  });
   const app = createIssuerApp({
     logger,
     metrics,
@@ -139,6 +167,17 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
           bus: () => (memoryBus ? 'in-process' : bus.isConnected() ? 'connected' : 'disconnected'),
           backlog: () => outbox.backlog(),
         },
+      }),
+      createUserRoutes({
+        users,
+        keys: service,
+        guard: createLoginGuard(options.loginGuard),
+        signing,
+        issuer,
+        sessionTtlSeconds,
+        requireAdmin: auth.requireAdmin,
+        requireSession: auth.requireSession,
+        now,
       }),
       createKeyRoutes({
         service,
@@ -160,10 +199,11 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     db,
     signing,
     service,
+    users,
     relay,
     ...(memoryBus ? { memoryBus } : {}),
-    async adminToken(sub = 'admin') {
-      return (await mintSessionToken({ signing, issuer, sub, role: 'admin', ttlSeconds: sessionTtlSeconds, now: now() })).token;
+    async adminToken() {
+      return (await mintSessionToken({ signing, issuer, sub: LOCAL_ADMIN_SUB, role: 'admin', ttlSeconds: sessionTtlSeconds, now: now() })).token;
     },
     async stop() {
       await server.stop();

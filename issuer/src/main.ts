@@ -20,6 +20,7 @@ try {
     maxKeyTtlSeconds: env.AKM_MAX_KEY_TTL_S,
     defaultKeyTtlSeconds: env.AKM_DEFAULT_KEY_TTL_S,
     sessionTtlSeconds: env.AKM_SESSION_TTL_S,
+    adminPassword: env.AKM_ADMIN_PASSWORD,
     logger,
   });
   let stopping = false;

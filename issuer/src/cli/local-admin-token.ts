@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadIssuerEnv } from '../config.js';
-import { mintSessionToken } from '../domain/session-tokens.js';
+import { LOCAL_ADMIN_SUB, mintSessionToken } from '../domain/session-tokens.js';
 import { openSigningKeys } from '../domain/signing-keys.js';
 import { openDatabase } from '../store/database.js';
 import { CliError } from './api-client.js';
@@ -33,7 +33,7 @@ export async function mintLocalAdminToken(
     return await mintSessionToken({
       signing,
       issuer: config.AKM_ISSUER,
-      sub: 'admin',
+      sub: LOCAL_ADMIN_SUB,
       role: 'admin',
       ttlSeconds: ttlSeconds ?? config.AKM_SESSION_TTL_S,
       now: Date.now(),

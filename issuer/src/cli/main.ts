@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../../../common/src/index.js';
 import { CliError } from './api-client.js';
 import { keysCommand } from './commands/keys.js';
+import { sessionCommands, usersCommand } from './commands/users.js';
 import { contextOf, positiveInt } from './context.js';
 import { mintLocalAdminToken } from './local-admin-token.js';
 import { printRecord } from './output.js';
@@ -37,7 +38,9 @@ export function buildProgram(): Command {
       process.stdout.write(`${token}\n`);
     });
 
+  for (const command of sessionCommands()) program.addCommand(command);
   program.addCommand(keysCommand());
+  program.addCommand(usersCommand());
 
   program
     .command('rotate-key')

@@ -175,6 +175,25 @@ export function createKeyService(options: KeyServiceOptions) {
       return { ok: true, value: apply(before, after, ctx) };
     },
 
+    /**
+     * Disables every active key of an owner, or revokes every live one, each with its event.
+     * Runs inside the caller's transaction when there is one (e.g. with the user change).
+     */
+    setOwnerKeys(sub: string, status: 'disabled' | 'revoked', ctx: CommandContext = {}): KeyRecord[] {
+      const changed = db.transaction(() =>
+        keys
+          .liveKeysOf(sub)
+          .filter((k) => status === 'revoked' || k.status === 'active')
+          .map((before) => {
+            const after: KeyRecord = { ...before, status, updatedAt: now(), version: before.version + 1 };
+            commit(after, false, changeType(before, after), ctx);
+            return after;
+          }),
+      )();
+      if (changed.length) options.onChange?.();
+      return changed;
+    },
+
     /** Revokes a key for good. Revoking a revoked key changes nothing. */
     revokeKey(id: string, ctx: CommandContext = {}): KeyResult<KeyRecord> {
       const before = keys.get(id);

@@ -6,6 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { SESSION_AUDIENCE, SESSION_TYP, type Role } from '../../../common/src/index.js';
 import type { SigningKeys } from './signing-keys.js';
 
+/**
+ * `sub` of admin tokens minted from the data directory (`akm admin-token`): not a possible
+ * user name, so it never collides with a user; accepted because only the holder of the data
+ * directory (and so of the signing key) can mint it.
+ */
+export const LOCAL_ADMIN_SUB = 'local-admin@akm';
+
 /** Options of {@link mintSessionToken}. */
 export interface MintSessionOptions {
   signing: SigningKeys;

@@ -4,8 +4,9 @@
  */
 import { Router, type RequestHandler } from 'express';
 import { AppError, parseInput, requestIdOf } from '../../../common/src/index.js';
-import type { KeyFailure, KeyService } from '../domain/key-service.js';
+import type { KeyService } from '../domain/key-service.js';
 import { apiKeyOf } from './auth.js';
+import { failWith } from './failures.js';
 import { keyView } from './key-view.js';
 import { decodeCursor, encodeCursor, issueKeyBody, listKeysQuery, toSeconds, updateKeyBody } from './key-schemas.js';
 
@@ -17,15 +18,6 @@ export interface KeyRoutesOptions {
   now: () => number;
   /** Counts issued keys. */
   onIssued?: () => void;
-}
-
-function fail(failure: KeyFailure): never {
-  if (failure.code === 'validation_failed') {
-    throw new AppError('validation_failed', `${failure.field}: ${failure.message}`, {
-      fields: [{ field: failure.field, message: failure.message }],
-    });
-  }
-  throw new AppError(failure.code, failure.message);
 }
 
 /** Creates the router of the key endpoints. */
@@ -40,7 +32,7 @@ export function createKeyRoutes(options: KeyRoutesOptions): Router {
       { ...rest, ...(expiresAt !== undefined ? { expiresAt: toSeconds(expiresAt) } : {}) },
       { requestId: requestIdOf(res) },
     );
-    if (!result.ok) fail(result.failure);
+    if (!result.ok) failWith(result.failure);
     options.onIssued?.();
     const { record, key } = result.value;
     res.status(201).location(`/admin/keys/${record.id}`).json({ ...keyView(record, now()), key });
@@ -78,20 +70,20 @@ export function createKeyRoutes(options: KeyRoutesOptions): Router {
       },
       { requestId: requestIdOf(res) },
     );
-    if (!result.ok) fail(result.failure);
+    if (!result.ok) failWith(result.failure);
     res.json(keyView(result.value, now()));
   });
 
   router.delete('/admin/keys/:id', requireAdmin, (req, res) => {
     const result = service.revokeKey(String(req.params.id), { requestId: requestIdOf(res) });
-    if (!result.ok) fail(result.failure);
+    if (!result.ok) failWith(result.failure);
     res.status(204).end();
   });
 
   router.post('/key/disable', requireApiKey, (_req, res) => {
     const own = apiKeyOf(res);
     const result = service.updateKey(own.id, { status: 'disabled' }, { requestId: requestIdOf(res) });
-    if (!result.ok) fail(result.failure);
+    if (!result.ok) failWith(result.failure);
     res.json(keyView(result.value, now()));
   });
 

@@ -57,6 +57,21 @@ const MIGRATIONS: Migration[] = [
         );
       `),
   },
+  {
+    version: 2,
+    description: 'users',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE users (
+          username      TEXT    PRIMARY KEY,
+          password_hash TEXT    NOT NULL, -- scrypt with a per-user salt, never the password
+          role          TEXT    NOT NULL CHECK (role IN ('admin', 'user')),
+          status        TEXT    NOT NULL CHECK (status IN ('active', 'disabled')),
+          created_at    INTEGER NOT NULL, -- milliseconds since epoch
+          updated_at    INTEGER NOT NULL
+        );
+      `),
+  },
 ];
 
 /** Options of {@link openDatabase}. */

@@ -11,6 +11,11 @@ const ADMIN_ENDPOINTS: Array<[method: 'get' | 'post' | 'patch' | 'delete', path:
   ['patch', '/admin/keys/some-id', { rateLimit: 5 }],
   ['delete', '/admin/keys/some-id'],
   ['post', '/admin/signing-keys/rotate'],
+  ['post', '/admin/users', { username: 'x', password: 'long enough password' }],
+  ['get', '/admin/users'],
+  ['get', '/admin/users/x'],
+  ['patch', '/admin/users/x', { role: 'admin' }],
+  ['delete', '/admin/users/x'],
 ];
 
 describe('issuer: authentication of every admin endpoint', () => {
@@ -21,7 +26,18 @@ describe('issuer: authentication of every admin endpoint', () => {
     const mint = (sub: string, role: 'admin' | 'user', now: number) =>
       mintSessionToken({ signing: issuer.signing, issuer: 'akm', sub, role, ttlSeconds: 900, now });
     tokens.expired = (await mint('admin', 'admin', Date.now() - 3600_000)).token;
-    tokens.user = (await mint('someone', 'user', Date.now())).token;
+    const admin = `Bearer ${issuer.admin}`;
+    const login = async (username: string) =>
+      (await request(issuer.url).post('/auth/login').send({ username, password: 'long enough password' })).body.token as string;
+    for (const username of ['someone', 'gone', 'off']) {
+      await request(issuer.url).post('/admin/users').set('Authorization', admin).send({ username, password: 'long enough password' });
+    }
+    tokens.user = await login('someone');
+    tokens.deleted = await login('gone');
+    tokens.disabled = await login('off');
+    await request(issuer.url).delete('/admin/users/gone').set('Authorization', admin);
+    await request(issuer.url).patch('/admin/users/off').set('Authorization', admin).send({ status: 'disabled' });
+    tokens.forged = (await mint('nobody', 'admin', Date.now())).token;
     const key = await request(issuer.url).post('/admin/keys').set('Authorization', `Bearer ${issuer.admin}`).send({ sub: 'k' });
     tokens.apiKey = key.body.key;
     const [h, p, s] = issuer.admin.split('.');
@@ -41,6 +57,9 @@ describe('issuer: authentication of every admin endpoint', () => {
     ['a tampered sign-in token', () => `Bearer ${tokens.tampered}`, 401, 'invalid_token'],
     ['an API key (wrong token type)', () => `Bearer ${tokens.apiKey}`, 401, 'invalid_token'],
     ['a user sign-in token (wrong role)', () => `Bearer ${tokens.user}`, 403, 'forbidden'],
+    ['the sign-in token of a deleted user', () => `Bearer ${tokens.deleted}`, 401, 'invalid_token'],
+    ['the sign-in token of a disabled user', () => `Bearer ${tokens.disabled}`, 401, 'invalid_token'],
+    ['an admin token for a user that does not exist', () => `Bearer ${tokens.forged}`, 401, 'invalid_token'],
   ];
 
   for (const [method, path, body] of ADMIN_ENDPOINTS) {

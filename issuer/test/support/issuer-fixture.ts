@@ -8,6 +8,9 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../../common/src/index.js';
 import { startIssuer, type IssuerOptions, type RunningIssuer } from '../../src/index.js';
 
+/** Password of the first admin in test issuers. */
+export const TEST_ADMIN_PASSWORD = 'correct horse battery staple';
+
 /** A test issuer with its captured log lines. */
 export interface TestIssuer extends RunningIssuer {
   dataDir: string;
@@ -32,7 +35,7 @@ export async function startTestIssuer(options: Partial<IssuerOptions> = {}): Pro
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'akm-issuer-'));
   const logs: string[] = [];
   const logger = createLogger({ name: 'akm-issuer', level: 'debug', destination: captureLogs(logs) });
-  const issuer = await startIssuer({ port: 0, logger, ...options, dataDir });
+  const issuer = await startIssuer({ port: 0, logger, adminPassword: TEST_ADMIN_PASSWORD, ...options, dataDir });
   const admin = await issuer.adminToken();
   let stopped = false;
   const stop = async () => {

@@ -1,0 +1,118 @@
+/**
+ * `akm login`, `logout`, `whoami` and `akm users …`.
+ */
+import { Command } from 'commander';
+import { createApiClient } from '../api-client.js';
+import { contextOf } from '../context.js';
+import { printRecord, printRows } from '../output.js';
+import { readPassword } from '../read-password.js';
+import { clearSession, saveSession } from '../session-file.js';
+
+type User = Record<string, unknown> & { username: string };
+const COLUMNS = ['username', 'role', 'status', 'createdAt'];
+const path = (name: string) => `/admin/users/${encodeURIComponent(name)}`;
+
+/** `akm login`, `akm logout` and `akm whoami`. */
+export function sessionCommands(): Command[] {
+  const login = new Command('login')
+    .description('sign in and keep the token in a file only you can read (mode 0600)')
+    .argument('<username>')
+    .option('--password-stdin', 'read the password from standard input')
+    .action(async (username: string, o: { passwordStdin?: boolean }, cmd: Command) => {
+      const { url, json } = contextOf(cmd, { needToken: false });
+      const password = await readPassword(o.passwordStdin);
+      const api = createApiClient({ url });
+      const res = await api.request<{ token: string; expiresAt: string; role: string }>('POST', '/auth/login', { username, password });
+      const file = saveSession({ url, token: res.token, expiresAt: Math.floor(Date.parse(res.expiresAt) / 1000) });
+      const summary = { username, role: res.role, expiresAt: res.expiresAt, savedTo: file };
+      printRecord(summary, json);
+    });
+
+  const logout = new Command('logout').description('forget the saved sign-in').action(() => {
+    clearSession();
+    process.stdout.write('signed out\n');
+  });
+
+  const whoami = new Command('whoami').description('show the signed-in user').action(async (_o: unknown, cmd: Command) => {
+    const { api, json } = contextOf(cmd);
+    printRecord(await api.request<User>('GET', '/me'), json);
+  });
+
+  return [login, logout, whoami];
+}
+
+/** The `users` command group (admin). */
+export function usersCommand(): Command {
+  const users = new Command('users').description('manage users (admin)');
+
+  users
+    .command('create <username>')
+    .description('create a user')
+    .option('--role <role>', 'admin or user', 'user')
+    .option('--password-stdin', 'read the password from standard input')
+    .action(async (username: string, o: { role: string; passwordStdin?: boolean }, cmd: Command) => {
+      const { api, json } = contextOf(cmd);
+      const password = await readPassword(o.passwordStdin, `Password for ${username}: `);
+      printRecord(await api.request<User>('POST', '/admin/users', { username, password, role: o.role }), json);
+    });
+
+  users
+    .command('list')
+    .description('list users')
+    .action(async (_o: unknown, cmd: Command) => {
+      const { api, json } = contextOf(cmd);
+      const items: User[] = [];
+      let after: string | null = null;
+      do {
+        const q: string = after ? `&after=${encodeURIComponent(after)}` : '';
+        const page: { items: User[]; next: string | null } = await api.request('GET', `/admin/users?limit=200${q}`);
+        items.push(...page.items);
+        after = page.next;
+      } while (after);
+      printRows(items, COLUMNS, json);
+    });
+
+  users
+    .command('show <username>')
+    .action(async (username: string, _o: unknown, cmd: Command) => {
+      const { api, json } = contextOf(cmd);
+      printRecord(await api.request<User>('GET', path(username)), json);
+    });
+
+  users
+    .command('update <username>')
+    .description('change role and/or password')
+    .option('--role <role>', 'admin or user')
+    .option('--password-stdin', 'read a new password from standard input')
+    .action(async (username: string, o: { role?: string; passwordStdin?: boolean }, cmd: Command) => {
+      const { api, json } = contextOf(cmd);
+      const body: Record<string, string> = {};
+      if (o.role) body.role = o.role;
+      if (o.passwordStdin) body.password = await readPassword(true);
+      printRecord(await api.request<User>('PATCH', path(username), body), json);
+    });
+
+  for (const [name, status, note] of [
+    ['disable', 'disabled', 'disable a user and all their keys'],
+    ['enable', 'active', 'enable a user (their keys stay as they are)'],
+  ] as const) {
+    users
+      .command(`${name} <username>`)
+      .description(note)
+      .action(async (username: string, _o: unknown, cmd: Command) => {
+        const { api, json } = contextOf(cmd);
+        printRecord(await api.request<User>('PATCH', path(username), { status }), json);
+      });
+  }
+
+  users
+    .command('delete <username>')
+    .description('delete a user and revoke all their keys')
+    .action(async (username: string, _o: unknown, cmd: Command) => {
+      const { api } = contextOf(cmd);
+      await api.request('DELETE', path(username));
+      process.stdout.write(`deleted ${username}\n`);
+    });
+
+  return users;
+}

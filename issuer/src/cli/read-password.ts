@@ -1,0 +1,34 @@
+/**
+ * Reads a password for the CLI: from standard input (`--password-stdin`, for scripts), from
+ * `AKM_PASSWORD`, or from a prompt that does not echo when a terminal is attached.
+ */
+import { createInterface } from 'node:readline';
+import { CliError } from './api-client.js';
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+function prompt(question: string): Promise<string> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+    const output = rl as unknown as { _writeToOutput: (s: string) => void };
+    output._writeToOutput = (s: string) => {
+      if (s.startsWith(question)) process.stderr.write(question);
+    };
+    rl.question(question, (answer) => {
+      rl.close();
+      process.stderr.write('\n');
+      resolve(answer);
+    });
+  });
+}
+
+/** The password, from the first source that has one. */
+export async function readPassword(fromStdin: boolean | undefined, question = 'Password: '): Promise<string> {
+  const password = fromStdin ? await readStdin() : (process.env.AKM_PASSWORD ?? (process.stdin.isTTY ? await prompt(question) : ''));
+  if (!password) throw new CliError('no password: use --password-stdin, set AKM_PASSWORD, or run in a terminal');
+  return password;
+}

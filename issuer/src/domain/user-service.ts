@@ -1,0 +1,124 @@
+/**
+ * Users: sign-in, bootstrap of the first admin, and user management. Disabling a user
+ * disables their keys and deleting one revokes them, in the same transaction, with events.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Role } from '../../../common/src/index.js';
+import type { Db } from '../store/database.js';
+import type { UserRecord, UserRepository, UserStatus } from '../store/user-repository.js';
+import type { CommandContext, KeyResult, KeyService } from './key-service.js';
+import { hashPassword, UNMATCHABLE_HASH, verifyPassword } from './passwords.js';
+
+/** Options of {@link createUserService}. */
+export interface UserServiceOptions {
+  db: Db;
+  users: UserRepository;
+  keys: KeyService;
+  now: () => number;
+}
+
+/** A change to a user. */
+export interface UpdateUserInput {
+  role?: Role;
+  password?: string;
+  status?: UserStatus;
+}
+
+/** The user service. */
+export type UserService = ReturnType<typeof createUserService>;
+
+const notFound = (name: string): KeyResult<never> => ({ ok: false, failure: { code: 'not_found', message: `no user ${name}` } });
+const conflict = (message: string): KeyResult<never> => ({ ok: false, failure: { code: 'conflict', message } });
+
+/** Creates the user service. */
+export function createUserService(options: UserServiceOptions) {
+  const { db, users, keys, now } = options;
+
+  const isLastActiveAdmin = (user: UserRecord) =>
+    user.role === 'admin' && user.status === 'active' && users.otherActiveAdmins(user.username) === 0;
+
+  return {
+    /**
+     * Creates the `admin` user when there are no users yet, with `password` or a random one.
+     * Returns the generated password (to be shown once) or undefined.
+     */
+    async bootstrap(password?: string): Promise<{ created: boolean; generated?: string }> {
+      if (users.count() > 0) return { created: false };
+      const generated = password ? undefined : randomBytes(18).toString('base64url');
+      const t = now();
+      users.insert({
+        username: 'admin',
+        passwordHash: await hashPassword(password ?? generated!),
+        role: 'admin',
+        status: 'active',
+        createdAt: t,
+        updatedAt: t,
+      });
+      return generated ? { created: true, generated } : { created: true };
+    },
+
+    /** The active user with this name and password; unknown names take as long as wrong passwords. */
+    async authenticate(username: string, password: string): Promise<UserRecord | undefined> {
+      const user = users.get(username);
+      const matches = await verifyPassword(password, user?.passwordHash ?? UNMATCHABLE_HASH);
+      return matches && user?.status === 'active' ? user : undefined;
+    },
+
+    getUser: (username: string) => users.get(username),
+    listUsers: (limit: number, after?: string) => users.list(limit, after),
+
+    async createUser(input: { username: string; password: string; role: Role }): Promise<KeyResult<UserRecord>> {
+      if (users.get(input.username)) return conflict(`user ${input.username} exists`);
+      const t = now();
+      const user: UserRecord = {
+        username: input.username,
+        passwordHash: await hashPassword(input.password),
+        role: input.role,
+        status: 'active',
+        createdAt: t,
+        updatedAt: t,
+      };
+      if (users.get(input.username)) return conflict(`user ${input.username} exists`);
+      users.insert(user);
+      return { ok: true, value: user };
+    },
+
+    async updateUser(username: string, input: UpdateUserInput, ctx: CommandContext = {}): Promise<KeyResult<UserRecord>> {
+      const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
+      const before = users.get(username);
+      if (!before) return notFound(username);
+      const after: UserRecord = {
+        ...before,
+        role: input.role ?? before.role,
+        status: input.status ?? before.status,
+        passwordHash: passwordHash ?? before.passwordHash,
+        updatedAt: now(),
+      };
+      if (isLastActiveAdmin(before) && (after.role !== 'admin' || after.status !== 'active')) {
+        return conflict('the last active admin cannot be demoted or disabled');
+      }
+      db.transaction(() => {
+        users.update(after);
+        if (before.status === 'active' && after.status === 'disabled') keys.setOwnerKeys(username, 'disabled', ctx);
+      }).immediate();
+      return { ok: true, value: after };
+    },
+
+    deleteUser(username: string, ctx: CommandContext = {}): KeyResult<UserRecord> {
+      const user = users.get(username);
+      if (!user) return notFound(username);
+      if (isLastActiveAdmin(user)) return conflict('the last active admin cannot be deleted');
+      db.transaction(() => {
+        users.delete(username);
+        keys.setOwnerKeys(username, 'revoked', ctx);
+      }).immediate();
+      return { ok: true, value: user };
+    },
+
+    /** True while `username` exists, is active and still has `role`. */
+    isActiveWithRole(username: string, role: Role): boolean {
+      const user = users.get(username);
+      return user?.status === 'active' && user.role === role;
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Sign-in (`POST /auth/login`), user management for admins (`/admin/users`) and a user's own
+ * view (`/me`, `/me/keys`).
+ */
+import { Router, type RequestHandler } from 'express';
+import { AppError, parseInput, requestIdOf } from '../../../common/src/index.js';
+import type { KeyService } from '../domain/key-service.js';
+import type { LoginGuard } from '../domain/login-guard.js';
+import { mintSessionToken } from '../domain/session-tokens.js';
+import type { SigningKeys } from '../domain/signing-keys.js';
+import type { UserService } from '../domain/user-service.js';
+import { principalOf } from './auth.js';
+import { failWith } from './failures.js';
+import { decodeCursor, encodeCursor } from './key-schemas.js';
+import { keyView } from './key-view.js';
+import { createUserBody, listUsersQuery, loginBody, updateUserBody } from './user-schemas.js';
+import { userView } from './user-views.js';
+
+/** Options of {@link createUserRoutes}. */
+export interface UserRoutesOptions {
+  users: UserService;
+  keys: KeyService;
+  guard: LoginGuard;
+  signing: SigningKeys;
+  issuer: string;
+  sessionTtlSeconds: number;
+  requireAdmin: RequestHandler;
+  requireSession: RequestHandler;
+  now: () => number;
+}
+
+/** Creates the router of sign-in, users and self-service. */
+export function createUserRoutes(options: UserRoutesOptions): Router {
+  const { users, keys, guard, requireAdmin, requireSession, now } = options;
+  const router = Router();
+
+  router.post('/auth/login', async (req, res) => {
+    const { username, password } = parseInput(loginBody, req.body, 'sign-in');
+    const address = req.ip ?? 'unknown';
+    const allowed = await guard.check(username, address);
+    if (!allowed.ok) {
+      throw new AppError('too_many_attempts', 'too many failed sign-ins; try again later', {
+        headers: { 'Retry-After': String(allowed.retryAfterSeconds) },
+      });
+    }
+    const user = await users.authenticate(username, password);
+    if (!user) {
+      await guard.recordFailure(username, address);
+      req.log.info({ username, outcome: 'refused' }, 'sign-in refused');
+      throw new AppError('invalid_credentials', 'wrong user name or password');
+    }
+    await guard.recordSuccess(username);
+    const { token, expiresAt } = await mintSessionToken({
+      signing: options.signing,
+      issuer: options.issuer,
+      sub: user.username,
+      role: user.role,
+      ttlSeconds: options.sessionTtlSeconds,
+      now: now(),
+    });
+    req.log.info({ username, outcome: 'signed_in' }, 'signed in');
+    res.set('Cache-Control', 'no-store').json({
+      token,
+      tokenType: 'Bearer',
+      expiresAt: new Date(expiresAt * 1000).toISOString(),
+      username: user.username,
+      role: user.role,
+    });
+  });
+
+  router.post('/admin/users', requireAdmin, async (req, res) => {
+    const body = parseInput(createUserBody, req.body, 'user');
+    const result = await users.createUser(body);
+    if (!result.ok) failWith(result.failure);
+    res.status(201).location(`/admin/users/${result.value.username}`).json(userView(result.value));
+  });
+
+  router.get('/admin/users', requireAdmin, (req, res) => {
+    const query = parseInput(listUsersQuery, req.query, 'query');
+    const page = users.listUsers(query.limit + 1, query.after);
+    const items = page.slice(0, query.limit);
+    res.json({
+      items: items.map(userView),
+      next: page.length > query.limit ? (items[items.length - 1]?.username ?? null) : null,
+    });
+  });
+
+  router.get('/admin/users/:username', requireAdmin, (req, res) => {
+    const user = users.getUser(String(req.params.username));
+    if (!user) throw new AppError('not_found', `no user ${req.params.username}`);
+    res.json(userView(user));
+  });
+
+  router.patch('/admin/users/:username', requireAdmin, async (req, res) => {
+    const body = parseInput(updateUserBody, req.body, 'change');
+    const result = await users.updateUser(String(req.params.username), body, { requestId: requestIdOf(res) });
+    if (!result.ok) failWith(result.failure);
+    res.json(userView(result.value));
+  });
+
+  router.delete('/admin/users/:username', requireAdmin, (req, res) => {
+    const result = users.deleteUser(String(req.params.username), { requestId: requestIdOf(res) });
+    if (!result.ok) failWith(result.failure);
+    res.status(204).end();
+  });
+
+  router.get('/me', requireSession, (_req, res) => {
+    const me = users.getUser(principalOf(res).sub);
+    if (!me) throw new AppError('not_found', 'no such user');
+    res.json(userView(me));
+  });
+
+  router.get('/me/keys', requireSession, (req, res) => {
+    const cursor = typeof req.query.cursor === 'string' ? decodeCursor(req.query.cursor) : undefined;
+    const page = keys.listKeys({ sub: principalOf(res).sub, limit: 100, beforeSeq: cursor });
+    res.json({
+      items: page.items.map((k) => keyView(k, now())),
+      nextCursor: page.next === undefined ? null : encodeCursor(page.next),
+    });
+  });
+
+  router.post('/me/keys/:id/disable', requireSession, (req, res) => {
+    const key = keys.getKey(String(req.params.id));
+    if (!key) throw new AppError('not_found', `no key ${req.params.id}`);
+    if (key.sub !== principalOf(res).sub) throw new AppError('forbidden', 'not your key');
+    const result = keys.updateKey(key.id, { status: 'disabled' }, { requestId: requestIdOf(res) });
+    if (!result.ok) failWith(result.failure);
+    res.json(keyView(result.value, now()));
+  });
+
+  return router;
+}

@@ -1,0 +1,45 @@
+/**
+ * Request shapes of sign-in and user management.
+ */
+import { z } from 'zod';
+import { ROLES } from '../../../common/src/index.js';
+
+/** A user name: lower-case letters, digits and . _ -, starting with a letter or digit. */
+export const usernameSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits and . _ - only, starting with a letter or digit');
+
+/** A new password. */
+export const newPasswordSchema = z.string().min(12, 'at least 12 characters').max(256);
+
+/** Body of `POST /auth/login`; sizes only, so that the answer says nothing about the policy. */
+export const loginBody = z.strictObject({
+  username: z.string().min(1).max(256),
+  password: z.string().min(1).max(1024),
+});
+
+/** Body of `POST /admin/users`. */
+export const createUserBody = z.strictObject({
+  username: usernameSchema,
+  password: newPasswordSchema,
+  role: z.enum(ROLES).default('user'),
+});
+
+/** Body of `PATCH /admin/users/:username`. */
+export const updateUserBody = z
+  .strictObject({
+    role: z.enum(ROLES).optional(),
+    password: newPasswordSchema.optional(),
+    status: z.enum(['active', 'disabled']).optional(),
+  })
+  .refine((b) => b.role !== undefined || b.password !== undefined || b.status !== undefined, {
+    message: 'give at least one of role, password, status',
+  });
+
+/** Query of `GET /admin/users`. */
+export const listUsersQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  after: usernameSchema.optional(),
+});

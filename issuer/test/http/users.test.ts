@@ -1,0 +1,181 @@
+import { expect } from 'chai';
+import { decodeProtectedHeader, decodeJwt } from 'jose';
+import request from 'supertest';
+import { SESSION_AUDIENCE, SESSION_TYP } from '../../../common/src/index.js';
+import { startTestIssuer, TEST_ADMIN_PASSWORD, type TestIssuer } from '../support/issuer-fixture.js';
+
+const show = (res: request.Response) => JSON.stringify(res.body);
+const PASSWORD = 'a long enough password';
+
+describe('issuer: sign-in, users and roles', () => {
+  let issuer: TestIssuer;
+  beforeEach(async () => {
+    issuer = await startTestIssuer({ loginGuard: { perUser: 3, perAddress: 1000, windowSeconds: 60 } });
+  });
+  afterEach(async () => {
+    await issuer.destroy();
+  });
+  const admin = () => `Bearer ${issuer.admin}`;
+  const login = (username: string, password: string) => request(issuer.url).post('/auth/login').send({ username, password });
+  const addUser = (username: string, role = 'user') =>
+    request(issuer.url).post('/admin/users').set('Authorization', admin()).send({ username, password: PASSWORD, role });
+
+  it('signs in the bootstrap admin with AKM_ADMIN_PASSWORD and answers a session token, not an API key', async () => {
+    const res = await login('admin', TEST_ADMIN_PASSWORD);
+    expect(res.status, show(res)).to.equal(200);
+    expect(res.body).to.include({ tokenType: 'Bearer', username: 'admin', role: 'admin' });
+    expect(res.headers['cache-control']).to.equal('no-store');
+    expect(decodeProtectedHeader(res.body.token).typ).to.equal(SESSION_TYP);
+    expect(decodeJwt(res.body.token).aud).to.equal(SESSION_AUDIENCE);
+    const created = await request(issuer.url).post('/admin/keys').set('Authorization', `Bearer ${res.body.token}`).send({ sub: 'z' });
+    expect(created.status, show(created)).to.equal(201);
+  });
+
+  it('answers a wrong name and a wrong password with the same 401 invalid_credentials, in about the same time', async () => {
+    await addUser('bob');
+    const time = async (u: string) => {
+      const t = process.hrtime.bigint();
+      const res = await login(u, 'wrong password!!');
+      return { res, ms: Number(process.hrtime.bigint() - t) / 1e6 };
+    };
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+    const names = [];
+    const passwords = [];
+    for (let i = 0; i < 3; i++) {
+      names.push(await time(`nobody${i}`));
+      passwords.push(await time('bob'));
+    }
+    for (const { res } of [...names, ...passwords]) {
+      expect(res.status, show(res)).to.equal(401);
+      expect(res.body.code).to.equal('invalid_credentials');
+      expect(res.body.detail).to.equal('wrong user name or password');
+    }
+    const wrongName = { ms: median(names.map((n) => n.ms)) };
+    const wrongPassword = { ms: median(passwords.map((n) => n.ms)) };
+    // Both paths run one scrypt derivation; an unknown name must not answer in a fraction of the time.
+    expect(wrongName.ms / wrongPassword.ms).to.be.within(0.4, 2.5);
+  });
+
+  it('refuses repeated failures for a user name with 429 too_many_attempts and Retry-After, even with the right password', async () => {
+    await addUser('carol');
+    for (let i = 0; i < 3; i++) expect((await login('carol', 'nope nope nope')).status).to.equal(401);
+    const blocked = await login('carol', PASSWORD);
+    expect(blocked.status, show(blocked)).to.equal(429);
+    expect(blocked.body.code).to.equal('too_many_attempts');
+    expect(Number(blocked.headers['retry-after'])).to.be.within(1, 60);
+    expect((await login('admin', TEST_ADMIN_PASSWORD)).status, 'other users are not blocked').to.equal(200);
+  });
+
+  it('lets admins create, list, get, change and delete users; never shows a password hash', async () => {
+    const created = await addUser('dave');
+    expect(created.status, show(created)).to.equal(201);
+    expect(created.body).to.include({ username: 'dave', role: 'user', status: 'active' });
+    expect(JSON.stringify(created.body)).to.not.match(/scrypt|password/);
+    expect((await addUser('dave')).status).to.equal(409);
+    const list = await request(issuer.url).get('/admin/users').set('Authorization', admin());
+    expect(list.body.items.map((u: { username: string }) => u.username)).to.deep.equal(['admin', 'dave']);
+    const promoted = await request(issuer.url).patch('/admin/users/dave').set('Authorization', admin()).send({ role: 'admin' });
+    expect(promoted.body.role).to.equal('admin');
+    const newPassword = 'another long password';
+    await request(issuer.url).patch('/admin/users/dave').set('Authorization', admin()).send({ password: newPassword });
+    expect((await login('dave', PASSWORD)).status).to.equal(401);
+    expect((await login('dave', newPassword)).status).to.equal(200);
+    expect((await request(issuer.url).delete('/admin/users/dave').set('Authorization', admin())).status).to.equal(204);
+    expect((await request(issuer.url).get('/admin/users/dave').set('Authorization', admin())).status).to.equal(404);
+  });
+
+  it('refuses bad user input with 400 naming the field', async () => {
+    for (const [body, field] of [
+      [{ username: 'Bad Name', password: PASSWORD }, 'username'],
+      [{ username: 'ok', password: 'short' }, 'password'],
+      [{ username: 'ok', password: PASSWORD, role: 'root' }, 'role'],
+      [{ username: 'ok', password: PASSWORD, extra: 1 }, 'extra'],
+    ] as const) {
+      const res = await request(issuer.url).post('/admin/users').set('Authorization', admin()).send(body);
+      expect(res.status, show(res)).to.equal(400);
+      expect(res.body.errors.map((e: { field: string }) => e.field)).to.include(field);
+    }
+  });
+
+  it('keeps the last active admin: it cannot be demoted, disabled or deleted', async () => {
+    for (const res of [
+      await request(issuer.url).patch('/admin/users/admin').set('Authorization', admin()).send({ role: 'user' }),
+      await request(issuer.url).patch('/admin/users/admin').set('Authorization', admin()).send({ status: 'disabled' }),
+      await request(issuer.url).delete('/admin/users/admin').set('Authorization', admin()),
+    ]) {
+      expect(res.status, show(res)).to.equal(409);
+      expect(res.body.code).to.equal('conflict');
+    }
+  });
+
+  it('disabling a user disables their keys and deleting one revokes them, with events for the verifiers', async () => {
+    await addUser('erin');
+    const key = async () => (await request(issuer.url).post('/admin/keys').set('Authorization', admin()).send({ sub: 'erin' })).body;
+    const [k1, k2] = [await key(), await key()];
+    await request(issuer.url).patch('/admin/users/erin').set('Authorization', admin()).send({ status: 'disabled' });
+    const after = await request(issuer.url).get('/admin/keys?sub=erin').set('Authorization', admin());
+    expect(after.body.items.map((k: { status: string }) => k.status)).to.deep.equal(['disabled', 'disabled']);
+    await request(issuer.url).delete('/admin/users/erin').set('Authorization', admin());
+    const events: string[] = [];
+    await issuer.memoryBus!.createFeed().start((e) => events.push(`${e.keyId}:${e.type}:${e.version}`));
+    expect(events).to.have.members([`${k1.id}:key.revoked:3`, `${k2.id}:key.revoked:3`]);
+  });
+
+  it('gives a user their own profile and keys, lets them disable their own key, and nothing else', async () => {
+    await addUser('frank');
+    await addUser('grace');
+    const mine = (await request(issuer.url).post('/admin/keys').set('Authorization', admin()).send({ sub: 'frank' })).body;
+    const theirs = (await request(issuer.url).post('/admin/keys').set('Authorization', admin()).send({ sub: 'grace' })).body;
+    const token = `Bearer ${(await login('frank', PASSWORD)).body.token}`;
+
+    expect((await request(issuer.url).get('/me').set('Authorization', token)).body).to.include({ username: 'frank', role: 'user' });
+    const keys = await request(issuer.url).get('/me/keys').set('Authorization', token);
+    expect(keys.body.items.map((k: { id: string }) => k.id)).to.deep.equal([mine.id]);
+    expect(keys.body.items[0]).to.not.have.property('key');
+    const disabled = await request(issuer.url).post(`/me/keys/${mine.id}/disable`).set('Authorization', token);
+    expect(disabled.status, show(disabled)).to.equal(200);
+    expect(disabled.body.status).to.equal('disabled');
+
+    const other = await request(issuer.url).post(`/me/keys/${theirs.id}/disable`).set('Authorization', token);
+    expect(other.status, show(other)).to.equal(403);
+    expect(other.body.code).to.equal('forbidden');
+    const create = await request(issuer.url).post('/admin/keys').set('Authorization', token).send({ sub: 'frank' });
+    expect(create.status).to.equal(403);
+    const list = await request(issuer.url).get(`/admin/keys?sub=grace`).set('Authorization', token);
+    expect(list.status).to.equal(403);
+    const asKey = await request(issuer.url).get('/me').set('Authorization', `Bearer ${mine.key}`);
+    expect(asKey.status, 'an API key is never a sign-in').to.equal(401);
+    expect(asKey.body.code).to.equal('invalid_token');
+  });
+
+  it('never writes a password to the logs', async () => {
+    await addUser('heidi');
+    await login('heidi', PASSWORD);
+    await login('heidi', 'a wrong password');
+    for (const line of issuer.logs) {
+      expect(line).to.not.include(PASSWORD);
+      expect(line).to.not.include('a wrong password');
+      expect(line).to.not.include(TEST_ADMIN_PASSWORD);
+    }
+  });
+});
+
+describe('issuer: first start without AKM_ADMIN_PASSWORD', () => {
+  it('creates "admin" with a random password shown once, which signs in; a restart shows nothing', async () => {
+    const shown: string[] = [];
+    const issuer = await startTestIssuer({ adminPassword: undefined, onGeneratedAdminPassword: (p) => shown.push(p) });
+    try {
+      expect(shown).to.have.length(1);
+      expect(shown[0]!.length).to.be.at.least(20);
+      const res = await request(issuer.url).post('/auth/login').send({ username: 'admin', password: shown[0] });
+      expect(res.status, show(res)).to.equal(200);
+      for (const line of issuer.logs) expect(line).to.not.include(shown[0]);
+      await issuer.stop();
+      const again = await startTestIssuer({ dataDir: issuer.dataDir, adminPassword: undefined, onGeneratedAdminPassword: (p) => shown.push(p) });
+      await again.stop();
+      expect(shown).to.have.length(1);
+    } finally {
+      await issuer.destroy();
+    }
+  });
+});
