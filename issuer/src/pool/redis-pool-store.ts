@@ -3,6 +3,7 @@
  * any number of issuer processes sharing one Redis stay consistent.
  */
 import type { Redis } from 'ioredis';
+import { AppError } from '../../../common/src/index.js';
 import {
   ASSIGN_MAX_PICKS,
   LAZY_SWEEP_LIMIT,
@@ -58,6 +59,15 @@ function resultOf<T, R extends string>(raw: string, shape: (value: Json) => T): 
   return { ok: false, reason: reply.reason as R, effects };
 }
 
+/**
+ * Redis could not be reached: a 503 the caller may retry. A `ReplyError` (Redis answered, the
+ * script failed) is a bug and stays as it is, to be logged in full.
+ */
+function unavailable(err: unknown): never {
+  if ((err as { name?: string }).name === 'ReplyError') throw err;
+  throw new AppError('storage_failed', 'the token pool store is unavailable', { cause: err });
+}
+
 /** Creates the Redis implementation of {@link TokenPoolStore}. */
 export function createRedisPoolStore(options: RedisPoolStoreOptions): TokenPoolStore {
   const { redis, prefix, now } = options;
@@ -70,7 +80,7 @@ export function createRedisPoolStore(options: RedisPoolStoreOptions): TokenPoolS
   const keys = [aliveKey, availKey, leaseKey, holdersKey];
   for (const [name, lua] of Object.entries(POOL_SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 4, lua });
   const run = (name: PoolScriptName, ...args: (string | number)[]): Promise<string> =>
-    (redis as unknown as Record<PoolScriptName, RunScript>)[name](...keys, now(), ...args);
+    (redis as unknown as Record<PoolScriptName, RunScript>)[name](...keys, now(), ...args).catch(unavailable);
 
   return {
     async addTokens(tokens, limits) {
@@ -94,7 +104,13 @@ export function createRedisPoolStore(options: RedisPoolStoreOptions): TokenPoolS
       return resultOf(raw, (v) => ({ holder: orNull(v.holder) }));
     },
     async getToken(token) {
-      const replies = await redis.multi().zscore(aliveKey, token).zscore(leaseKey, token).hget(holdersKey, token).exec();
+      const replies = await redis
+        .multi()
+        .zscore(aliveKey, token)
+        .zscore(leaseKey, token)
+        .hget(holdersKey, token)
+        .exec()
+        .catch(unavailable);
       const [aliveUntil, assignedUntil, heldBy] = (replies ?? []).map(([, value]) => value as string | null);
       const at = now();
       if (aliveUntil == null || Number(aliveUntil) <= at) return undefined;

@@ -4,6 +4,7 @@
  * see a token half-changed. Each statement is an index seek; see `sqlite-pool-schema.ts`.
  */
 import type Database from 'better-sqlite3';
+import { AppError } from '../../../common/src/index.js';
 import {
   ASSIGN_MAX_PICKS,
   LAZY_SWEEP_LIMIT,
@@ -75,10 +76,18 @@ export function createSqlitePoolStore(options: SqlitePoolStoreOptions): TokenPoo
 
   /** Runs `body` in one immediate transaction, collecting the deadlines it applies. */
   function atomically<T>(body: (at: number, effects: PoolEffects) => T): T & { effects: PoolEffects } {
-    return db.transaction(() => {
-      const effects: PoolEffects = { released: [], purged: [] };
-      return { ...body(now(), effects), effects };
-    }).immediate();
+    try {
+      return db.transaction(() => {
+        const effects: PoolEffects = { released: [], purged: [] };
+        return { ...body(now(), effects), effects };
+      }).immediate();
+    } catch (err) {
+      // Another process held the write lock past the busy timeout: a 503 the caller may retry.
+      if ((err as { code?: string }).code === 'SQLITE_BUSY') {
+        throw new AppError('storage_failed', 'the token pool store is busy', { cause: err });
+      }
+      throw err;
+    }
   }
 
   function purge(row: Row, effects: PoolEffects): void {

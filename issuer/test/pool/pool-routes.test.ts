@@ -3,7 +3,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import { Registry } from 'prom-client';
 import request, { type Response } from 'supertest';
 import { AppError, createLogger, errorHandler, jsonBody, notFoundHandler } from '../../../common/src/index.js';
-import { startRedis, type TestServer } from '../../../test/support/processes.js';
+import { startRedis, waitFor, type TestServer } from '../../../test/support/processes.js';
 import {
   createPoolMetrics,
   createPoolRouter,
@@ -238,4 +238,14 @@ describe('pool routes under 50 concurrent assigners', () => {
       }
     });
   }
+
+  it('when Redis is down, answers 503 storage_failed, and serves again once it is back', async () => {
+    const app = testApp(redisPool.make(Date.now));
+    const caller = () => request(app).post('/pool/assign').set('x-test-user', 'alice');
+    expectProblem(await caller(), 404, 'pool_empty');
+    await redis.kill();
+    expectProblem(await caller(), 503, 'storage_failed');
+    await redis.start();
+    await waitFor(async () => (await caller()).status === 404, 10_000);
+  });
 });
