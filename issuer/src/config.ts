@@ -12,6 +12,7 @@ import {
   positiveIntVar,
   stringVar,
 } from '../../common/src/index.js';
+import { poolEnvShape } from './pool/index.js';
 
 const DAY = 24 * 3600;
 
@@ -34,6 +35,7 @@ export const issuerEnvSchema = z.object({
     z.string().min(12, 'must be at least 12 characters').max(256).optional(),
   ),
   LOG_LEVEL: logLevelVar(),
+  ...poolEnvShape,
 });
 
 /** The issuer's validated configuration. */

@@ -14,6 +14,8 @@ import {
   type Logger,
   type MemoryKeyBus,
 } from '../../common/src/index.js';
+import { Router } from 'express';
+import { Redis } from 'ioredis';
 import { createKeyService, type KeyService } from './domain/key-service.js';
 import { createLoginGuard, type LoginGuardOptions } from './domain/login-guard.js';
 import { LOCAL_ADMIN_SUB, mintSessionToken } from './domain/session-tokens.js';
@@ -28,6 +30,16 @@ import { createSystemRoutes } from './http/system-routes.js';
 import { createUserRoutes } from './http/user-routes.js';
 import { createIssuerMetrics } from './metrics.js';
 import { openDatabase, type Db } from './store/database.js';
+import {
+  createPoolMetrics,
+  createPoolRouter,
+  createPoolService,
+  createRedisPoolStore,
+  createSqlitePoolStore,
+  DEFAULT_POOL_OPTIONS,
+  type PoolOptions,
+  type PoolService,
+} from './pool/index.js';
 import { createKeyRepository } from './store/key-repository.js';
 import { createOutboxRepository } from './store/outbox-repository.js';
 import { createUserRepository } from './store/user-repository.js';
@@ -59,6 +71,10 @@ export interface IssuerOptions {
   adminPassword?: string;
   /** Receives the generated first admin password; by default it is printed to stderr, once. */
   onGeneratedAdminPassword?: (password: string) => void;
+  /** Redis for the token pool; without it the pool lives in SQLite. */
+  redisUrl?: string;
+  /** Token pool settings. */
+  pool?: Partial<PoolOptions>;
   /** Limits of sign-in brute-force protection. */
   loginGuard?: LoginGuardOptions;
   logger?: Logger;
@@ -74,6 +90,7 @@ export interface RunningIssuer {
   signing: SigningKeys;
   service: KeyService;
   users: UserService;
+  pool: PoolService;
   relay: OutboxRelay;
   /** The in-process bus, when no NATS was configured. */
   memoryBus?: MemoryKeyBus;
@@ -145,6 +162,19 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     show(boot.generated);
   }
   if (boot.created) logger.info('created the first admin user "admin"');
+  let redis: Redis | undefined;
+  if (options.redisUrl) {
+    redis = new Redis(options.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+    redis.on('error', () => undefined); // an outage answers 503 storage_failed per request; it is not a crash
+    await redis.connect().catch((err: Error) => logger.warn({ err: err.message }, 'Redis not reachable yet; the token pool answers 503 until it is'));
+  }
+  const pool = createPoolService({
+    store: redis ? createRedisPoolStore({ redis, prefix: 'akm:pool:', now }) : createSqlitePoolStore({ db, now }),
+    options: { ...DEFAULT_POOL_OPTIONS, ...options.pool },
+    logger,
+    metrics: createPoolMetrics(metrics.registry),
+  });
+
   const auth = createAuth({
     signing,
     keys,
@@ -186,10 +216,12 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
         now,
         onIssued: () => metrics.keysIssued.inc(),
       }),
+      Router().use('/pool', createPoolRouter({ service: pool, requireAdmin: auth.requireAdmin, requireCaller: auth.requireCaller })),
     ],
   });
 
   relay.start();
+  pool.start();
   const server = await listen(app, options.port ?? 8080, options.host ?? '127.0.0.1');
   logger.info({ url: server.url }, 'issuer listening');
 
@@ -200,6 +232,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     signing,
     service,
     users,
+    pool,
     relay,
     ...(memoryBus ? { memoryBus } : {}),
     async adminToken() {
@@ -209,7 +242,9 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
       await server.stop();
       if (bus.isConnected() && !(await relay.flush(5000))) logger.warn('outbox not empty at shutdown; it is sent on next start');
       await relay.stop();
+      await pool.stop();
       await bus.close();
+      if (redis) await redis.quit().catch(() => redis?.disconnect());
       db.close();
       logger.info('issuer stopped');
     },

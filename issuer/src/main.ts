@@ -4,6 +4,7 @@
 import { ConfigError, createLogger } from '../../common/src/index.js';
 import { loadIssuerEnv } from './config.js';
 import { startIssuer } from './issuer.js';
+import { poolOptionsFromEnv } from './pool/index.js';
 
 try {
   const env = loadIssuerEnv(process.env);
@@ -21,6 +22,8 @@ try {
     defaultKeyTtlSeconds: env.AKM_DEFAULT_KEY_TTL_S,
     sessionTtlSeconds: env.AKM_SESSION_TTL_S,
     adminPassword: env.AKM_ADMIN_PASSWORD,
+    redisUrl: env.REDIS_URL,
+    pool: poolOptionsFromEnv(env),
     logger,
   });
   let stopping = false;

@@ -1,0 +1,62 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { startRedis, type TestServer } from '../../../test/support/processes.js';
+import { startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
+
+const show = (res: request.Response) => JSON.stringify(res.body);
+
+for (const store of ['sqlite', 'redis'] as const) {
+  describe(`issuer: token pool wired with real auth (${store})`, () => {
+    let redis: TestServer | undefined;
+    let issuer: TestIssuer;
+    let userSession: string;
+    let otherSession: string;
+    let userKey: string;
+    before(async () => {
+      if (store === 'redis') redis = await startRedis();
+      issuer = await startTestIssuer({ redisUrl: redis?.url, pool: { maxTokens: 5 } });
+      const admin = `Bearer ${issuer.admin}`;
+      for (const username of ['alice', 'bob']) {
+        await request(issuer.url).post('/admin/users').set('Authorization', admin).send({ username, password: 'long enough password' });
+      }
+      const login = async (username: string) =>
+        (await request(issuer.url).post('/auth/login').send({ username, password: 'long enough password' })).body.token as string;
+      userSession = await login('alice');
+      otherSession = await login('bob');
+      userKey = (await request(issuer.url).post('/admin/keys').set('Authorization', admin).send({ sub: 'alice' })).body.key;
+    });
+    after(async () => {
+      await issuer.destroy();
+      await redis?.destroy();
+    });
+
+    it('lets only admins generate, up to the configured maximum (409 pool_full beyond it)', async () => {
+      const asUser = await request(issuer.url).post('/pool/tokens').set('Authorization', `Bearer ${userSession}`).send({ count: 1 });
+      expect(asUser.status, show(asUser)).to.equal(403);
+      const byKey = await request(issuer.url).post('/pool/tokens').set('Authorization', `Bearer ${userKey}`).send({ count: 1 });
+      expect(byKey.status, show(byKey)).to.equal(401);
+      const ok = await request(issuer.url).post('/pool/tokens').set('Authorization', `Bearer ${issuer.admin}`).send({ count: 3 });
+      expect(ok.status, show(ok)).to.equal(201);
+      expect(ok.body.tokens).to.have.length(3);
+      const full = await request(issuer.url).post('/pool/tokens').set('Authorization', `Bearer ${issuer.admin}`).send({ count: 3 });
+      expect(full.status, show(full)).to.equal(409);
+      expect(full.body.code).to.equal('pool_full');
+    });
+
+    it('assigns to a sign-in or an API key, lets only the holder or an admin unblock, refuses anonymous callers', async () => {
+      const anonymous = await request(issuer.url).post('/pool/assign');
+      expect(anonymous.status).to.equal(401);
+      expect(anonymous.body.code).to.equal('missing_credentials');
+      const byKey = await request(issuer.url).post('/pool/assign').set('Authorization', `Bearer ${userKey}`);
+      expect(byKey.status, show(byKey)).to.equal(200);
+      expect(byKey.body.assignedTo).to.equal('alice');
+      const other = await request(issuer.url).post(`/pool/tokens/${byKey.body.token}/unblock`).set('Authorization', `Bearer ${otherSession}`);
+      expect(other.status, show(other)).to.equal(403);
+      const holder = await request(issuer.url).post(`/pool/tokens/${byKey.body.token}/unblock`).set('Authorization', `Bearer ${userSession}`);
+      expect(holder.status, show(holder)).to.equal(200);
+      expect(holder.body.state).to.equal('available');
+      const stats = await request(issuer.url).get('/pool/stats').set('Authorization', `Bearer ${userSession}`);
+      expect(stats.body).to.deep.equal({ available: 3, assigned: 0, total: 3 });
+    });
+  });
+}
