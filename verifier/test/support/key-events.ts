@@ -26,12 +26,15 @@ export interface TestStream {
   close(): Promise<void>;
 }
 
-/** Creates a uniquely named stream on the server at `natsUrl` and a connection to it. */
-export async function createTestStream(natsUrl: string): Promise<TestStream> {
+/**
+ * Creates a uniquely named stream on the server at `natsUrl` and a connection to it. Its
+ * subjects are unique too unless `prefix` is given (e.g. `akm.keys.` on a server of its own).
+ */
+export async function createTestStream(natsUrl: string, options: { prefix?: string } = {}): Promise<TestStream> {
   const nc = await connectNats({ url: natsUrl, name: 'verifier-test-publisher' });
   const tag = randomUUID().replaceAll('-', '').slice(0, 10);
   const stream = `AKM_KEYS_${tag}`;
-  const prefix = `t${tag}.keys.`;
+  const prefix = options.prefix ?? `t${tag}.keys.`;
   await ensureKeyStream(nc, { maxAgeSeconds: 3600, stream, subjects: `${prefix}*` });
   const js = jetstream(nc);
   return {

@@ -1,0 +1,68 @@
+import { expect } from 'chai';
+import { createKeyStateStore } from '../../src/domain/key-state-store.js';
+import type { KeyEvent } from '../../../common/src/index.js';
+
+const T0 = 1_700_000_000_000;
+
+function event(keyId: string, version: number, expiresAt: number, at = T0): KeyEvent {
+  return {
+    v: 1, type: 'key.updated', id: `${keyId}-${version}`, keyId, sub: 'alice', role: 'user',
+    status: 'active', rateLimit: 10, expiresAt, version, at,
+  };
+}
+
+describe('key-state store', () => {
+  let clock: number;
+  const store = () => createKeyStateStore({ now: () => clock, retainSeconds: 300 });
+  beforeEach(() => (clock = T0));
+
+  it('applies a newer event and ignores one whose version is not newer', () => {
+    const s = store();
+    expect(s.apply({ ...event('k', 2, T0 / 1000 + 60), rateLimit: 7 })).to.equal(true);
+    expect(s.apply({ ...event('k', 2, T0 / 1000 + 60), rateLimit: 99 })).to.equal(false);
+    expect(s.apply({ ...event('k', 1, T0 / 1000 + 60), rateLimit: 99 })).to.equal(false);
+    expect(s.get('k')?.rateLimit).to.equal(7);
+  });
+
+  it('keeps an entry until its expiry plus the retention, then drops it', () => {
+    const s = store();
+    s.apply(event('k', 1, T0 / 1000 + 60));
+
+    clock = T0 + 359_000;
+    expect(s.get('k')).to.not.equal(undefined);
+    clock = T0 + 360_000;
+    expect(s.get('k')).to.equal(undefined);
+    expect(s.size()).to.equal(0);
+  });
+
+  it('when a key is extended, the earlier drop time no longer removes it', () => {
+    const s = store();
+    s.apply(event('k', 1, T0 / 1000 + 60));
+    s.apply(event('k', 2, T0 / 1000 + 3600));
+
+    clock = T0 + 400_000;
+
+    expect(s.get('k')?.version).to.equal(2);
+  });
+
+  it('keeps an entry at least the retention after its latest change, even if already expired', () => {
+    const s = store();
+    s.apply(event('k', 1, T0 / 1000 - 3600, T0));
+
+    clock = T0 + 299_000;
+    expect(s.get('k')).to.not.equal(undefined);
+    clock = T0 + 301_000;
+    expect(s.get('k')).to.equal(undefined);
+  });
+
+  it('stays bounded by live keys under many updates and expiries', () => {
+    const s = store();
+    for (let i = 0; i < 20_000; i++) {
+      clock = T0 + i * 100;
+      s.apply(event(`k${i % 50}`, Math.floor(i / 50) + 1, Math.floor(clock / 1000) + 10, clock));
+      s.apply(event(`short${i}`, 1, Math.floor(clock / 1000) + 1, clock));
+    }
+    // Every "short" key is dropped 301 s after it appeared: about 3 010 are live at the end.
+    expect(s.size()).to.be.within(50, 50 + 3020);
+  });
+});

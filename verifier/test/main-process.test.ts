@@ -1,0 +1,84 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { freePort, startNats, startRedis, waitFor, type TestServer } from '../../test/support/processes.js';
+import { loadVerifierEnv } from '../src/config.js';
+import { createTestStream, keyEvent } from './support/key-events.js';
+import { createSigner, signKey } from './support/signing.js';
+
+const MAIN = 'verifier/src/main.ts';
+
+describe('verifier main: configuration', () => {
+  it('without NATS_URL, refuses to start and names the variable', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', MAIN], {
+      env: { PATH: process.env.PATH, AKM_JWKS_FILE: '/nonexistent.json' },
+      encoding: 'utf8',
+    });
+    expect(run.status).to.equal(1);
+    expect(run.stderr).to.include('NATS_URL: required');
+  });
+
+  it('with neither ISSUER_URL nor AKM_JWKS_FILE, or with both, names them', () => {
+    expect(() => loadVerifierEnv({ NATS_URL: 'nats://x:4222' })).to.throw(/ISSUER_URL or AKM_JWKS_FILE/);
+    expect(() => loadVerifierEnv({ NATS_URL: 'nats://x:4222', ISSUER_URL: 'http://i', AKM_JWKS_FILE: 'f' })).to.throw(
+      /set only one/,
+    );
+  });
+
+  it('with a bad VERIFIER_MAX_STALENESS_S, names it', () => {
+    expect(() => loadVerifierEnv({ NATS_URL: 'nats://x:4222', AKM_JWKS_FILE: 'f', VERIFIER_MAX_STALENESS_S: '-1' })).to.throw(
+      /VERIFIER_MAX_STALENESS_S/,
+    );
+  });
+});
+
+describe('verifier main: a real process', () => {
+  let nats: TestServer;
+  let redis: TestServer;
+  let dir: string;
+  let child: ChildProcess | undefined;
+
+  before(async () => {
+    [nats, redis] = await Promise.all([startNats(), startRedis()]);
+    dir = mkdtempSync(join(tmpdir(), 'akm-verifier-main-'));
+  });
+  after(async () => {
+    child?.kill('SIGKILL');
+    await Promise.all([nats.destroy(), redis.destroy()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves keys from a JWKS file and the key stream, and exits 0 on SIGTERM', async function () {
+    this.timeout(30_000);
+    const signer = await createSigner();
+    const jwksFile = join(dir, 'jwks.json');
+    writeFileSync(jwksFile, JSON.stringify(signer.jwks));
+    const stream = await createTestStream(nats.url, { prefix: 'akm.keys.' });
+    const revoked = await signKey(signer);
+    const good = await signKey(signer);
+    await stream.publish(keyEvent(revoked, 'key.revoked', { version: 2 }));
+    await stream.publish(keyEvent(good, 'key.created', { version: 1 }));
+    const port = await freePort();
+    const env = {
+      PATH: process.env.PATH, NATS_URL: nats.url, REDIS_URL: redis.url, AKM_JWKS_FILE: jwksFile,
+      AKM_STREAM: stream.stream, VERIFIER_PORT: String(port), LOG_LEVEL: 'warn',
+    };
+    child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const url = `http://127.0.0.1:${port}`;
+
+    await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, 15_000, 100);
+    const ok = await fetch(`${url}/price?symbol=BTC`, { headers: { authorization: `Bearer ${good.token}` } });
+    const no = await fetch(`${url}/price?symbol=BTC`, { headers: { authorization: `Bearer ${revoked.token}` } });
+    expect(ok.status).to.equal(200);
+    expect(no.status).to.equal(401);
+    expect(((await no.json()) as { code: string }).code).to.equal('key_revoked');
+
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).to.equal(0);
+    child = undefined;
+    await stream.close();
+  });
+});

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { startNats, startRedis, waitFor, type TestServer } from '../../test/support/processes.js';
+import { createTestStream, keyEvent, type TestStream } from './support/key-events.js';
+import { createSigner, signKey, type TestSigner } from './support/signing.js';
+import { shown, startTestVerifier, type TestVerifier } from './support/verifier-fixture.js';
+
+type Answer = { status: number; text: string; headers: Record<string, string>; body: { code?: string } };
+
+function tally(answers: Answer[]): Record<number, number> {
+  const counts: Record<number, number> = {};
+  for (const a of answers) counts[a.status] = (counts[a.status] ?? 0) + 1;
+  return counts;
+}
+
+describe('verifier: rate limits shared through Redis', () => {
+  let nats: TestServer;
+  let redis: TestServer;
+  let signer: TestSigner;
+  let stream: TestStream;
+  let a: TestVerifier;
+  let b: TestVerifier;
+
+  beforeEach(async () => {
+    [nats, redis, signer] = await Promise.all([startNats(), startRedis(), createSigner()]);
+    stream = await createTestStream(nats.url);
+    const keyPrefix = `rl-${randomUUID()}`;
+    const common = { signer, stream, natsUrl: nats.url, redisUrl: redis.url, keyPrefix };
+    [a, b] = await Promise.all([startTestVerifier(common), startTestVerifier(common)]);
+    await waitFor(() => a.redis?.status === 'ready' && b.redis?.status === 'ready', 5000);
+  });
+  afterEach(async () => {
+    await Promise.all([a.stop(), b.stop()]);
+    await stream.close();
+    await Promise.all([nats.destroy(), redis.destroy()]);
+  });
+
+  async function activeKey(rateLimit: number) {
+    const key = await signKey(signer, { rateLimit });
+    await stream.publish(keyEvent(key, 'key.created', { version: 1 }));
+    await waitFor(async () => (await a.get('/key/info', key.token)).status === 200 && (await b.get('/key/info', key.token)).status === 200, 3000);
+    return key;
+  }
+
+  it('when many concurrent requests hit two instances, serves exactly the limit and answers the rest 429 rate_limited', async () => {
+    const key = await activeKey(20);
+
+    const answers = (await Promise.all(
+      Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).get('/price?symbol=ETH', key.token)),
+    )) as unknown as Answer[];
+
+    expect(tally(answers)).to.deep.equal({ 200: 20, 429: 40 });
+    for (const res of answers) {
+      expect(res.headers['ratelimit-policy'], shown(res)).to.equal('"default";q=20;w=60');
+      expect(res.headers['ratelimit'], shown(res)).to.match(/^"default";r=\d+;t=\d+$/);
+      if (res.status === 429) {
+        expect(res.body.code, shown(res)).to.equal('rate_limited');
+        expect(Number(res.headers['retry-after']), shown(res)).to.be.within(1, 60);
+        expect(res.headers['ratelimit'], shown(res)).to.match(/^"default";r=0;/);
+      }
+    }
+  });
+
+  it('GET /key/info does not count: an exhausted key still sees its plan with remaining 0 and resetAt', async () => {
+    const key = await activeKey(2);
+    await a.get('/price?symbol=BTC', key.token);
+    await b.get('/price?symbol=BTC', key.token);
+    const refused = await a.get('/price?symbol=BTC', key.token);
+    expect(refused.status, shown(refused)).to.equal(429);
+
+    const info = await b.get('/key/info', key.token);
+    const again = await b.get('/key/info', key.token);
+
+    expect(info.status, shown(info)).to.equal(200);
+    expect(info.body).to.include({ id: key.keyId, sub: key.sub, role: 'user', rateLimit: 2, status: 'active', remaining: 0 });
+    expect(info.body.resetAt).to.be.within(Math.floor(Date.now() / 1000), Math.ceil(Date.now() / 1000) + 61);
+    expect(again.status, shown(again)).to.equal(200);
+  });
+
+  it('when Redis dies, still answers (no 5xx) and enforces the limit per instance; when it returns, counting is shared again', async function () {
+    this.timeout(30_000);
+    const key = await activeKey(5);
+    await redis.kill();
+
+    for (const instance of [a, b]) {
+      const answers = [];
+      for (let i = 0; i < 8; i++) answers.push(await instance.get('/price?symbol=SOL', key.token));
+      expect(tally(answers as unknown as Answer[]), answers.map((r) => shown(r)).join('\n')).to.deep.equal({ 200: 5, 429: 3 });
+    }
+    expect(await a.metricsText()).to.match(/^akm_verifier_redis_fallbacks_total [1-9]\d*$/m);
+
+    await redis.start();
+    await waitFor(() => a.redis?.status === 'ready' && b.redis?.status === 'ready', 10_000);
+    const fresh = await activeKey(5);
+    const answers = (await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).get('/price?symbol=SOL', fresh.token)),
+    )) as unknown as Answer[];
+    expect(tally(answers)).to.deep.equal({ 200: 5, 429: 5 });
+  });
+});
