@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { connectNats, createLogger, type NatsConnection } from '../../common/src/index.js';
+import { startIssuer, type RunningIssuer } from '../../issuer/src/index.js';
+import {
+  createJetStreamKeyFeed,
+  createRedisRateLimiter,
+  createRemoteKeySource,
+  REDIS_CLIENT_OPTIONS,
+  startVerifierService,
+  type RunningVerifier,
+} from '../../verifier/src/index.js';
+import { startNats, startRedis, waitFor, type TestServer } from '../support/processes.js';
+
+const shown = (res: { status: number; text: string }) => `HTTP ${res.status}: ${res.text}`;
+const silent = (name: string) => createLogger({ name, level: 'silent' });
+
+describe('e2e: issuer and two verifiers over real NATS and Redis', () => {
+  let nats: TestServer;
+  let redis: TestServer;
+  let dataDir: string;
+  let issuer: RunningIssuer;
+  let adminToken: string;
+  const verifiers: RunningVerifier[] = [];
+  const owned: { nc: NatsConnection; redis: Redis }[] = [];
+
+  before(async function () {
+    this.timeout(30_000);
+    [nats, redis] = await Promise.all([startNats(), startRedis()]);
+    dataDir = mkdtempSync(join(tmpdir(), 'akm-e2e-'));
+    issuer = await startIssuer({
+      dataDir, port: 0, natsUrl: nats.url, logger: silent('issuer'), onGeneratedAdminPassword: () => {},
+    });
+    adminToken = await issuer.adminToken();
+    const keyPrefix = `e2e-${randomUUID()}`;
+    for (let i = 0; i < 2; i++) {
+      const nc = await connectNats({ url: nats.url, name: `verifier-${i}` });
+      const client = new Redis(redis.url, REDIS_CLIENT_OPTIONS);
+      client.on('error', () => {});
+      owned.push({ nc, redis: client });
+      verifiers.push(
+        await startVerifierService({
+          keys: createRemoteKeySource({ url: `${issuer.url}/.well-known/jwks.json` }),
+          feed: createJetStreamKeyFeed({ nc }),
+          limiter: createRedisRateLimiter({ redis: client, keyPrefix }),
+          logger: silent(`verifier-${i}`),
+        }),
+      );
+    }
+    await Promise.all(verifiers.map((v) => v.ready));
+  });
+  after(async () => {
+    await Promise.all(verifiers.map((v) => v.stop()));
+    for (const o of owned) {
+      await o.nc.drain();
+      await o.redis.quit();
+    }
+    await issuer.stop();
+    await Promise.all([nats.destroy(), redis.destroy()]);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const admin = () => ({ Authorization: `Bearer ${adminToken}` });
+  async function mint(rateLimit = 100): Promise<{ id: string; key: string }> {
+    const res = await request(issuer.url).post('/admin/keys').set(admin()).send({ sub: 'carol', rateLimit });
+    expect(res.status, shown(res)).to.equal(201);
+    return res.body as { id: string; key: string };
+  }
+  const price = (v: RunningVerifier, key: string) =>
+    request(v.url).get('/price?symbol=BTC').set('Authorization', `Bearer ${key}`);
+  const everyVerifier = async (key: string, check: (res: request.Response) => boolean) =>
+    (await Promise.all(verifiers.map((v) => price(v, key)))).every(check);
+
+  it('a key minted by the issuer is accepted by both verifiers', async () => {
+    const { key } = await mint();
+    for (const v of verifiers) {
+      const res = await price(v, key);
+      expect(res.status, shown(res)).to.equal(200);
+    }
+  });
+
+  it('a revoked key is refused by both verifiers within one second of the issuer\'s answer', async () => {
+    const { id, key } = await mint();
+    expect(await everyVerifier(key, (r) => r.status === 200)).to.equal(true);
+
+    const revoked = await request(issuer.url).delete(`/admin/keys/${id}`).set(admin());
+    expect(revoked.status, shown(revoked)).to.equal(204);
+    const answeredAt = Date.now();
+    await waitFor(() => everyVerifier(key, (r) => r.status === 401 && r.body.code === 'key_revoked'), 1000);
+
+    expect(Date.now() - answeredAt).to.be.below(1000);
+  });
+
+  it('a disabled key is refused, and works again once re-enabled', async () => {
+    const { id, key } = await mint();
+    const disabled = await request(issuer.url).patch(`/admin/keys/${id}`).set(admin()).send({ status: 'disabled' });
+    expect(disabled.status, shown(disabled)).to.equal(200);
+    await waitFor(() => everyVerifier(key, (r) => r.status === 401 && r.body.code === 'key_disabled'), 1000);
+
+    const enabled = await request(issuer.url).patch(`/admin/keys/${id}`).set(admin()).send({ status: 'active' });
+    expect(enabled.status, shown(enabled)).to.equal(200);
+    await waitFor(() => everyVerifier(key, (r) => r.status === 200), 1000);
+  });
+
+  it('a patched rate limit applies to the same key without a new one, counted across both verifiers', async () => {
+    const { id, key } = await mint(100);
+    const patched = await request(issuer.url).patch(`/admin/keys/${id}`).set(admin()).send({ rateLimit: 3 });
+    expect(patched.status, shown(patched)).to.equal(200);
+    await waitFor(async () => {
+      const infos = await Promise.all(verifiers.map((v) => request(v.url).get('/key/info').set('Authorization', `Bearer ${key}`)));
+      return infos.every((r) => r.body.rateLimit === 3);
+    }, 1000);
+
+    const answers = [];
+    for (let i = 0; i < 6; i++) answers.push(await price(verifiers[i % 2]!, key));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200).length, answers.map(shown).join('\n')).to.equal(3);
+    expect(statuses.filter((s) => s === 429).length, answers.map(shown).join('\n')).to.equal(3);
+    expect(answers[0]!.headers['ratelimit-policy']).to.equal('"default";q=3;w=60');
+  });
+});
