@@ -24,6 +24,7 @@ async function main(): Promise<void> {
   const feed = createJetStreamKeyFeed({
     nc,
     stream: env.AKM_STREAM,
+    onRetry: (reason) => logger.warn({ reason }, 'key stream not available yet; retrying'),
     onUnparseable: (detail, subject) => {
       metrics.unparseableEvent();
       logger.warn({ subject, detail }, 'skipped a key event that cannot be parsed');

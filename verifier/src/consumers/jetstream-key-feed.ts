@@ -27,8 +27,10 @@ export interface JetStreamKeyFeedOptions {
   now?: () => number;
   /** Called for every message that is not a valid key event (it is skipped, never retried). */
   onUnparseable?: (detail: string, subject: string) => void;
-  /** Milliseconds between attempts while the stream does not exist yet. Default 500. */
+  /** Milliseconds between attempts while the stream does not exist yet or NATS does not answer. Default 500. */
   retryMs?: number;
+  /** Called with the reason each time setting up the consumer is retried. */
+  onRetry?: (reason: string) => void;
 }
 
 /**
@@ -45,14 +47,15 @@ export function createJetStreamKeyFeed(options: JetStreamKeyFeedOptions): KeyEve
   let stopped = false;
   let replayed = false;
 
-  async function lastSequence(): Promise<number> {
-    const jsm = await jetstreamManager(options.nc);
+  /** Retries `step` until it succeeds: the stream may not exist yet, or NATS may be briefly away. */
+  async function retrying<T>(step: () => Promise<T>): Promise<T> {
     for (;;) {
       try {
-        return (await jsm.streams.info(stream)).state.last_seq;
+        return await step();
       } catch (err) {
+        if (stopped) throw err;
         const missing = err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
-        if (!missing || stopped) throw err;
+        options.onRetry?.(missing ? `stream ${stream} not found` : (err as Error).message);
         await new Promise((r) => setTimeout(r, options.retryMs ?? 500));
       }
     }
@@ -61,7 +64,10 @@ export function createJetStreamKeyFeed(options: JetStreamKeyFeedOptions): KeyEve
   return {
     async start(handler: KeyEventHandler) {
       health.watch();
-      const until = await lastSequence();
+      const until = await retrying(async () => {
+        const jsm = await jetstreamManager(options.nc);
+        return (await jsm.streams.info(stream)).state.last_seq;
+      });
       let finishReplay = () => {};
       const replay = new Promise<void>((resolve) => (finishReplay = resolve));
       const markReplayed = () => {
@@ -70,10 +76,12 @@ export function createJetStreamKeyFeed(options: JetStreamKeyFeedOptions): KeyEve
       };
       if (until === 0) markReplayed();
 
-      const consumer = await jetstream(options.nc).consumers.get(stream, {
-        filter_subjects: options.subjects ?? KEY_SUBJECTS,
-        deliver_policy: DeliverPolicy.LastPerSubject,
-      });
+      const consumer = await retrying(() =>
+        jetstream(options.nc).consumers.get(stream, {
+          filter_subjects: options.subjects ?? KEY_SUBJECTS,
+          deliver_policy: DeliverPolicy.LastPerSubject,
+        }),
+      );
       const deliver = (msg: JsMsg) => {
         health.contact();
         const parsed = parseKeyEvent(msg.data);

@@ -73,7 +73,9 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
     const nowS = nowMs / 1000;
 
     if (!state) {
-      if (nowS >= claims.exp + options.clockToleranceSeconds) return { ok: false, reason: 'expired', detail: 'key expired', ...who };
+      if (nowS >= claims.exp + options.clockToleranceSeconds) {
+        return { ok: false, reason: 'expired', detail: 'key expired', ...who };
+      }
       // A key the stream never told about is trusted only while its event may still be on its way.
       if (nowS - claims.iat > options.newKeyGraceSeconds) {
         return { ok: false, reason: 'invalid', detail: 'key unknown to the key stream', ...who };

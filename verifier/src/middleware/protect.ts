@@ -68,7 +68,10 @@ export function createProtect(deps: ProtectDeps): (options?: ProtectOptions) => 
       };
 
       const bearer = readBearer(req.get('authorization'));
-      if (!bearer.ok) return refuse(bearer.reason, bearer.reason === 'missing_credentials' ? 'an API key is required' : 'expected "Authorization: Bearer <key>"');
+      if (!bearer.ok) {
+        const missing = bearer.reason === 'missing_credentials';
+        return refuse(bearer.reason, missing ? 'an API key is required' : 'expected "Authorization: Bearer <key>"');
+      }
       const verdict = await deps.verify(bearer.token);
       if (!verdict.ok) return refuse(verdict.reason, verdict.detail, verdict);
       const { key } = verdict;

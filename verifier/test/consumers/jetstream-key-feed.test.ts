@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { connectNats, type KeyEvent, type NatsConnection } from '../../../common/src/index.js';
+import { connectNats, ensureKeyStream, type KeyEvent, type NatsConnection } from '../../../common/src/index.js';
 import { startNats, waitFor, type TestServer } from '../../../test/support/processes.js';
 import { createJetStreamKeyFeed } from '../../src/consumers/jetstream-key-feed.js';
 import { createTestStream, keyEvent, type TestStream } from '../support/key-events.js';
@@ -69,6 +69,23 @@ describe('JetStream key feed', () => {
 
     await waitFor(() => seen.length === 1, 3000);
     expect(bad).to.have.length(1);
+    await feed.stop();
+  });
+
+  it('when the stream does not exist yet, waits for it and replays once the issuer creates it', async () => {
+    const retries: string[] = [];
+    const feed = createJetStreamKeyFeed({
+      nc, stream: 'AKM_KEYS_LATER', subjects: 'later.keys.*', retryMs: 50, onRetry: (r) => retries.push(r),
+    });
+    let replayed = false;
+    const started = feed.start(() => {}).then(() => (replayed = true));
+    await waitFor(() => retries.length >= 2, 3000);
+    expect(replayed).to.equal(false);
+
+    await ensureKeyStream(nc, { maxAgeSeconds: 3600, stream: 'AKM_KEYS_LATER', subjects: 'later.keys.*' });
+    await started;
+
+    expect(retries[0]).to.include('not found');
     await feed.stop();
   });
 
