@@ -27,15 +27,36 @@ export interface RemoteKeySourceOptions {
   timeoutMs?: number;
 }
 
-/** Keys from the issuer's JWKS URL. */
+/**
+ * Keys from the issuer's JWKS URL. Once fetched, they keep verifying keys while the issuer is
+ * unreachable: past `cacheMaxAgeMs` the set is refreshed in the background (at most once per
+ * cool-down after a failure) instead of failing every request on a dead issuer.
+ */
 export function createRemoteKeySource(options: RemoteKeySourceOptions): KeySource {
+  const cooldownMs = options.cooldownMs ?? 30_000;
   const set = createRemoteJWKSet(new URL(options.url), {
-    cooldownDuration: options.cooldownMs ?? 30_000,
+    cooldownDuration: cooldownMs,
     cacheMaxAge: options.cacheMaxAgeMs ?? 600_000,
     timeoutDuration: options.timeoutMs ?? 2000,
   });
+  let lastKnown: { text: string; getKey: JWTVerifyGetKey } | undefined;
+  let failedAt = Number.NEGATIVE_INFINITY;
+
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    if (set.fresh) return set(header, token);
+    const known = set.jwks();
+    if (!known) return set(header, token);
+    if (!set.reloading && Date.now() - failedAt > cooldownMs) {
+      set.reload().catch(() => (failedAt = Date.now()));
+    }
+    // jose hands out a copy each time: compare by content to reuse the imported keys.
+    const text = JSON.stringify(known);
+    if (lastKnown?.text !== text) lastKnown = { text, getKey: createLocalJWKSet(known) };
+    return lastKnown.getKey(header, token);
+  };
+
   return {
-    getKey: set,
+    getKey,
     origin: options.url,
     async warmUp() {
       try {
