@@ -89,7 +89,7 @@ describe('verifier: key state from the key stream', () => {
     const key = await signKey(signer, {}, clock);
     const shorter = Math.floor(clock / 1000) + 60;
     await stream.publish(keyEvent(key, 'key.updated', { version: 2, expiresAt: shorter }));
-    await waitFor(async () => (await verifier.get('/key/info', key.token)).body.expiresAt === shorter, 3000);
+    await waitFor(async () => (await verifier.get('/key/info', key.token)).body.expiresAt === new Date(shorter * 1000).toISOString(), 3000);
     expect((await price(key.token)).status).to.equal(200);
 
     clock += 61_000;
@@ -103,7 +103,7 @@ describe('verifier: key state from the key stream', () => {
     const key = await signKey(signer, { exp: Math.floor(clock / 1000) + 60 }, clock);
     const later = Math.floor(clock / 1000) + 3600;
     await stream.publish(keyEvent(key, 'key.updated', { version: 2, expiresAt: later }));
-    await waitFor(async () => (await verifier.get('/key/info', key.token)).body.expiresAt === later, 3000);
+    await waitFor(async () => (await verifier.get('/key/info', key.token)).body.expiresAt === new Date(later * 1000).toISOString(), 3000);
 
     clock += 600_000;
     const res = await price(key.token);

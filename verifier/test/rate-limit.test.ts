@@ -73,7 +73,7 @@ describe('verifier: rate limits shared through Redis', () => {
 
     expect(info.status, shown(info)).to.equal(200);
     expect(info.body).to.include({ id: key.keyId, sub: key.sub, role: 'user', rateLimit: 2, status: 'active', remaining: 0 });
-    expect(info.body.resetAt).to.be.within(Math.floor(Date.now() / 1000), Math.ceil(Date.now() / 1000) + 61);
+    expect(Date.parse(info.body.resetAt) / 1000).to.be.within(Math.floor(Date.now() / 1000), Math.ceil(Date.now() / 1000) + 61);
     expect(again.status, shown(again)).to.equal(200);
   });
 

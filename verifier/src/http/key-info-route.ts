@@ -13,13 +13,13 @@ export interface KeyInfo {
   role: string;
   /** Requests per minute. */
   rateLimit: number;
-  /** Seconds since epoch. */
-  expiresAt: number;
+  /** ISO 8601, like every time in akm's HTTP APIs. */
+  expiresAt: string;
   status: string;
   /** Requests left in the current window. */
   remaining: number;
-  /** When the current window resets, seconds since epoch. */
-  resetAt: number;
+  /** When the current window resets, ISO 8601. */
+  resetAt: string;
 }
 
 /** The key-info route, behind `guard` (a non-consuming protect), with the verifier's clock. */
@@ -33,10 +33,10 @@ export function keyInfoRoute(guard: RequestHandler, now: () => number): Router {
       sub: key.sub,
       role: key.role,
       rateLimit: key.rateLimit,
-      expiresAt: key.expiresAt,
+      expiresAt: new Date(key.expiresAt * 1000).toISOString(),
       status: key.status,
       remaining: window.remaining,
-      resetAt: Math.ceil(now() / 1000) + window.resetSeconds,
+      resetAt: new Date((Math.ceil(now() / 1000) + window.resetSeconds) * 1000).toISOString(),
     };
     res.json(info);
   });
