@@ -123,4 +123,49 @@ describe('e2e: issuer and two verifiers over real NATS and Redis', () => {
     expect(statuses.filter((s) => s === 429).length, answers.map(shown).join('\n')).to.equal(3);
     expect(answers[0]!.headers['ratelimit-policy']).to.equal('"default";q=3;w=60');
   });
+
+  it('a verifier started after 1,000 revocations at the issuer is not ready before it refuses every one of them', async function () {
+    this.timeout(60_000);
+    const keys: { id: string; key: string }[] = [];
+    const inBatches = async <T>(items: T[], size: number, run: (item: T) => Promise<void>) => {
+      for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(run));
+    };
+    await inBatches([...Array(1000).keys()], 25, async () => void keys.push(await mint()));
+    await inBatches(keys, 25, async ({ id }) => {
+      const res = await request(issuer.url).delete(`/admin/keys/${id}`).set(admin());
+      expect(res.status, shown(res)).to.equal(204);
+    });
+    await issuer.relay.flush(10_000);
+
+    const nc = await connectNats({ url: nats.url, name: 'late-verifier' });
+    const late = await startVerifierService({
+      keys: createRemoteKeySource({ url: `${issuer.url}/.well-known/jwks.json` }),
+      feed: createJetStreamKeyFeed({ nc }),
+      logger: silent('late-verifier'),
+    });
+    try {
+      // Ask from the moment it listens: every answer is 503 until it is ready, and its first
+      // answer that is not 503 already refuses the revoked key.
+      let first: request.Response | undefined;
+      await waitFor(async () => {
+        const res = await price(late, keys[keys.length - 1]!.key);
+        if (res.status === 503) {
+          expect(res.body.code, shown(res)).to.equal('unavailable');
+          return false;
+        }
+        first = res;
+        return true;
+      }, 30_000, 1);
+      expect(first!.status, shown(first!)).to.equal(401);
+      expect(first!.body.code).to.equal('key_revoked');
+      await inBatches(keys, 50, async ({ key }) => {
+        const res = await price(late, key);
+        expect(res.status, shown(res)).to.equal(401);
+        expect(res.body.code).to.equal('key_revoked');
+      });
+    } finally {
+      await late.stop();
+      await nc.drain();
+    }
+  });
 });
