@@ -152,9 +152,14 @@ export async function listen(app: Express, port: number, host = '127.0.0.1'): Pr
     stop: (graceMs = 5000) =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        // Keep-alive sockets that finish their last request during the grace period are idle
+        // from then on: close them as they get there rather than waiting out the grace.
+        const idle = setInterval(() => server.closeIdleConnections(), 50);
         timer.unref();
+        idle.unref();
         server.close(() => {
           clearTimeout(timer);
+          clearInterval(idle);
           resolve();
         });
         server.closeIdleConnections();

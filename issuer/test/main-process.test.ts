@@ -1,0 +1,117 @@
+import { expect } from 'chai';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connectNats, KEY_STREAM } from '../../common/src/index.js';
+import { freePort, startNats, waitFor, type TestServer } from '../../test/support/processes.js';
+
+const env = (extra: Record<string, string>) => ({ PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...extra });
+
+describe('issuer main: configuration', () => {
+  for (const [name, value, says] of [
+    ['ISSUER_PORT', 'eighty', 'ISSUER_PORT'],
+    ['NATS_URL', 'not a url', 'NATS_URL: must be a URL'],
+    ['AKM_ADMIN_PASSWORD', 'short', 'AKM_ADMIN_PASSWORD: must be at least 12 characters'],
+    ['AKM_DEFAULT_KEY_TTL_S', '999999999', 'AKM_DEFAULT_KEY_TTL_S: must not exceed AKM_MAX_KEY_TTL_S'],
+  ] as const) {
+    it(`with a bad ${name}, refuses to start with a message naming it`, () => {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'issuer/src/main.ts'], { env: env({ [name]: value }), encoding: 'utf8' });
+      expect(run.status).to.equal(78);
+      expect(run.stderr).to.include(says);
+    });
+  }
+});
+
+describe('issuer main and npm start: real processes', function () {
+  this.timeout(60_000);
+  let nats: TestServer;
+  let dir: string;
+  let child: ChildProcess | undefined;
+  before(async () => {
+    nats = await startNats();
+    dir = mkdtempSync(join(tmpdir(), 'akm-issuer-main-'));
+  });
+  after(async () => {
+    child?.kill('SIGKILL');
+    await nats.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const exitOf = (c: ChildProcess) => new Promise<number | null>((resolve) => c.once('exit', (code) => resolve(code)));
+
+  it('the issuer serves, and on SIGTERM finishes the request in flight, flushes the outbox and exits 0', async () => {
+    const port = await freePort();
+    child = spawn(process.execPath, ['--import', 'tsx', 'issuer/src/main.ts'], {
+      env: env({ ISSUER_PORT: String(port), AKM_DATA_DIR: dir, NATS_URL: nats.url, AKM_ADMIN_PASSWORD: 'a long test password' }),
+      stdio: 'ignore',
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, 20_000, 100);
+    const login = await fetch(`${url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'a long test password' }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    // scrypt makes a sign-in take tens of milliseconds: long enough to be in flight at SIGTERM.
+    const inFlight = fetch(`${url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'a long test password' }),
+    });
+    const created = await fetch(`${url}/admin/keys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ sub: 'alice' }),
+    });
+    expect(created.status).to.equal(201);
+    const exited = exitOf(child);
+    child.kill('SIGTERM');
+    expect((await inFlight).status).to.equal(200);
+    expect(await exited).to.equal(0);
+    const after = await fetch(`${url}/healthz`).catch(() => 'refused');
+    expect(after).to.equal('refused');
+    const nc = await connectNats({ url: nats.url, name: 'check' });
+    const state = (await (await jetstreamManager(nc)).streams.info(KEY_STREAM)).state;
+    await nc.close();
+    expect(state.last_seq, 'the key.created event went out before exit').to.equal(1);
+  });
+
+  it('npm start runs the issuer and a verifier on the embedded default, and a minted key works at the verifier', async () => {
+    const [issuerPort, verifierPort] = [await freePort(), await freePort()];
+    const data = mkdtempSync(join(tmpdir(), 'akm-start-'));
+    child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], {
+      env: env({ ISSUER_PORT: String(issuerPort), VERIFIER_PORT: String(verifierPort), AKM_DATA_DIR: data, AKM_ADMIN_PASSWORD: 'a long test password' }),
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(() => out.includes('akm is running'), 30_000, 100);
+    expect(out).to.include(`issuer    http://127.0.0.1:${issuerPort}`);
+    expect(out).to.include('in-process bus');
+    const issuer = `http://127.0.0.1:${issuerPort}`;
+    const login = await fetch(`${issuer}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'a long test password' }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+    const created = (await (await fetch(`${issuer}/admin/keys`, { method: 'POST', headers, body: JSON.stringify({ sub: 'alice' }) })).json()) as {
+      id: string;
+      key: string;
+    };
+    const price = () => fetch(`http://127.0.0.1:${verifierPort}/price?symbol=BTC`, { headers: { authorization: `Bearer ${created.key}` } });
+    expect((await price()).status).to.equal(200);
+    await fetch(`${issuer}/admin/keys/${created.id}`, { method: 'DELETE', headers });
+    const refused = await price();
+    expect(refused.status).to.equal(401);
+    expect(((await refused.json()) as { code: string }).code).to.equal('key_revoked');
+    const exited = exitOf(child);
+    child.kill('SIGTERM');
+    expect(await exited).to.equal(0);
+    rmSync(data, { recursive: true, force: true });
+  });
+});
