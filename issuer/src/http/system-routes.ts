@@ -31,19 +31,20 @@ export function createSystemRoutes(options: SystemRoutesOptions): Router {
   });
 
   router.get('/readyz', (_req, res) => {
-    let database = 'ok';
+    let backlog: number | null = null;
     try {
       readiness.checkDatabase();
+      backlog = readiness.backlog();
     } catch {
-      database = 'unavailable';
+      backlog = null;
     }
-    const ready = database === 'ok';
+    const ready = backlog !== null;
     // The API keeps working without NATS (the outbox holds events), so the bus does not decide readiness.
     res.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'not_ready',
-      database,
+      database: ready ? 'ok' : 'unavailable',
       eventBus: readiness.bus(),
-      outboxBacklog: readiness.backlog(),
+      outboxBacklog: backlog,
     });
   });
 

@@ -37,4 +37,17 @@ describe('issuer: health, readiness, metrics and unknown routes', () => {
     expect(res.headers['x-content-type-options']).to.equal('nosniff');
     expect(res.headers['content-security-policy']).to.be.a('string');
   });
+
+  it('answers /readyz 503 when SQLite cannot answer', async () => {
+    const broken = await startTestIssuer();
+    try {
+      broken.relay.stop();
+      broken.db.close();
+      const res = await request(broken.url).get('/readyz');
+      expect(res.status, JSON.stringify(res.body)).to.equal(503);
+      expect(res.body).to.include({ status: 'not_ready', database: 'unavailable' });
+    } finally {
+      await broken.destroy().catch(() => undefined);
+    }
+  });
 });
