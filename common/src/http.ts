@@ -8,9 +8,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import { AppError, isAppError, statusFor, type ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
+import { requestLog } from './request-log.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -31,24 +31,7 @@ export function baseMiddleware(logger: Logger): RequestHandler[] {
     res.setHeader('X-Request-Id', id);
     next();
   };
-  const log = pinoHttp({
-    logger,
-    genReqId: (_req, res) => String((res as unknown as Response).locals.requestId),
-    customAttributeKeys: { reqId: 'requestId' },
-    quietReqLogger: true,
-    serializers: {
-      req: (req: { method: string; url: string }) => ({ method: req.method, url: redactQuery(req.url) }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
-  });
-  return [withId, log as unknown as RequestHandler, helmet()];
-}
-
-/** Query parameters are not logged: a careless client may put a key there. */
-function redactQuery(url: string): string {
-  const q = url.indexOf('?');
-  return q === -1 ? url : `${url.slice(0, q)}?[redacted]`;
+  return [withId, requestLog(logger), helmet()];
 }
 
 /**
