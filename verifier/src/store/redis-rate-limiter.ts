@@ -7,6 +7,7 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible';
 import { RATE_WINDOW_SECONDS, type RateLimiter } from '../domain/rate-limiter.js';
+import { batchCommand } from './batched-redis-command.js';
 import { createFlexibleRateLimiter } from './flexible-rate-limiter.js';
 
 /** Options of {@link createRedisRateLimiter}. */
@@ -56,10 +57,12 @@ class FallbackLimiter extends RateLimiterMemory {
 export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLimiter {
   const keyPrefix = options.keyPrefix ?? 'akm:rl';
   const onFallback = options.onFallback ?? (() => {});
+  // rate-limiter-flexible counts with its `rlflxIncr` script: one pipeline per event-loop turn.
+  const storeClient = batchCommand(options.redis, 'rlflxIncr');
   return createFlexibleRateLimiter(
     (points) =>
       new RateLimiterRedis({
-        storeClient: options.redis,
+        storeClient,
         keyPrefix,
         points,
         duration: RATE_WINDOW_SECONDS,
