@@ -1,0 +1,13 @@
+/**
+ * Loaded into a verifier process with `--import` (and `--expose-gc`) by the cold-start
+ * benchmark: on the IPC message `heap` it collects garbage and answers its heap use, so that
+ * memory per key state is measured on the real `verifier/src/main.ts`.
+ */
+process.on('message', (message) => {
+  if (message !== 'heap') return;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+  const { heapUsed, rss } = process.memoryUsage();
+  process.send?.({ heapUsed, rss });
+});

@@ -1,0 +1,151 @@
+/**
+ * `npm run bench [-- --quick]`: akm's benchmark suite (issue 6). Starts its own nats-server,
+ * redis-server, issuer and verifier processes on 127.0.0.1, drives load from separate
+ * processes, prints the tables and writes JSON to `bench/results/<timestamp>.json`. Every
+ * process it starts is stopped at the end, also on failure or Ctrl-C.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { runColdStart } from './cold-start.js';
+import { createAgent } from './http-client.js';
+import { runIssuerMint } from './issuer-mint.js';
+import { mintKeys, waitForOutbox } from './keys.js';
+import { describeMachine } from './machine.js';
+import { runPoolBench } from './pool-bench.js';
+import { checkTargets, formatResults, writeResults, type BenchResults } from './report.js';
+import { runRevocation } from './revocation.js';
+import { createScope, ROOT, type Scope } from './scope.js';
+import { startInfra, startIssuerProcess } from './servers.js';
+import { runVerifierThroughput } from './verifier-throughput.js';
+
+const quick = process.argv.includes('--quick');
+const settings = quick
+  ? {
+      throughput: { rounds: 2, durationS: 2, fixedRateDurationS: 2, connections: 16 },
+      revocations: 200,
+      coldStart: { sizes: [100_000], runs: 1 },
+      issuer: { rounds: 2, durationS: 2, connections: 16 },
+    }
+  : {
+      throughput: { rounds: 5, durationS: 10, fixedRateDurationS: 5, connections: 16 },
+      revocations: 1000,
+      coldStart: { sizes: [100_000, 1_000_000], runs: 3 },
+      issuer: { rounds: 5, durationS: 10, connections: 16 },
+    };
+const DISTINCT_KEYS = 10_000;
+
+const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+
+async function inScope<T>(run: (scope: Scope) => Promise<T>): Promise<T> {
+  const scope = createScope();
+  try {
+    return await run(scope);
+  } finally {
+    await scope.close();
+  }
+}
+
+async function main(root: Scope): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const began = performance.now();
+  const machine = describeMachine();
+  const dir = mkdtempSync(join(tmpdir(), 'akm-bench-'));
+  root.own(() => rmSync(dir, { recursive: true, force: true }));
+
+  log('starting nats-server, redis-server and the issuer');
+  const { nats, redis } = await startInfra(root);
+  const issuer = await startIssuerProcess(root, { natsUrl: nats.url });
+  const adminToken = await issuer.adminToken();
+  const singleRuns = 3 + settings.throughput.rounds * 5 + 5;
+  log(`minting ${DISTINCT_KEYS + singleRuns + settings.revocations} keys through the issuer`);
+  const agent = createAgent(32);
+  root.own(() => agent.destroy());
+  const minted = await mintKeys({
+    issuerUrl: issuer.url,
+    adminToken,
+    count: DISTINCT_KEYS + singleRuns + settings.revocations,
+    concurrency: 32,
+    agent,
+  });
+  await waitForOutbox(issuer.url);
+  const manyKeys = minted.slice(0, DISTINCT_KEYS);
+  const singleKeys = minted.slice(DISTINCT_KEYS, DISTINCT_KEYS + singleRuns);
+  const revocationKeys = minted.slice(DISTINCT_KEYS + singleRuns);
+
+  log('1-2: verifier throughput and latency against the bare app');
+  const throughput = await inScope((scope) =>
+    runVerifierThroughput({
+      scope,
+      settings: settings.throughput,
+      issuerUrl: issuer.url,
+      natsUrl: nats.url,
+      redisUrl: redis.url,
+      manyKeys,
+      singleKeys,
+      dir,
+    }),
+  );
+
+  log(`3: revocation propagation (${settings.revocations} revocations, two verifiers)`);
+  const revokerToken = await issuer.adminToken();
+  const revocation = await inScope((scope) =>
+    runRevocation({ scope, issuerUrl: issuer.url, adminToken: revokerToken, natsUrl: nats.url, redisUrl: redis.url, keys: revocationKeys }),
+  );
+
+  log(`4: cold start (${settings.coldStart.sizes.map((s) => s.toLocaleString('en')).join(', ')} key states)`);
+  const coldStart = await inScope((scope) => runColdStart({ scope, ...settings.coldStart, dir }));
+
+  log('5: issuer minting with the outbox on');
+  const issuerMint = await runIssuerMint({ scope: root, issuer, ...settings.issuer });
+
+  log('6: token pool');
+  const pool = await runPoolBench({ quick, redisUrl: redis.url });
+
+  const notes = [
+    'verifier figures at LOG_LEVEL=info (the service default: two log lines per request, written to /dev/null); one row at warn shows what logging costs',
+    'all processes share the machine: the load generator, the server under test, Redis and NATS compete for the same cores',
+    ...(quick
+      ? [
+          `quick mode: ${settings.throughput.rounds} rounds of ${settings.throughput.durationS} s per target (full: 5 × 10 s), ${settings.revocations} revocations (full: 1,000), cold start at 100,000 key states only, 1 start each (full: 100,000 and 1,000,000, 3 starts), issuer ${settings.issuer.rounds} × ${settings.issuer.durationS} s, token pool up to 100,000 tokens`,
+        ]
+      : []),
+  ];
+  const partial = {
+    startedAt,
+    mode: quick ? ('quick' as const) : ('full' as const),
+    seconds: (performance.now() - began) / 1000,
+    machine,
+    notes,
+    throughput,
+    revocation,
+    coldStart,
+    issuer: issuerMint,
+    pool,
+  };
+  const results: BenchResults = { ...partial, targets: checkTargets(partial) };
+  process.stdout.write(`\n${formatResults(results)}\n`);
+  const file = writeResults(join(ROOT, 'bench', 'results'), results);
+  process.stdout.write(`\nresults: ${file}\n`);
+}
+
+const root = createScope();
+let stopping = false;
+const interrupt = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log(`${signal}: stopping every process the benchmark started`);
+  void root.close().then(() => process.exit(130));
+};
+process.on('SIGINT', () => interrupt('SIGINT'));
+process.on('SIGTERM', () => interrupt('SIGTERM'));
+
+try {
+  await main(root);
+} catch (err) {
+  process.exitCode = 1;
+  log(`failed: ${(err as Error).stack ?? String(err)}`);
+} finally {
+  await root.close();
+}
