@@ -31,6 +31,13 @@ export interface JetStreamKeyFeedOptions {
   retryMs?: number;
   /** Called with the reason each time setting up the consumer is retried. */
   onRetry?: (reason: string) => void;
+  /**
+   * Milliseconds between the server's idle heartbeats. Two missed ones mark the feed out of
+   * touch and make the consumer re-create itself (after a cluster node holding it died, the
+   * connection may be fine while nothing arrives). Default 1000; the client's own default of
+   * 15 s left a verifier deaf, and reporting itself current, for over 30 s after a node failure.
+   */
+  heartbeatMs?: number;
 }
 
 /**
@@ -61,6 +68,39 @@ export function createJetStreamKeyFeed(options: JetStreamKeyFeedOptions): KeyEve
     }
   }
 
+  const heartbeatMs = Math.max(500, options.heartbeatMs ?? 1000);
+  let lastSeq = 0;
+  let lastSignalAt = Date.now();
+  let watchdog: NodeJS.Timeout | undefined;
+  let recreating = false;
+
+  /** Creates an ordered consumer from `from` and consumes it with `deliver`. */
+  async function follow(from: 'last_per_subject' | number, deliver: (msg: JsMsg) => void, onHeartbeat: () => void): Promise<void> {
+    const filter = { filter_subjects: options.subjects ?? KEY_SUBJECTS };
+    const consumer = await retrying(() =>
+      jetstream(options.nc).consumers.get(
+        stream,
+        from === 'last_per_subject'
+          ? { ...filter, deliver_policy: DeliverPolicy.LastPerSubject }
+          : { ...filter, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from },
+      ),
+    );
+    const consumed = await consumer.consume({ callback: deliver, idle_heartbeat: heartbeatMs, expires: Math.max(1000, 2 * heartbeatMs) });
+    messages = consumed;
+    lastSignalAt = Date.now();
+    void (async () => {
+      for await (const note of consumed.status()) {
+        if (note.type === 'heartbeat') {
+          lastSignalAt = Date.now();
+          health.contact();
+          onHeartbeat();
+        } else if (note.type === 'heartbeats_missed') {
+          health.lost();
+        }
+      }
+    })();
+  }
+
   return {
     async start(handler: KeyEventHandler) {
       health.watch();
@@ -76,37 +116,42 @@ export function createJetStreamKeyFeed(options: JetStreamKeyFeedOptions): KeyEve
       };
       if (until === 0) markReplayed();
 
-      const consumer = await retrying(() =>
-        jetstream(options.nc).consumers.get(stream, {
-          filter_subjects: options.subjects ?? KEY_SUBJECTS,
-          deliver_policy: DeliverPolicy.LastPerSubject,
-        }),
-      );
       const deliver = (msg: JsMsg) => {
+        lastSignalAt = Date.now();
         health.contact();
+        lastSeq = Math.max(lastSeq, msg.seq);
         const parsed = parseKeyEvent(msg.data);
         // An ordered consumer has no acks: a bad message is skipped (and counted), never redelivered.
         if (parsed.ok) handler(parsed.event);
         else options.onUnparseable?.(parsed.error, msg.subject);
         if (!replayed && (msg.seq >= until || msg.info.pending === 0)) markReplayed();
       };
-      messages = await consumer.consume({ callback: deliver });
-      void (async () => {
-        for await (const note of messages.status()) {
-          if (note.type === 'heartbeat') {
-            health.contact();
-            // The server sends idle heartbeats only when nothing is left to deliver.
-            if (!replayed) markReplayed();
-          } else if (note.type === 'heartbeats_missed') {
-            health.lost();
-          }
-        }
-      })();
+      // The server sends idle heartbeats only when nothing is left to deliver.
+      const onHeartbeat = () => {
+        if (!replayed) markReplayed();
+      };
+      await follow('last_per_subject', deliver, onHeartbeat);
+
+      // After a cluster node that held the consumer died, the client can stay connected while
+      // its ordered consumer waits forever for an answer: no message, no heartbeat, no error.
+      // Silence for three heartbeats means out of touch; follow again from the last message seen.
+      watchdog = setInterval(() => {
+        if (stopped || recreating || Date.now() - lastSignalAt <= 3 * heartbeatMs) return;
+        health.lost();
+        recreating = true;
+        options.onRetry?.(`no message or heartbeat for ${Date.now() - lastSignalAt} ms; re-creating the consumer after sequence ${lastSeq}`);
+        void messages?.close().catch(() => undefined);
+        follow(lastSeq === 0 ? 'last_per_subject' : lastSeq + 1, deliver, onHeartbeat)
+          .catch(() => undefined)
+          .finally(() => (recreating = false));
+      }, heartbeatMs);
+      watchdog.unref();
       await replay;
     },
     status: () => ({ replayed, ...health.status() }),
     async stop() {
       stopped = true;
+      clearInterval(watchdog);
       health.stop();
       await messages?.close();
     },
