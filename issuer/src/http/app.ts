@@ -10,6 +10,7 @@ import {
   type Logger,
 } from '../../../common/src/index.js';
 import type { IssuerMetrics } from '../metrics.js';
+import { storageFailures } from './storage-failures.js';
 
 /** Options of {@link createIssuerApp}. */
 export interface IssuerAppOptions {
@@ -26,6 +27,7 @@ export function createIssuerApp(options: IssuerAppOptions): Express {
   app.use(...baseMiddleware(options.logger), options.metrics.observe, jsonBody('64kb'));
   for (const router of options.routers) app.use(router);
   app.use(notFoundHandler);
+  app.use(storageFailures(options.logger));
   app.use(errorHandler(options.logger));
   return app;
 }

@@ -1,0 +1,17 @@
+/**
+ * Turns a failure of the issuer's SQLite store (disk full, read-only, locked past the busy
+ * timeout, I/O error) into 503 `storage_failed`, logged once with its SQLite code, so that a
+ * client may retry and an operator sees why; any other error goes on to the generic handler.
+ */
+import type { ErrorRequestHandler } from 'express';
+import { AppError, type Logger } from '../../../common/src/index.js';
+import { isStorageFailure } from '../store/storage-errors.js';
+
+/** The error middleware that maps storage failures; mount it before the generic error handler. */
+export function storageFailures(logger: Logger): ErrorRequestHandler {
+  return (err, req, _res, next) => {
+    if (!isStorageFailure(err)) return next(err);
+    (req.log ?? logger).error({ code: err.code, err: err.message }, 'storage failed');
+    next(new AppError('storage_failed', 'the issuer cannot use its database right now; retry later', { cause: err }));
+  };
+}
