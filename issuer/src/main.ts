@@ -4,6 +4,7 @@
 import { ConfigError, createLogger } from '../../common/src/index.js';
 import { loadIssuerEnv } from './config.js';
 import { startIssuer } from './issuer.js';
+import { DataDirError } from './store/storage-errors.js';
 import { poolOptionsFromEnv } from './pool/index.js';
 
 try {
@@ -40,6 +41,10 @@ try {
   if (err instanceof ConfigError) {
     process.stderr.write(`akm-issuer: ${err.message}\n`);
     process.exit(78);
+  }
+  if (err instanceof DataDirError) {
+    process.stderr.write(`akm-issuer: AKM_DATA_DIR: ${err.message}\n`);
+    process.exit(73); // EX_CANTCREAT
   }
   throw err;
 }

@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { DataDirError, isStorageFailure } from './storage-errors.js';
 
 export type Db = Database.Database;
 
@@ -83,20 +84,34 @@ export interface OpenDatabaseOptions {
   readonly?: boolean;
 }
 
-/** Opens (creating if needed) the issuer database and migrates it. */
+/**
+ * Opens (creating if needed) the issuer database and migrates it. A directory that cannot hold
+ * it (read-only, full, not writable) throws a {@link DataDirError} that names the directory.
+ */
 export function openDatabase(options: OpenDatabaseOptions): Db {
-  if (!options.readonly) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const db = new Database(join(options.dataDir, 'akm.sqlite'), {
-    readonly: options.readonly ?? false,
-    fileMustExist: options.readonly ?? false,
-  });
-  db.pragma('busy_timeout = 5000');
-  if (options.readonly) return db;
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  migrate(db, [...MIGRATIONS, ...(options.migrations ?? [])]);
-  return db;
+  let db: Db | undefined;
+  try {
+    if (!options.readonly) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    db = new Database(join(options.dataDir, 'akm.sqlite'), {
+      readonly: options.readonly ?? false,
+      fileMustExist: options.readonly ?? false,
+    });
+    db.pragma('busy_timeout = 5000');
+    if (options.readonly) return db;
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, [...MIGRATIONS, ...(options.migrations ?? [])]);
+    return db;
+  } catch (err) {
+    db?.close();
+    const errno = (err as NodeJS.ErrnoException).code;
+    if (isStorageFailure(err)) throw new DataDirError(options.dataDir, err);
+    if (errno === 'EROFS' || errno === 'EACCES' || errno === 'EPERM' || errno === 'ENOSPC') {
+      throw new DataDirError(options.dataDir, err as Error & { code: string });
+    }
+    throw err;
+  }
 }
 
 /** Applies every migration newer than the file's `user_version`, each in its own transaction. */
