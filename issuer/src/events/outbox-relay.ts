@@ -78,7 +78,14 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   async function run(): Promise<void> {
     let backoff = 50;
     while (running) {
-      const result = await publishBatch();
+      let result: 'idle' | 'more' | 'failed';
+      try {
+        result = await publishBatch();
+      } catch (err) {
+        // The outbox itself could not be read or marked (disk full, locked): retry like a bus outage.
+        logger.warn({ err: (err as Error).message, code: (err as { code?: string }).code }, 'outbox store unavailable; will retry');
+        result = 'failed';
+      }
       if (result === 'more') {
         backoff = 50;
         continue;
@@ -90,7 +97,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
       if (now() - lastPrune > 60_000) {
         lastPrune = now();
-        outbox.prune(now() - retainSentMs, 1000);
+        try {
+          outbox.prune(now() - retainSentMs, 1000);
+        } catch (err) {
+          logger.warn({ err: (err as Error).message }, 'outbox prune failed; will retry in a minute');
+        }
       }
       await sleep(1000);
     }
