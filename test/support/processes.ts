@@ -165,3 +165,38 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** A JetStream cluster of nats-server processes on loopback. */
+export interface NatsCluster {
+  /** Every node's client URL, comma-separated (what `NATS_URL` takes). */
+  url: string;
+  nodes: (TestServer & { name: string })[];
+  /** Stops every node and removes their data directories. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * Starts `size` nats-server nodes (default 3) routed to each other as one JetStream cluster,
+ * each on free ports with its own store directory. Resolves once every node listens; the
+ * JetStream meta leader may still be in election (callers wait for the API to answer).
+ */
+export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+  const clusterPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
+  const nodes = await Promise.all(
+    clusterPorts.map(async (clusterPort, i) => {
+      const name = `n${i + 1}`;
+      const routes = clusterPorts.filter((p) => p !== clusterPort).map((p) => `nats://127.0.0.1:${p}`).join(',');
+      const server = await startNats({
+        extraArgs: () => ['--server_name', name, '--cluster_name', 'akm', '--cluster', `nats://127.0.0.1:${clusterPort}`, '--routes', routes],
+      });
+      return Object.assign(server, { name });
+    }),
+  );
+  return {
+    url: nodes.map((n) => n.url).join(','),
+    nodes,
+    async destroy() {
+      await Promise.all(nodes.map((n) => n.destroy()));
+    },
+  };
+}
