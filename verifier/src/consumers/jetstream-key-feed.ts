@@ -145,8 +145,20 @@ export function createJetStreamKeyFeed(options: JetStreamKeyFeedOptions): KeyEve
       // After a cluster node that held the consumer died, the client can stay connected while
       // its ordered consumer waits forever for an answer: no message, no heartbeat, no error.
       // Silence for three heartbeats means out of touch; follow again from the last message seen.
+      // While disconnected the client's own reconnect does the work; after a reconnect it gets
+      // three heartbeats' time to resume before the watchdog steps in.
+      let linkUp = true;
+      void (async () => {
+        for await (const s of options.nc.status()) {
+          if (s.type === 'disconnect') linkUp = false;
+          else if (s.type === 'reconnect') {
+            linkUp = true;
+            lastSignalAt = Date.now();
+          }
+        }
+      })();
       watchdog = setInterval(() => {
-        if (stopped || recreating || Date.now() - lastSignalAt <= 3 * heartbeatMs) return;
+        if (stopped || recreating || !linkUp || Date.now() - lastSignalAt <= 3 * heartbeatMs) return;
         health.lost();
         recreating = true;
         options.onRetry?.(`no message or heartbeat for ${Date.now() - lastSignalAt} ms; re-creating the consumer after sequence ${lastSeq}`);
