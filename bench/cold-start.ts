@@ -130,7 +130,9 @@ async function startProbedVerifier(scope: Scope, natsUrl: string, jwksFile: stri
     const url = `http://127.0.0.1:${port}`;
     await waitUntilOk(`${url}/readyz`, child, 120_000, 10);
     const readySeconds = (performance.now() - began) / 1000;
-    const { heapUsed } = await askHeap(child);
+    // Typed arrays (the key-state store's columns) live outside the V8 heap: count both.
+    const { heapUsed: jsHeap, arrayBuffers } = await askHeap(child);
+    const heapUsed = jsHeap + arrayBuffers;
     const metrics = await httpRequest(`${url}/metrics`);
     const entries = Number(/^akm_verifier_key_state_entries (\d+)$/m.exec(metrics.text)?.[1] ?? NaN);
     if (expected > 0 && entries !== expected) throw new Error(`the verifier holds ${entries} key states, expected ${expected}`);
@@ -140,12 +142,12 @@ async function startProbedVerifier(scope: Scope, natsUrl: string, jwksFile: stri
   }
 }
 
-function askHeap(child: NodeChild): Promise<{ heapUsed: number }> {
+function askHeap(child: NodeChild): Promise<{ heapUsed: number; arrayBuffers: number }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the heap probe did not answer')), 30_000);
     child.process.once('message', (m) => {
       clearTimeout(timer);
-      resolve(m as { heapUsed: number });
+      resolve(m as { heapUsed: number; arrayBuffers: number });
     });
     child.process.send('heap');
   });

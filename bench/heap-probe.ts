@@ -8,6 +8,6 @@ process.on('message', (message) => {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   gc?.();
-  const { heapUsed, rss } = process.memoryUsage();
-  process.send?.({ heapUsed, rss });
+  const { heapUsed, arrayBuffers, rss } = process.memoryUsage();
+  process.send?.({ heapUsed, arrayBuffers, rss });
 });

@@ -65,4 +65,29 @@ describe('key-state store', () => {
     // Every "short" key is dropped 301 s after it appeared: about 3 010 are live at the end.
     expect(s.size()).to.be.within(50, 50 + 3020);
   });
+
+  it('when dropped entries make room for new keys, each key reads back exactly its own latest state', () => {
+    const s = store();
+    for (let i = 0; i < 3000; i++) s.apply({ ...event(`old${i}`, 1, T0 / 1000 + 10), sub: `o${i}`, rateLimit: i + 1 });
+    clock = T0 + 400_000;
+    expect(s.size()).to.equal(0);
+
+    for (let i = 0; i < 3000; i++) {
+      const status = (['active', 'disabled', 'revoked'] as const)[i % 3]!;
+      s.apply({ ...event(`new${i}`, 5, clock / 1000 + 60 + i, clock), sub: `n${i}`, role: i % 2 ? 'admin' : 'user', status, rateLimit: 7 * i + 1 });
+    }
+
+    expect(s.size()).to.equal(3000);
+    expect(s.get('old17')).to.equal(undefined);
+    for (const i of [0, 1, 2, 1023, 1024, 1537, 2999]) {
+      expect(s.get(`new${i}`), `new${i}`).to.deep.equal({
+        keyId: `new${i}`, sub: `n${i}`, role: i % 2 ? 'admin' : 'user', status: (['active', 'disabled', 'revoked'] as const)[i % 3],
+        rateLimit: 7 * i + 1, expiresAt: clock / 1000 + 60 + i, version: 5,
+      });
+    }
+    // Each new key is dropped at its own time, not at a time scheduled for the slot's previous key.
+    clock += (60 + 1500 + 300) * 1000;
+    expect(s.get('new1499')).to.equal(undefined);
+    expect(s.get('new1501')?.rateLimit).to.equal(7 * 1501 + 1);
+  });
 });
