@@ -37,7 +37,7 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
   router.post('/auth/login', async (req, res) => {
     const { username, password } = parseInput(loginBody, req.body, 'sign-in');
     const address = req.ip ?? 'unknown';
-    const allowed = await guard.check(username, address);
+    const allowed = await guard.begin(username, address);
     if (!allowed.ok) {
       throw new AppError('too_many_attempts', 'too many failed sign-ins; try again later', {
         headers: { 'Retry-After': String(allowed.retryAfterSeconds) },
@@ -45,11 +45,10 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
     }
     const user = await users.authenticate(username, password);
     if (!user) {
-      await guard.recordFailure(username, address);
       req.log.info({ username, outcome: 'refused' }, 'sign-in refused');
       throw new AppError('invalid_credentials', 'wrong user name or password');
     }
-    await guard.recordSuccess(username);
+    await guard.recordSuccess(username, address);
     const { token, expiresAt } = await mintSessionToken({
       signing: options.signing,
       issuer: options.issuer,
