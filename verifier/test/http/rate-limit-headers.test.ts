@@ -1,0 +1,87 @@
+import { expect } from 'chai';
+import { createMemoryKeyBus } from '../../../common/src/index.js';
+import { startRedis, waitFor, type TestServer } from '../../../test/support/processes.js';
+import { createSigner, signKey, type TestSigner } from '../support/signing.js';
+import { shown, startTestVerifier, type TestVerifier } from '../support/verifier-fixture.js';
+
+type Answer = { status: number; text: string; headers: Record<string, string>; body: { code?: string; remaining?: number } };
+
+/** The `r` and `t` of a `RateLimit` field, failing with the answer when it is absent or malformed. */
+function windowOf(res: Answer): { r: number; t: number } {
+  const m = /^"default";r=(\d+);t=(\d+)$/.exec(res.headers['ratelimit'] ?? '');
+  expect(m, `RateLimit field missing or malformed; ${shown(res)}; headers ${JSON.stringify(res.headers)}`).to.not.equal(null);
+  return { r: Number(m![1]), t: Number(m![2]) };
+}
+
+function expectPolicy(res: Answer, limit: number) {
+  expect(res.headers['ratelimit-policy'], `${shown(res)}; headers ${JSON.stringify(res.headers)}`).to.equal(`"default";q=${limit};w=60`);
+}
+
+describe('verifier: RateLimit headers once the key is verified', () => {
+  let redis: TestServer;
+  let signer: TestSigner;
+  let verifier: TestVerifier;
+
+  before(async () => {
+    [redis, signer] = await Promise.all([startRedis(), createSigner()]);
+    verifier = await startTestVerifier({ signer, feed: createMemoryKeyBus().createFeed(), redisUrl: redis.url });
+    await waitFor(() => verifier.redis?.status === 'ready', 5000);
+  });
+  after(async () => {
+    await verifier.stop();
+    await redis.destroy();
+  });
+
+  it('when a user key calls an admin route, the 403 forbidden carries the key\'s RateLimit-Policy and RateLimit', async () => {
+    const key = await signKey(signer, { role: 'user', rateLimit: 5 });
+
+    const res = (await verifier.get('/admin/verifier', key.token)) as unknown as Answer;
+
+    expect(res.status, shown(res)).to.equal(403);
+    expect(res.body.code, shown(res)).to.equal('forbidden');
+    expectPolicy(res, 5);
+    const { r, t } = windowOf(res);
+    expect(r, shown(res)).to.be.within(4, 5);
+    expect(t, shown(res)).to.be.within(0, 60);
+  });
+
+  it('when the symbol is unknown, the route\'s own 404 not_found carries RateLimit-Policy and RateLimit', async () => {
+    const key = await signKey(signer, { rateLimit: 7 });
+
+    const res = (await verifier.get('/price?symbol=UNKNOWN', key.token)) as unknown as Answer;
+
+    expect(res.status, shown(res)).to.equal(404);
+    expect(res.body.code, shown(res)).to.equal('not_found');
+    expectPolicy(res, 7);
+    expect(windowOf(res).r, shown(res)).to.equal(6);
+  });
+
+  it('when the symbol is malformed, the route\'s own 400 carries RateLimit-Policy and RateLimit', async () => {
+    const key = await signKey(signer, { rateLimit: 9 });
+
+    const res = (await verifier.get('/price?symbol=not-a-symbol!', key.token)) as unknown as Answer;
+
+    expect(res.status, shown(res)).to.equal(400);
+    expect(res.body.code, shown(res)).to.equal('validation_failed');
+    expectPolicy(res, 9);
+    expect(windowOf(res).r, shown(res)).to.equal(8);
+  });
+
+  it('GET /key/info carries RateLimit-Policy and RateLimit matching the plan it answers, without counting', async () => {
+    const key = await signKey(signer, { rateLimit: 5 });
+    for (let i = 0; i < 2; i++) {
+      const served = await verifier.get('/price?symbol=BTC', key.token);
+      expect(served.status, shown(served)).to.equal(200);
+    }
+
+    const first = (await verifier.get('/key/info', key.token)) as unknown as Answer;
+    const again = (await verifier.get('/key/info', key.token)) as unknown as Answer;
+
+    for (const res of [first, again]) {
+      expect(res.status, shown(res)).to.equal(200);
+      expectPolicy(res, 5);
+      expect(windowOf(res).r, shown(res)).to.equal(3);
+      expect(res.body.remaining, shown(res)).to.equal(3);
+    }
+  });
+});
