@@ -52,7 +52,15 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): KeySourc
     // jose hands out a copy each time: compare by content to reuse the imported keys.
     const text = JSON.stringify(known);
     if (lastKnown?.text !== text) lastKnown = { text, getKey: createLocalJWKSet(known) };
-    return lastKnown.getKey(header, token);
+    try {
+      return await lastKnown.getKey(header, token);
+    } catch (err) {
+      // A kid missing from a stale set may be the issuer's rotated key: wait for the refetch
+      // rather than refuse it, unless the set is in its cool-down or the issuer just failed.
+      const unknownKid = (err as { code?: unknown }).code === 'ERR_JWKS_NO_MATCHING_KEY';
+      if (!unknownKid || set.coolingDown || Date.now() - failedAt <= cooldownMs) throw err;
+      return set(header, token);
+    }
   };
 
   return {
