@@ -30,7 +30,8 @@ describe('issuer main and npm start: real processes', function () {
   let dir: string;
   let child: ChildProcess | undefined;
   before(async () => {
-    nats = await startNats();
+    // Owned: the issuer always writes the AKM_KEYS stream, and these tests count its messages and stop the server.
+    nats = await startNats({ owned: true });
     dir = mkdtempSync(join(tmpdir(), 'akm-issuer-main-'));
   });
   after(async () => {

@@ -1,9 +1,14 @@
 /**
  * Real nats-server and redis-server processes for tests: each on a free port with a throwaway
  * data directory, so a test can also kill and restart them. No mocks.
+ *
+ * `TEST_NATS_URL` / `TEST_REDIS_URL` point the harness at servers it did not start (a machine
+ * without the binaries, a CI service container). Then `startNats()` / `startRedis()` hand out
+ * that server, whose handle refuses to stop, kill or restart it; a test that needs to do so, or
+ * that needs an empty server, asks for `{ owned: true }` and always gets a process of its own.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +17,13 @@ import { join } from 'node:path';
 export interface TestServer {
   url: string;
   port: number;
+  /** Its data directory; empty for a server the harness does not own. */
   dir: string;
+  /**
+   * Whether the harness started it. A server from `TEST_NATS_URL` / `TEST_REDIS_URL` is not
+   * owned: `stop`, `kill` and `start` throw, and `destroy` leaves it running.
+   */
+  owned: boolean;
   /** Stops it politely (SIGTERM) and waits for the exit. */
   stop(): Promise<void>;
   /** Kills it at once (SIGKILL) and waits for the exit. */
@@ -36,30 +47,59 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function requireBinary(name: string, pkg: string): string {
-  const found = spawnSync('sh', ['-c', `command -v ${name} || ls /usr/sbin/${name} /usr/bin/${name} 2>/dev/null`], {
-    encoding: 'utf8',
-  });
-  const path = found.stdout.trim().split('\n')[0];
-  if (!path) {
-    throw new Error(`${name} not found: install it (apt-get install -y ${pkg}) or set TEST_${name === 'nats-server' ? 'NATS' : 'REDIS'}_URL`);
+/** Where the harness looks for server binaries unless told otherwise: PATH, then the sbin dirs. */
+const defaultSearchPath = () => `${process.env.PATH ?? ''}:/usr/sbin:/usr/bin:/sbin`;
+
+interface BinarySpec {
+  /** Executable name, e.g. `nats-server`. */
+  name: string;
+  /** Debian package that installs it. */
+  pkg: string;
+  /** Variable naming an external server instead. */
+  envVar: string;
+  /** What the external server must offer, for the message. */
+  envHint: string;
+}
+
+function requireBinary(spec: BinarySpec, searchPath: string, owned: boolean): string {
+  const dirs = searchPath.split(':').filter(Boolean);
+  for (const dir of dirs) {
+    const candidate = join(dir, spec.name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not in this directory
+    }
   }
-  return path;
+  const install = `${spec.name} not found in ${dirs.join(':') || '(empty search path)'}: install it (apt-get install -y ${spec.pkg})`;
+  throw new Error(
+    owned
+      ? `${install}; this test stops, restarts or empties ${spec.name}, so it needs one the harness starts itself (${spec.envVar} does not help here)`
+      : `${install}, or set ${spec.envVar} to ${spec.envHint}`,
+  );
+}
+
+function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = tcpConnect(port, host);
+    socket.setTimeout(2000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 async function waitForPort(port: number, child: ChildProcess, name: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} before listening`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = tcpConnect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
+    if (await canConnect(port)) return;
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`${name} did not listen on ${port} within ${timeoutMs} ms`);
@@ -89,6 +129,7 @@ async function managed(options: ManagedOptions): Promise<TestServer> {
     url: `${options.scheme}://127.0.0.1:${port}`,
     port,
     dir,
+    owned: true,
     async start() {
       if (child && child.exitCode === null && child.signalCode === null) return;
       child = spawn(options.binary, options.args(port, dir), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -121,17 +162,71 @@ async function managed(options: ManagedOptions): Promise<TestServer> {
   return server;
 }
 
+/**
+ * A server the harness did not start, from `TEST_NATS_URL` / `TEST_REDIS_URL`. Fails at once
+ * when nothing answers there; its handle refuses to stop, kill or restart it.
+ */
+async function external(spec: BinarySpec, url: string, defaultPort: number): Promise<TestServer> {
+  const first = new URL(url.split(',')[0]!.trim());
+  const port = first.port ? Number(first.port) : defaultPort;
+  const host = first.hostname.replace(/^\[|\]$/g, '');
+  if (!(await canConnect(port, host))) throw new Error(`${spec.envVar}=${url}: nothing answers on ${host}:${port}`);
+  const refuse = (what: string) => async () => {
+    throw new Error(
+      `cannot ${what} ${spec.name} at ${url}: it comes from ${spec.envVar} and the harness does not own it; ` +
+        `a test that ${what}s the server must ask for one of its own with { owned: true }`,
+    );
+  };
+  return {
+    url,
+    port,
+    dir: '',
+    owned: false,
+    stop: refuse('stop'),
+    kill: refuse('kill'),
+    start: refuse('start'),
+    // Nothing to clean: the server and its data belong to whoever started it.
+    async destroy() {},
+  };
+}
+
+/** Options of {@link startNats} and {@link startRedis}. */
+export interface TestServerOptions {
+  /**
+   * Start a process of the test's own even when `TEST_NATS_URL` / `TEST_REDIS_URL` is set: for
+   * a test that stops, kills or restarts the server, or needs it empty. Default false.
+   */
+  owned?: boolean;
+  /** Colon-separated directories to look for the binary in. Default: PATH, then /usr/sbin, /usr/bin, /sbin. */
+  searchPath?: string;
+}
+
 /** Options of {@link startNats}. */
-export interface NatsServerOptions {
+export interface NatsServerOptions extends TestServerOptions {
+  /** A given port, directory or extra arguments imply `owned`. */
   port?: number;
   dir?: string;
   /** Extra nats-server arguments (cluster routes, server name…). */
   extraArgs?: (port: number, dir: string) => string[];
 }
 
-/** Starts `nats-server -js` on a free port with a throwaway store directory. */
+const NATS: BinarySpec = {
+  name: 'nats-server',
+  pkg: 'nats-server',
+  envVar: 'TEST_NATS_URL',
+  envHint: 'a running nats-server with JetStream (-js)',
+};
+const REDIS: BinarySpec = { name: 'redis-server', pkg: 'redis-server', envVar: 'TEST_REDIS_URL', envHint: 'a running redis-server' };
+
+/**
+ * Starts `nats-server -js` on a free port with a throwaway store directory, or hands out the
+ * server of `TEST_NATS_URL` when it is set and the test did not ask for an owned one.
+ */
 export async function startNats(options: NatsServerOptions = {}): Promise<TestServer> {
-  const binary = requireBinary('nats-server', 'nats-server');
+  const owned = options.owned === true || options.port !== undefined || options.dir !== undefined || options.extraArgs !== undefined;
+  const externalUrl = process.env.TEST_NATS_URL;
+  if (externalUrl && !owned) return external(NATS, externalUrl, 4222);
+  const binary = requireBinary(NATS, options.searchPath ?? defaultSearchPath(), owned);
   return managed({
     name: 'nats',
     binary,
@@ -142,9 +237,21 @@ export async function startNats(options: NatsServerOptions = {}): Promise<TestSe
   });
 }
 
-/** Starts `redis-server` on a free port, keeping nothing on disk. */
-export async function startRedis(options: { port?: number } = {}): Promise<TestServer> {
-  const binary = requireBinary('redis-server', 'redis-server');
+/** Options of {@link startRedis}. */
+export interface RedisServerOptions extends TestServerOptions {
+  /** A given port implies `owned`. */
+  port?: number;
+}
+
+/**
+ * Starts `redis-server` on a free port, keeping nothing on disk, or hands out the server of
+ * `TEST_REDIS_URL` when it is set and the test did not ask for an owned one.
+ */
+export async function startRedis(options: RedisServerOptions = {}): Promise<TestServer> {
+  const owned = options.owned === true || options.port !== undefined;
+  const externalUrl = process.env.TEST_REDIS_URL;
+  if (externalUrl && !owned) return external(REDIS, externalUrl, 6379);
+  const binary = requireBinary(REDIS, options.searchPath ?? defaultSearchPath(), owned);
   return managed({
     name: 'redis',
     binary,

@@ -11,7 +11,8 @@ describe('issuer: outbox to JetStream (real nats-server)', function () {
   let nc: NatsConnection | undefined;
   let issuer: TestIssuer | undefined;
   beforeEach(async () => {
-    nats = await startNats();
+    // Owned: the issuer always writes the AKM_KEYS stream, and these tests count its messages and stop the server.
+    nats = await startNats({ owned: true });
   });
   afterEach(async () => {
     await issuer?.destroy();
