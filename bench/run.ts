@@ -104,7 +104,7 @@ async function main(root: Scope): Promise<void> {
   const pool = await runPoolBench({ quick, redisUrl: redis.url });
 
   const notes = [
-    'verifier figures at LOG_LEVEL=info (the service default: two log lines per request, written to /dev/null); one row at warn shows what logging costs',
+    'verifier figures at LOG_LEVEL=info (the service default: one log line per request, written to /dev/null); one row at warn shows what logging costs',
     'all processes share the machine: the load generator, the server under test, Redis and NATS compete for the same cores',
     ...(quick
       ? [

@@ -32,6 +32,7 @@ export { connectNats, ensureKeyStream } from './nats.js';
 export type { ConnectNatsOptions, KeyStreamOptions, NatsConnection } from './nats.js';
 export { createLogger, REDACTED_PATHS } from './logger.js';
 export type { CreateLoggerOptions, Logger } from './logger.js';
+export { addRequestLogFields } from './request-log.js';
 export { ConfigError, logLevelVar, optionalUrlVar, parseEnv, portVar, positiveIntVar, stringVar } from './config.js';
 export {
   baseMiddleware,

@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Request, RequestHandler, Response } from 'express';
-import { readBearer, requestIdOf, sendProblem, type Logger, type Role } from '../../../common/src/index.js';
+import { addRequestLogFields, readBearer, requestIdOf, sendProblem, type Logger, type Role } from '../../../common/src/index.js';
 import type { KeyVerifier } from '../domain/key-verifier.js';
 import type { RateLimiter, RateWindow } from '../domain/rate-limiter.js';
 import type { Outcome, Refusal, VerifiedKey } from '../domain/verdict.js';
@@ -52,10 +52,11 @@ export function createProtect(deps: ProtectDeps): (options?: ProtectOptions) => 
   function record(req: Request, res: Response, started: number, outcome: Outcome, who: { keyId?: string; sub?: string }) {
     const seconds = (performance.now() - started) / 1000;
     deps.metrics.observe(outcome, seconds);
-    (req.log ?? deps.logger).info(
-      { requestId: requestIdOf(res), keyId: who.keyId, sub: who.sub, outcome, latencyMs: seconds * 1000 },
-      'api key checked',
-    );
+    const fields = { keyId: who.keyId, sub: who.sub, outcome, latencyMs: seconds * 1000 };
+    // One line per request: in an app with akm's request log the decision joins its line (a
+    // second JSON line per request cost ~8% of the verifier's CPU); elsewhere it has its own.
+    if (addRequestLogFields(res, fields)) return;
+    (req.log ?? deps.logger).info({ requestId: requestIdOf(res), ...fields }, 'api key checked');
   }
 
   return (options = {}) =>

@@ -74,12 +74,19 @@ describe('verifier service: routes', () => {
     expect(metrics.text).to.match(/^akm_verifier_decision_seconds_count\{outcome="ok"\} 1$/m);
   });
 
-  it('logs each decision with key id, owner, outcome, latency and request id, never the key string', async () => {
+  it('logs each request in one line with key id, owner, outcome, latency and request id, never the key string', async () => {
     await get('/price?symbol=BTC').set('X-Request-Id', 'req-123');
+    await request(svc.url).get('/price?symbol=BTC').set('Authorization', 'Bearer nonsense').set('X-Request-Id', 'req-456');
 
-    const decision = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'api key checked');
-    expect(decision).to.include({ requestId: 'req-123', keyId: key.keyId, sub: 'bob', outcome: 'ok' });
-    expect(decision.latencyMs).to.be.a('number');
+    const parsed = lines.map((l) => JSON.parse(l));
+    const served = parsed.filter((l) => l.requestId === 'req-123');
+    expect(served, JSON.stringify(served)).to.have.length(1);
+    expect(served[0]).to.include({ msg: 'request completed', keyId: key.keyId, sub: 'bob', outcome: 'ok' });
+    expect(served[0].res).to.deep.equal({ statusCode: 200 });
+    expect(served[0].latencyMs).to.be.a('number');
+    const refused = parsed.filter((l) => l.requestId === 'req-456');
+    expect(refused, JSON.stringify(refused)).to.have.length(1);
+    expect(refused[0]).to.include({ msg: 'request completed', outcome: 'invalid' });
     expect(lines.join('\n')).not.to.include(key.token.split('.')[2]);
   });
 
