@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { calculateJwkThumbprint, exportJWK } from 'jose';
+import request from 'supertest';
+import { connectNats, createLogger, type NatsConnection } from '../../common/src/index.js';
+import { startIssuer, type RunningIssuer } from '../../issuer/src/index.js';
+import {
+  createJetStreamKeyFeed,
+  createRedisRateLimiter,
+  createRemoteKeySource,
+  REDIS_CLIENT_OPTIONS,
+  startVerifierService,
+  type RunningVerifier,
+} from '../../verifier/src/index.js';
+import { REFUSED_TOKEN_CASES } from '../../verifier/test/support/refused-token-cases.js';
+import { createSigner, type TestSigner } from '../../verifier/test/support/signing.js';
+import { startNats, startRedis, waitFor, type TestServer } from '../support/processes.js';
+
+const shown = (res: { status: number; text: string }) => `HTTP ${res.status}: ${res.text}`;
+const silent = (name: string) => createLogger({ name, level: 'silent' });
+
+/**
+ * A signer whose private key the issuer is started with, so that the refused cases that need
+ * the issuer's own key (expired, wrong iss, missing claim…) are signed by the real issuer key.
+ */
+async function issuerSigner(dataDir: string): Promise<{ signer: TestSigner; keyFile: string }> {
+  const generated = await createSigner();
+  const privateJwk = await exportJWK(generated.privateKey);
+  const keyFile = join(dataDir, 'signing-key.jwk');
+  writeFileSync(keyFile, JSON.stringify(privateJwk), { mode: 0o600 });
+  // The issuer names its key by its RFC 7638 thumbprint.
+  const kid = await calculateJwkThumbprint(privateJwk);
+  const publicJwk = { ...generated.publicJwk, kid };
+  return { signer: { ...generated, kid, publicJwk, jwks: { keys: [publicJwk] } }, keyFile };
+}
+
+describe('e2e: refused keys against the real issuer, a verifier over real NATS and Redis', () => {
+  let nats: TestServer;
+  let redis: TestServer;
+  let dataDir: string;
+  let issuer: RunningIssuer;
+  let verifier: RunningVerifier;
+  let nc: NatsConnection;
+  let client: Redis;
+  let signer: TestSigner;
+  let other: TestSigner;
+  const nowS = Math.floor(Date.now() / 1000);
+
+  before(async function () {
+    this.timeout(30_000);
+    [nats, redis, other] = await Promise.all([startNats(), startRedis(), createSigner()]);
+    dataDir = mkdtempSync(join(tmpdir(), 'akm-e2e-refused-'));
+    const issuerKey = await issuerSigner(dataDir);
+    signer = issuerKey.signer;
+    issuer = await startIssuer({
+      dataDir,
+      port: 0,
+      natsUrl: nats.url,
+      signingKeyFile: issuerKey.keyFile,
+      logger: silent('issuer'),
+      onGeneratedAdminPassword: () => {},
+    });
+    nc = await connectNats({ url: nats.url, name: 'verifier-refused' });
+    client = new Redis(redis.url, REDIS_CLIENT_OPTIONS);
+    client.on('error', () => {});
+    verifier = await startVerifierService({
+      keys: createRemoteKeySource({ url: `${issuer.url}/.well-known/jwks.json` }),
+      feed: createJetStreamKeyFeed({ nc }),
+      limiter: createRedisRateLimiter({ redis: client, keyPrefix: `e2e-${randomUUID()}` }),
+      logger: silent('verifier'),
+    });
+    await verifier.ready;
+    await waitFor(() => client.status === 'ready', 5000);
+  });
+  after(async () => {
+    await verifier.stop();
+    await nc.drain();
+    await client.quit();
+    await issuer.stop();
+    await Promise.all([nats.destroy(), redis.destroy()]);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const price = (token: string) => request(verifier.url).get('/price?symbol=BTC').set('Authorization', `Bearer ${token}`);
+
+  it('the issuer signs with the test\'s key: a key it mints is served', async () => {
+    const jwks = await request(issuer.url).get('/.well-known/jwks.json');
+    expect(jwks.body.keys.map((k: { kid: string }) => k.kid), shown(jwks)).to.deep.equal([signer.kid]);
+    const minted = await request(issuer.url)
+      .post('/admin/keys')
+      .set('Authorization', `Bearer ${await issuer.adminToken()}`)
+      .send({ sub: 'carol' });
+    expect(minted.status, shown(minted)).to.equal(201);
+
+    const res = await price(minted.body.key);
+
+    expect(res.status, shown(res)).to.equal(200);
+  });
+
+  for (const c of REFUSED_TOKEN_CASES) {
+    it(`when a key ${c.name} is presented, answers ${c.status} ${c.code}`, async () => {
+      const token = await c.token(signer, other, nowS);
+
+      const res = await price(token);
+
+      expect(res.status, shown(res)).to.equal(c.status);
+      expect(res.body.code, shown(res)).to.equal(c.code);
+      expect(res.type, shown(res)).to.equal('application/problem+json');
+    });
+  }
+});
