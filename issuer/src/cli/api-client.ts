@@ -5,9 +5,13 @@
 
 /** An error the CLI prints as one line before exiting non-zero. */
 export class CliError extends Error {
-  constructor(message: string) {
+  /** The issuer's problem code (`not_found`, `forbidden`, …), when the issuer refused. */
+  readonly code: string | undefined;
+
+  constructor(message: string, options: { code?: string } = {}) {
     super(message);
     this.name = 'CliError';
+    this.code = options.code;
   }
 }
 
@@ -41,11 +45,16 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         throw new CliError(`cannot reach the issuer at ${options.url}: ${(err as Error).message}`);
       }
       const text = await res.text();
-      const data = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+      let data: Record<string, unknown> | undefined;
+      try {
+        data = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+      } catch {
+        throw new CliError(`${options.url} answered ${res.status} with something other than JSON: is it an akm issuer?`);
+      }
       if (!res.ok) {
-        const code = typeof data?.code === 'string' ? data.code : String(res.status);
+        const code = typeof data?.code === 'string' ? data.code : undefined;
         const detail = typeof data?.detail === 'string' ? data.detail : res.statusText;
-        throw new CliError(`${code}: ${detail}`);
+        throw new CliError(`${code ?? res.status}: ${detail}`, { code });
       }
       return data as T;
     },

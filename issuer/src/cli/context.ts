@@ -2,7 +2,7 @@
  * What every remote CLI command needs: the issuer URL, the token and the output mode, from
  * options, environment or the saved sign-in, in that order.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { createApiClient, CliError, type ApiClient } from './api-client.js';
 import { loadSession } from './session-file.js';
 
@@ -17,6 +17,8 @@ export interface GlobalOptions {
 export interface CliContext {
   url: string;
   json: boolean;
+  /** The sign-in token the API client sends, if any. */
+  token: string | undefined;
   api: ApiClient;
 }
 
@@ -27,19 +29,21 @@ export const DEFAULT_URL = 'http://127.0.0.1:8080';
 export function contextOf(command: Command, { needToken = true } = {}): CliContext {
   const opts = command.optsWithGlobals<GlobalOptions>();
   const saved = loadSession();
-  const url = opts.url ?? process.env.AKM_URL ?? saved?.url ?? DEFAULT_URL;
-  const token = opts.token ?? process.env.AKM_TOKEN ?? saved?.token;
+  // An empty variable counts as unset, as `AKM_URL= akm …` means to shells and CI files.
+  const url = opts.url ?? (process.env.AKM_URL || undefined) ?? saved?.url ?? DEFAULT_URL;
+  const token = opts.token ?? (process.env.AKM_TOKEN || undefined) ?? saved?.token;
   if (needToken && !token) {
     throw new CliError('not signed in: run `akm login`, set AKM_TOKEN, or pass --token (see `akm admin-token`)');
   }
-  return { url, json: opts.json ?? false, api: createApiClient({ url, token }) };
+  return { url, json: opts.json ?? false, token, api: createApiClient({ url, token }) };
 }
 
-/** Parses a positive whole number option. */
-export function positiveInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n <= 0) throw new CliError(`${name} must be a positive whole number, got "${value}"`);
-    return n;
-  };
+/**
+ * Parses a positive whole number option. Commander's own error names the option and the
+ * value ("option '--ttl <seconds>' argument 'soon' is invalid. …"), so it is a usage error.
+ */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('It must be a positive whole number.');
+  return n;
 }

@@ -1,6 +1,7 @@
 /**
  * The `akm` command line. Remote commands talk to the issuer's REST API (`--url` or
- * `AKM_URL`); `admin-token` reads the data directory. Any error: one line on stderr, exit 1.
+ * `AKM_URL`); `admin-token` reads the data directory. Any error: one line on stderr, exit 1
+ * (exit 2 for a usage error: unknown command or option, missing argument, bad option value).
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../../../common/src/index.js';
@@ -11,6 +12,7 @@ import { contextOf, positiveInt } from './context.js';
 import { mintLocalAdminToken } from './local-admin-token.js';
 import { printRecord } from './output.js';
 import { saveSession } from './session-file.js';
+import { USAGE_EXIT_CODE, watchUsageErrors } from './usage-errors.js';
 
 /** Builds the program (exported for tests). */
 export function buildProgram(): Command {
@@ -18,23 +20,23 @@ export function buildProgram(): Command {
     .description('akm: API keys as signed JWTs, verified offline, revoked everywhere within milliseconds')
     .option('--url <url>', 'issuer URL (AKM_URL; default http://127.0.0.1:8080)')
     .option('--token <token>', 'sign-in token (AKM_TOKEN; default: the saved sign-in)')
-    .option('--json', 'print JSON for scripts')
-    .showHelpAfterError()
-    .exitOverride();
+    .option('--json', 'print JSON for scripts');
 
   program
     .command('admin-token')
     .description('print a short-lived admin token minted from the data directory (AKM_DATA_DIR)')
     .option('--data-dir <dir>', 'issuer data directory')
-    .option('--ttl <seconds>', 'lifetime in seconds', positiveInt('--ttl'))
+    .option('--ttl <seconds>', 'lifetime in seconds', positiveInt)
     .option('--save', 'also save it as the current sign-in (mode 0600)')
     .action(async (o: { dataDir?: string; ttl?: number; save?: boolean }, cmd: Command) => {
+      const { url, json } = contextOf(cmd, { needToken: false });
       const { token, expiresAt } = await mintLocalAdminToken(process.env, o.dataDir, o.ttl);
-      if (o.save) {
-        const { url } = contextOf(cmd, { needToken: false });
-        const path = saveSession({ url, token, expiresAt });
-        process.stderr.write(`saved to ${path}\n`);
+      const savedTo = o.save ? saveSession({ url, token, expiresAt }) : undefined;
+      if (json) {
+        printRecord({ token, expiresAt: new Date(expiresAt * 1000).toISOString(), savedTo }, json);
+        return;
       }
+      if (savedTo) process.stderr.write(`saved to ${savedTo}\n`);
       process.stdout.write(`${token}\n`);
     });
 
@@ -53,19 +55,27 @@ export function buildProgram(): Command {
   return program;
 }
 
+const oneLine = (message: string) => message.split('\n').map((s) => s.trim()).filter(Boolean).join(' ');
+
 /** Runs the CLI with `argv`; resolves to the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
+  const usage = watchUsageErrors(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof CommanderError) {
+      const line = usage.lineOf(err);
+      if (line === undefined) return 0;
+      process.stderr.write(`akm: ${oneLine(line)}\n`);
+      return USAGE_EXIT_CODE;
+    }
     if (err instanceof CliError || err instanceof ConfigError) {
-      process.stderr.write(`akm: ${err.message.split('\n').join(' ')}\n`);
+      process.stderr.write(`akm: ${oneLine(err.message)}\n`);
       return 1;
     }
-    process.stderr.write(`akm: unexpected error: ${(err as Error).message}\n`);
+    process.stderr.write(`akm: unexpected error: ${oneLine(err instanceof Error ? err.message : String(err))}\n`);
     return 1;
   }
 }

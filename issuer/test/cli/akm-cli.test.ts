@@ -1,44 +1,22 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startTestIssuer, TEST_ADMIN_PASSWORD, type TestIssuer } from '../support/issuer-fixture.js';
-
-const BIN = fileURLToPath(new URL('../../../bin/akm.js', import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { TEST_ADMIN_PASSWORD, type TestIssuer } from '../support/issuer-fixture.js';
+import { oneLineFailure, startCliHarness, type CliHarness } from './cli-harness.js';
 
 describe('akm CLI (real process against a real issuer)', function () {
   this.timeout(60_000);
+  let harness: CliHarness;
   let issuer: TestIssuer;
   let config: string;
   before(async () => {
-    issuer = await startTestIssuer();
-    config = mkdtempSync(join(tmpdir(), 'akm-cli-'));
+    harness = await startCliHarness();
+    ({ issuer, config } = harness);
   });
-  after(async () => {
-    await issuer.destroy();
-    rmSync(config, { recursive: true, force: true });
-  });
+  after(() => harness.destroy());
 
-  const akm = (args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<Run> =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...args], {
-        env: { PATH: process.env.PATH ?? '', AKM_URL: issuer.url, AKM_CONFIG_DIR: config, AKM_DATA_DIR: issuer.dataDir, ...options.env },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.stdin.end(options.stdin ?? '');
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
+  const akm: CliHarness['akm'] = (args, options) => harness.akm(args, options);
 
   it('admin-token prints a working admin token from the data directory', async () => {
     const run = await akm(['admin-token']);
@@ -104,5 +82,8 @@ describe('akm CLI (real process against a real issuer)', function () {
     expect(wrong.stderr).to.equal('akm: invalid_credentials: wrong user name or password\n');
     const badNumber = await akm(['keys', 'create', '--sub', 'a', '--rate-limit', 'lots'], { env: { AKM_TOKEN: issuer.admin } });
     expect(badNumber.code).to.not.equal(0);
+    const line = oneLineFailure(badNumber, 2);
+    expect(line).to.include("'--rate-limit <n>'").and.to.include("'lots'").and.to.include('positive whole number');
+    expect(line).to.match(/\(see akm keys create --help\)$/);
   });
 });

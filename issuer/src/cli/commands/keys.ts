@@ -1,7 +1,8 @@
 /**
  * `akm keys …`: create, list, show, update, disable, enable and revoke keys.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { KEY_STATUSES, ROLES } from '../../../../common/src/index.js';
 import { CliError } from '../api-client.js';
 import { contextOf, positiveInt } from '../context.js';
 import { printRecord, printRows } from '../output.js';
@@ -28,9 +29,9 @@ export function keysCommand(): Command {
     .command('create')
     .description('issue a key; its string is shown this once')
     .requiredOption('--sub <owner>', 'owner of the key')
-    .option('--role <role>', 'admin or user', 'user')
-    .option('--rate-limit <n>', 'requests per minute', positiveInt('--rate-limit'))
-    .option('--ttl <seconds>', 'lifetime in seconds', positiveInt('--ttl'))
+    .addOption(new Option('--role <role>', 'role of the key').choices(ROLES).default('user'))
+    .option('--rate-limit <n>', 'requests per minute', positiveInt)
+    .option('--ttl <seconds>', 'lifetime in seconds', positiveInt)
     .option('--expires-at <iso>', 'expiry as ISO 8601')
     .option('--name <name>', 'a label')
     .option('--meta <key=value...>', 'metadata entries')
@@ -54,8 +55,8 @@ export function keysCommand(): Command {
     .command('list')
     .description('list keys, newest first')
     .option('--sub <owner>', 'only this owner')
-    .option('--status <status>', 'active, disabled, revoked or expired')
-    .option('--limit <n>', 'page size (1-200)', positiveInt('--limit'), 50)
+    .addOption(new Option('--status <status>', 'only keys in this state').choices([...KEY_STATUSES, 'expired']))
+    .option('--limit <n>', 'page size (1-200)', positiveInt, 50)
     .option('--all', 'follow the cursor through every page')
     .action(async (o: { sub?: string; status?: string; limit: number; all?: boolean }, cmd: Command) => {
       const { api, json } = contextOf(cmd);
@@ -84,7 +85,7 @@ export function keysCommand(): Command {
   keys
     .command('update <id>')
     .description('change rate limit or expiry; applies on every verifier without a new key')
-    .option('--rate-limit <n>', 'requests per minute', positiveInt('--rate-limit'))
+    .option('--rate-limit <n>', 'requests per minute', positiveInt)
     .option('--expires-at <iso>', 'expiry as ISO 8601')
     .action(async (id: string, o: { rateLimit?: number; expiresAt?: string }, cmd: Command) => {
       if (o.rateLimit === undefined && o.expiresAt === undefined) throw new CliError('give --rate-limit and/or --expires-at');
@@ -108,7 +109,7 @@ export function keysCommand(): Command {
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const { api, json } = contextOf(cmd);
       await api.request('DELETE', `/admin/keys/${encodeURIComponent(id)}`);
-      if (json) process.stdout.write(`${JSON.stringify({ id, status: 'revoked' })}\n`);
+      if (json) printRecord({ id, status: 'revoked' }, json);
       else process.stdout.write(`revoked ${id}\n`);
     });
 
