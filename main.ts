@@ -41,7 +41,12 @@ async function main(): Promise<void> {
   });
 
   // The verifier reads the same variables; ISSUER_URL defaults to the issuer started above.
-  const venv = loadVerifierEnv({ ISSUER_URL: issuer.url, NATS_URL: env.NATS_URL ?? 'nats://in-process', ...process.env });
+  // `||`, not a spread default: a variable set but empty (a sourced .env) means "use the default".
+  const venv = loadVerifierEnv({
+    ...process.env,
+    ISSUER_URL: process.env.ISSUER_URL || issuer.url,
+    NATS_URL: env.NATS_URL ?? 'nats://in-process',
+  });
   const vlog = logger.child({ component: 'verifier' });
   const metrics = createVerifierMetrics();
   let nc: NatsConnection | undefined;

@@ -80,6 +80,36 @@ describe('issuer main and npm start: real processes', function () {
     expect(state.last_seq, 'the key.created event went out before exit').to.equal(1);
   });
 
+  it('npm start with NATS_URL, REDIS_URL and ISSUER_URL set but empty (as a sourced .env leaves them) runs on the embedded default', async () => {
+    const [issuerPort, verifierPort] = [await freePort(), await freePort()];
+    const data = mkdtempSync(join(tmpdir(), 'akm-start-empty-'));
+    child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], {
+      env: env({
+        ISSUER_PORT: String(issuerPort),
+        VERIFIER_PORT: String(verifierPort),
+        AKM_DATA_DIR: data,
+        AKM_ADMIN_PASSWORD: 'a long test password',
+        NATS_URL: '',
+        REDIS_URL: '',
+        ISSUER_URL: '',
+        AKM_JWKS_FILE: '',
+      }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const started = child;
+    const exited = exitOf(started);
+    await waitFor(() => out.includes('akm is running') || started.exitCode !== null, 30_000, 100);
+    expect(out, `npm start exited with ${started.exitCode}`).to.include('akm is running');
+    expect(out).to.include('in-process bus');
+    expect(out).to.include(`verifier  http://127.0.0.1:${verifierPort}`);
+    child.kill('SIGTERM');
+    expect(await exited).to.equal(0);
+    rmSync(data, { recursive: true, force: true });
+  });
+
   it('npm start runs the issuer and a verifier on the embedded default, and a minted key works at the verifier', async () => {
     const [issuerPort, verifierPort] = [await freePort(), await freePort()];
     const data = mkdtempSync(join(tmpdir(), 'akm-start-'));
