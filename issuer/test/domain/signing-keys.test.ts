@@ -55,4 +55,51 @@ describe('issuer: signing keys', () => {
     for (const key of keys.jwks().keys) expect(key).to.not.have.property('d');
     db.close();
   });
+
+  it('keeps a retired key past the sign-in lifetime (900 s) while a key token it signed is still live', async () => {
+    let clock = Date.now();
+    const { db, keysP } = open(() => clock);
+    const keys = await keysP;
+    const old = keys.currentKid();
+    await keys.sign({ sub: 'x', exp: Math.floor(clock / 1000) + 3600 }, 'akm-key+jwt');
+    const fresh = await keys.rotate();
+    const kids = () => keys.jwks().keys.map((k) => k.kid);
+    clock += 1800_000; // past the 900 s kept for sign-in tokens, before the key token's exp
+    expect(kids(), 'the old key still verifies the live token').to.have.members([old, fresh]);
+    clock += 1801_000;
+    expect(kids()).to.deep.equal([fresh]);
+    db.close();
+  });
+
+  it('keeps a retired key that signed no key token only as long as a sign-in token lives (900 s)', async () => {
+    let clock = Date.now();
+    const { db, keysP } = open(() => clock);
+    const keys = await keysP;
+    const old = keys.currentKid();
+    const fresh = await keys.rotate();
+    const kids = () => keys.jwks().keys.map((k) => k.kid);
+    clock += 890_000;
+    expect(kids(), 'a sign-in token signed just before the rotation still verifies').to.have.members([old, fresh]);
+    clock += 20_000; // 910 s after the rotation (and past the 10 s JWKS cache)
+    expect(kids()).to.deep.equal([fresh]);
+    db.close();
+  });
+
+  it('extendKey keeps a retired key published until the later expiry it records', async () => {
+    let clock = Date.now();
+    const { db, keysP } = open(() => clock);
+    const keys = await keysP;
+    const old = keys.currentKid();
+    const t0 = Math.floor(clock / 1000);
+    await keys.sign({ sub: 'x', exp: t0 + 3600 }, 'akm-key+jwt');
+    const fresh = await keys.rotate();
+    keys.extendKey(old, t0 + 7200); // an admin moved the key's expiry later
+    keys.extendKey(old, t0 + 60); // an earlier expiry never shortens what was recorded
+    const kids = () => keys.jwks().keys.map((k) => k.kid);
+    clock += 3700_000;
+    expect(kids()).to.have.members([old, fresh]);
+    clock += 3600_000;
+    expect(kids()).to.deep.equal([fresh]);
+    db.close();
+  });
 });

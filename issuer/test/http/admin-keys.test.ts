@@ -180,6 +180,34 @@ describe('issuer: admin key API', () => {
     await jwtVerify(fresh.body.key, set, { algorithms: ['EdDSA'] });
   });
 
+  it('when a key signed by a retired signing key gets a later expiresAt, the JWKS keeps that signing key until then', async () => {
+    let clock = Date.now();
+    const clocked = await startTestIssuer({ now: () => clock });
+    try {
+      const auth = async () => `Bearer ${await clocked.adminToken()}`;
+      const kids = async () => {
+        const res = await request(clocked.url).get('/.well-known/jwks.json');
+        expect(res.status, show(res)).to.equal(200);
+        return res.body.keys.map((k: { kid: string }) => k.kid) as string[];
+      };
+      const key = await request(clocked.url).post('/admin/keys').set('Authorization', await auth()).send({ sub: 'gina', ttl: 3600 });
+      expect(key.status, show(key)).to.equal(201);
+      const oldKid = decodeProtectedHeader(key.body.key).kid;
+      const rotated = await request(clocked.url).post('/admin/signing-keys/rotate').set('Authorization', await auth());
+      expect(rotated.status, show(rotated)).to.equal(201);
+      const later = new Date(clock + 7200_000).toISOString();
+      const patched = await request(clocked.url).patch(`/admin/keys/${key.body.id}`).set('Authorization', await auth()).send({ expiresAt: later });
+      expect(patched.status, show(patched)).to.equal(200);
+
+      clock += 3700_000; // past the key's first expiry and the sign-in lifetime
+      expect(await kids(), 'the patched key still verifies').to.have.members([oldKid, rotated.body.kid]);
+      clock += 3600_000; // past the patched expiry
+      expect(await kids()).to.deep.equal([rotated.body.kid]);
+    } finally {
+      await clocked.destroy();
+    }
+  });
+
   it('echoes X-Request-Id and logs the request with it, never the key string or the admin token', async () => {
     const res = await create({ sub: 'frank' }).set('X-Request-Id', 'req-123');
     expect(res.headers['x-request-id']).to.equal('req-123');
