@@ -1,12 +1,14 @@
 /**
  * `akm login`, `logout`, `whoami` and `akm users …`.
  */
-import { Command } from 'commander';
-import { createApiClient } from '../api-client.js';
-import { contextOf } from '../context.js';
+import { Command, Option } from 'commander';
+import { ROLES } from '../../../../common/src/index.js';
+import { CliError, createApiClient } from '../api-client.js';
+import { contextOf, type GlobalOptions } from '../context.js';
 import { printRecord, printRows } from '../output.js';
 import { readPassword } from '../read-password.js';
-import { clearSession, saveSession } from '../session-file.js';
+import { clearSession, saveSession, sessionPath } from '../session-file.js';
+import { whoamiCommand } from './whoami.js';
 
 type User = Record<string, unknown> & { username: string };
 const COLUMNS = ['username', 'role', 'status', 'createdAt'];
@@ -28,17 +30,13 @@ export function sessionCommands(): Command[] {
       printRecord(summary, json);
     });
 
-  const logout = new Command('logout').description('forget the saved sign-in').action(() => {
+  const logout = new Command('logout').description('forget the saved sign-in').action((_o: unknown, cmd: Command) => {
     clearSession();
-    process.stdout.write('signed out\n');
+    if (cmd.optsWithGlobals<GlobalOptions>().json) printRecord({ signedOut: true, removed: sessionPath() }, true);
+    else process.stdout.write('signed out\n');
   });
 
-  const whoami = new Command('whoami').description('show the signed-in user').action(async (_o: unknown, cmd: Command) => {
-    const { api, json } = contextOf(cmd);
-    printRecord(await api.request<User>('GET', '/me'), json);
-  });
-
-  return [login, logout, whoami];
+  return [login, logout, whoamiCommand()];
 }
 
 /** The `users` command group (admin). */
@@ -48,7 +46,7 @@ export function usersCommand(): Command {
   users
     .command('create <username>')
     .description('create a user')
-    .option('--role <role>', 'admin or user', 'user')
+    .addOption(new Option('--role <role>', 'role of the user').choices(ROLES).default('user'))
     .option('--password-stdin', 'read the password from standard input')
     .action(async (username: string, o: { role: string; passwordStdin?: boolean }, cmd: Command) => {
       const { api, json } = contextOf(cmd);
@@ -74,6 +72,7 @@ export function usersCommand(): Command {
 
   users
     .command('show <username>')
+    .description('show one user')
     .action(async (username: string, _o: unknown, cmd: Command) => {
       const { api, json } = contextOf(cmd);
       printRecord(await api.request<User>('GET', path(username)), json);
@@ -82,9 +81,10 @@ export function usersCommand(): Command {
   users
     .command('update <username>')
     .description('change role and/or password')
-    .option('--role <role>', 'admin or user')
+    .addOption(new Option('--role <role>', 'new role').choices(ROLES))
     .option('--password-stdin', 'read a new password from standard input')
     .action(async (username: string, o: { role?: string; passwordStdin?: boolean }, cmd: Command) => {
+      if (!o.role && !o.passwordStdin) throw new CliError('give --role and/or --password-stdin');
       const { api, json } = contextOf(cmd);
       const body: Record<string, string> = {};
       if (o.role) body.role = o.role;
@@ -109,9 +109,10 @@ export function usersCommand(): Command {
     .command('delete <username>')
     .description('delete a user and revoke all their keys')
     .action(async (username: string, _o: unknown, cmd: Command) => {
-      const { api } = contextOf(cmd);
+      const { api, json } = contextOf(cmd);
       await api.request('DELETE', path(username));
-      process.stdout.write(`deleted ${username}\n`);
+      if (json) printRecord({ username, deleted: true }, json);
+      else process.stdout.write(`deleted ${username}\n`);
     });
 
   return users;
