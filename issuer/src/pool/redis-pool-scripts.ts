@@ -138,6 +138,18 @@ if not settle(t) then return reply({ ok = false, reason = 'not_found' }) end
 return reply({ ok = true, value = { holder = drop(t) } })
 `;
 
+/** ARGV: now, token. Reads only: a lapsed lease shows as available but is not released here. */
+const GET_TOKEN = `
+local t = ARGV[2]
+local a = redis.call('ZSCORE', alive, t)
+if not a or tonumber(a) <= now then return reply({ ok = false, reason = 'not_found' }) end
+local l = redis.call('ZSCORE', lease, t)
+local h = redis.call('HGET', holders, t)
+local leased = l and tonumber(l) > now and h
+return reply({ ok = true, value = { token = t, holder = leased and h or false,
+  assignedUntil = leased and tonumber(l) or false, aliveUntil = tonumber(a) } })
+`;
+
 /** ARGV: now, lazyLimit */
 const COUNTS = `
 sweep(tonumber(ARGV[2]))
@@ -157,6 +169,7 @@ export const POOL_SCRIPTS = {
   akmPoolUnblock: PRELUDE + UNBLOCK,
   akmPoolKeepAlive: PRELUDE + KEEP_ALIVE,
   akmPoolRemove: PRELUDE + REMOVE,
+  akmPoolGet: PRELUDE + GET_TOKEN,
   akmPoolCounts: PRELUDE + COUNTS,
   akmPoolSweep: PRELUDE + SWEEP,
 } as const;

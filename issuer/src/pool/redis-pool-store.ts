@@ -71,13 +71,8 @@ function unavailable(err: unknown): never {
 /** Creates the Redis implementation of {@link TokenPoolStore}. */
 export function createRedisPoolStore(options: RedisPoolStoreOptions): TokenPoolStore {
   const { redis, prefix, now } = options;
-  const [aliveKey, availKey, leaseKey, holdersKey] = ['alive', 'avail', 'lease', 'holders'].map((k) => `${prefix}${k}`) as [
-    string,
-    string,
-    string,
-    string,
-  ];
-  const keys = [aliveKey, availKey, leaseKey, holdersKey];
+  // The four keys every script takes, in the order of `redis-pool-scripts.ts`.
+  const keys = ['alive', 'avail', 'lease', 'holders'].map((k) => `${prefix}${k}`);
   for (const [name, lua] of Object.entries(POOL_SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 4, lua });
   const run = (name: PoolScriptName, ...args: (string | number)[]): Promise<string> =>
     (redis as unknown as Record<PoolScriptName, RunScript>)[name](...keys, now(), ...args).catch(unavailable);
@@ -104,24 +99,8 @@ export function createRedisPoolStore(options: RedisPoolStoreOptions): TokenPoolS
       return resultOf(raw, (v) => ({ holder: orNull(v.holder) }));
     },
     async getToken(token) {
-      const replies = await redis
-        .multi()
-        .zscore(aliveKey, token)
-        .zscore(leaseKey, token)
-        .hget(holdersKey, token)
-        .exec()
-        .catch(unavailable);
-      const [aliveUntil, assignedUntil, heldBy] = (replies ?? []).map(([, value]) => value as string | null);
-      const at = now();
-      if (aliveUntil == null || Number(aliveUntil) <= at) return undefined;
-      const leased = assignedUntil != null && Number(assignedUntil) > at && heldBy != null;
-      return {
-        token,
-        state: leased ? 'assigned' : 'available',
-        holder: leased ? heldBy : null,
-        assignedUntil: leased ? Number(assignedUntil) : null,
-        aliveUntil: Number(aliveUntil),
-      };
+      const reply = resultOf<PoolToken, 'not_found'>(await run('akmPoolGet', token), tokenOf);
+      return reply.ok ? reply.value : undefined;
     },
     async counts() {
       const raw = await run('akmPoolCounts', LAZY_SWEEP_LIMIT);
