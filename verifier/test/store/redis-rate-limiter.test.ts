@@ -20,7 +20,8 @@ describe('verifier: a key over its limit is refused from memory', () => {
   let verifier: TestVerifier;
 
   beforeEach(async () => {
-    [redis, signer] = await Promise.all([startRedis(), createSigner()]);
+    // Its own server: the test reads server-wide command counts.
+    [redis, signer] = await Promise.all([startRedis({ owned: true }), createSigner()]);
     admin = new Redis(redis.url);
     verifier = await startTestVerifier({ signer, feed: createMemoryKeyBus().createFeed(), redisUrl: redis.url });
     await waitFor(() => verifier.redis?.status === 'ready', 5000);
