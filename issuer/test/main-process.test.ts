@@ -75,9 +75,10 @@ describe('issuer main and npm start: real processes', function () {
     const after = await fetch(`${url}/healthz`).catch(() => 'refused');
     expect(after).to.equal('refused');
     const nc = await connectNats({ url: nats.url, name: 'check' });
-    const state = (await (await jetstreamManager(nc)).streams.info(KEY_STREAM)).state;
+    const { state, config } = await (await jetstreamManager(nc)).streams.info(KEY_STREAM);
     await nc.close();
     expect(state.last_seq, 'the key.created event went out before exit').to.equal(1);
+    expect(config.max_age, 'default AKM_MAX_KEY_TTL_S (365 days) plus a day').to.equal(366 * 86_400 * 1_000_000_000);
   });
 
   it('npm start with NATS_URL, REDIS_URL and ISSUER_URL set but empty (as a sourced .env leaves them) runs on the embedded default', async () => {

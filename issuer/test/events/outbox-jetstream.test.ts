@@ -56,6 +56,36 @@ describe('issuer: outbox to JetStream (real nats-server)', function () {
     expect((await streamState()).messages, 'only the latest message per key is kept').to.equal(1);
   });
 
+  it('creates AKM_KEYS keeping the latest event per key, for the longest key lifetime plus a day, with a two-minute duplicate window', async () => {
+    const DAY = 86_400;
+    const SECOND_NS = 1_000_000_000;
+    issuer = await startTestIssuer({ natsUrl: nats.url, maxKeyTtlSeconds: 7200, defaultKeyTtlSeconds: 3600 });
+    const res = await issue(issuer, { sub: 'retention', ttl: 7200 });
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    await waitFor(async () => (await streamState()).messages === 1);
+    const config = async () => (await (await jetstreamManager(nc!)).streams.info(KEY_STREAM)).config;
+    const first = await config();
+    expect(first.subjects).to.deep.equal(['akm.keys.*']);
+    expect(first.max_msgs_per_subject, 'only the latest state of a key is kept').to.equal(1);
+    expect(first.max_age, 'a key event outlives the longest key (AKM_MAX_KEY_TTL_S)').to.be.at.least(7200 * SECOND_NS);
+    expect(first.max_age, 'the README: this long plus a day').to.equal((7200 + DAY) * SECOND_NS);
+    expect(first.duplicate_window, 'a re-sent outbox row is dropped for two minutes').to.equal(120 * SECOND_NS);
+    expect(first.retention).to.equal('limits');
+    expect(first.storage).to.equal('file');
+    expect(first.discard).to.equal('old');
+
+    // A restart with a longer AKM_MAX_KEY_TTL_S must lengthen the retention of the existing stream.
+    const dataDir = issuer.dataDir;
+    await issuer.stop();
+    const longer = await startTestIssuer({ natsUrl: nats.url, dataDir, maxKeyTtlSeconds: 30 * DAY });
+    try {
+      await waitFor(async () => (await config()).max_age === 31 * DAY * SECOND_NS, 10_000, 50);
+      expect((await config()).max_msgs_per_subject).to.equal(1);
+    } finally {
+      await longer.stop();
+    }
+  });
+
   it('with NATS stopped during the writes, the API keeps working and every event is stored exactly once, in order, after NATS is back', async () => {
     issuer = await startTestIssuer({ natsUrl: nats.url });
     await issue(issuer, { sub: 'warmup', ttl: 600 });

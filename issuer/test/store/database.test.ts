@@ -1,0 +1,140 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import request from 'supertest';
+import { openDatabase } from '../../src/index.js';
+import { migrate } from '../../src/store/database.js';
+import { startTestIssuer } from '../support/issuer-fixture.js';
+
+const show = (res: request.Response) => JSON.stringify(res.body);
+
+/** The issuer's migrations so far: 1 keys, outbox and signing keys; 2 users. Bump with each new one. */
+const ISSUER_SCHEMA_VERSION = 2;
+
+/**
+ * What version 1 of the issuer wrote, frozen: migration 1 as it shipped. Editing a shipped
+ * migration in place (instead of adding one) breaks databases already at version 1; this
+ * fixture does not follow such an edit, so the test below catches it.
+ */
+const VERSION_1_SCHEMA = `
+  CREATE TABLE keys (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, sub TEXT NOT NULL, role TEXT NOT NULL,
+    name TEXT, meta TEXT, rate_limit INTEGER NOT NULL, expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL, status TEXT NOT NULL CHECK (status IN ('active', 'disabled', 'revoked')),
+    version INTEGER NOT NULL, kid TEXT NOT NULL
+  );
+  CREATE INDEX keys_by_sub ON keys (sub, seq);
+  CREATE INDEX keys_by_status ON keys (status, seq);
+  CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, key_id TEXT NOT NULL,
+    payload TEXT NOT NULL, created_at INTEGER NOT NULL, sent_at INTEGER
+  );
+  CREATE INDEX outbox_pending ON outbox (seq) WHERE sent_at IS NULL;
+  CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL;
+  CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY, public_jwk TEXT NOT NULL, created_at INTEGER NOT NULL, retired_at INTEGER,
+    max_exp INTEGER NOT NULL DEFAULT 0
+  );
+  PRAGMA user_version = 1;
+`;
+
+describe('issuer: SQLite database', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'akm-db-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A second connection to the file, as another process would see it. */
+  const inspect = <T>(read: (db: Database.Database) => T): T => {
+    const db = new Database(join(dir, 'akm.sqlite'), { readonly: true, fileMustExist: true });
+    try {
+      return read(db);
+    } finally {
+      db.close();
+    }
+  };
+
+  it('opens a new database in WAL mode at the version of the last migration', () => {
+    const db = openDatabase({ dataDir: dir });
+    expect(db.pragma('journal_mode', { simple: true })).to.equal('wal');
+    db.close();
+    expect(inspect((d) => d.pragma('journal_mode', { simple: true })), 'WAL is recorded in the file').to.equal('wal');
+    expect(inspect((d) => d.pragma('user_version', { simple: true }))).to.equal(ISSUER_SCHEMA_VERSION);
+    const tables = inspect((d) => d.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all());
+    expect(tables.map((t) => t.name)).to.have.members(['keys', 'outbox', 'signing_keys', 'users']);
+  });
+
+  it('a running issuer keeps its database in WAL mode at the current version', async () => {
+    const issuer = await startTestIssuer({ dataDir: dir });
+    try {
+      expect(issuer.db.pragma('journal_mode', { simple: true })).to.equal('wal');
+      expect(issuer.db.pragma('user_version', { simple: true })).to.equal(ISSUER_SCHEMA_VERSION);
+    } finally {
+      await issuer.stop();
+    }
+  });
+
+  it('brings a version-1 database forward without losing its keys, outbox or signing keys, and the issuer serves them', async () => {
+    const old = new Database(join(dir, 'akm.sqlite'));
+    old.exec(VERSION_1_SCHEMA);
+    const nowMs = Date.now();
+    const expiresAt = Math.floor(nowMs / 1000) + 3600;
+    old.prepare(
+      `INSERT INTO keys (id, sub, role, name, meta, rate_limit, expires_at, created_at, updated_at, status, version, kid)
+       VALUES ('k-old', 'olga', 'user', 'legacy', '{"team":"a"}', 42, ?, ?, ?, 'disabled', 3, 'kid-old')`,
+    ).run(expiresAt, nowMs, nowMs);
+    old.prepare("INSERT INTO outbox (event_id, key_id, payload, created_at, sent_at) VALUES ('e-1', 'k-old', '{}', ?, ?)").run(nowMs, nowMs);
+    old.prepare("INSERT INTO signing_keys (kid, public_jwk, created_at, retired_at, max_exp) VALUES ('kid-old', '{}', ?, ?, ?)").run(nowMs, nowMs, expiresAt);
+    old.close();
+
+    openDatabase({ dataDir: dir }).close();
+    expect(inspect((d) => d.pragma('user_version', { simple: true }))).to.equal(ISSUER_SCHEMA_VERSION);
+    expect(inspect((d) => d.prepare('SELECT count(*) AS n FROM users').get())).to.deep.equal({ n: 0 });
+    expect(inspect((d) => d.prepare('SELECT rate_limit, status, version, meta FROM keys WHERE id = ?').get('k-old'))).to.deep.equal({
+      rate_limit: 42,
+      status: 'disabled',
+      version: 3,
+      meta: '{"team":"a"}',
+    });
+    expect(inspect((d) => d.prepare('SELECT count(*) AS n FROM outbox').get())).to.deep.equal({ n: 1 });
+    expect(inspect((d) => d.prepare('SELECT max_exp FROM signing_keys WHERE kid = ?').get('kid-old'))).to.deep.equal({ max_exp: expiresAt });
+
+    const issuer = await startTestIssuer({ dataDir: dir });
+    try {
+      const res = await request(issuer.url).get('/admin/keys/k-old').set('Authorization', `Bearer ${issuer.admin}`);
+      expect(res.status, show(res)).to.equal(200);
+      expect(res.body).to.include({ id: 'k-old', sub: 'olga', name: 'legacy', rateLimit: 42, status: 'disabled' });
+    } finally {
+      await issuer.stop();
+    }
+  });
+
+  it('applies each migration once, in order, and a failing one leaves the file at the version before it', () => {
+    const db = openDatabase({ dataDir: dir });
+    try {
+      const applied: number[] = [];
+      const step = (version: number) => ({ version, description: `v${version}`, up: () => void applied.push(version) });
+      migrate(db, [step(ISSUER_SCHEMA_VERSION + 2), step(ISSUER_SCHEMA_VERSION + 1), step(1)]);
+      expect(applied).to.deep.equal([ISSUER_SCHEMA_VERSION + 1, ISSUER_SCHEMA_VERSION + 2]);
+      migrate(db, [step(ISSUER_SCHEMA_VERSION + 2)]);
+      expect(applied, 'nothing runs twice').to.have.length(2);
+
+      const broken = {
+        version: ISSUER_SCHEMA_VERSION + 3,
+        description: 'breaks half-way',
+        up: (d: Database.Database) => {
+          d.exec('CREATE TABLE half (x)');
+          throw new Error('boom');
+        },
+      };
+      expect(() => migrate(db, [broken])).to.throw('boom');
+      expect(db.pragma('user_version', { simple: true })).to.equal(ISSUER_SCHEMA_VERSION + 2);
+      expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").get(), 'its changes are rolled back').to.equal(undefined);
+    } finally {
+      db.close();
+    }
+  });
+});
