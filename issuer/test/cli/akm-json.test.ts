@@ -1,0 +1,73 @@
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import type { Command } from 'commander';
+import { buildProgram } from '../../src/cli/main.js';
+import { TEST_ADMIN_PASSWORD } from '../support/issuer-fixture.js';
+import { oneLineFailure, startCliHarness, type CliHarness, type RunOptions } from './cli-harness.js';
+
+/** Every command that does something (no group, no help), as "keys create" etc. */
+function leafCommands(command: Command, prefix: string[] = []): string[] {
+  return command.commands.flatMap((sub) => {
+    const path = [...prefix, sub.name()];
+    return sub.commands.length ? leafCommands(sub, path) : [path.join(' ')];
+  });
+}
+
+describe('akm --json on every command', function () {
+  this.timeout(120_000);
+  let harness: CliHarness;
+  before(async () => {
+    harness = await startCliHarness();
+  });
+  after(() => harness.destroy());
+
+  it('every command prints only JSON on stdout (an object, or an array for list) and nothing on stderr', async () => {
+    const admin = { AKM_TOKEN: harness.issuer.admin };
+    // AKM_TOKEN empty: login, whoami and logout work on the saved sign-in.
+    const session = { AKM_CONFIG_DIR: harness.freshConfig(), AKM_TOKEN: '' };
+    const user = `json-${randomUUID().slice(0, 8)}`;
+    let keyId = '';
+    // The key id is known only once `keys create` ran, hence the lazy arguments.
+    const id = () => keyId;
+    const steps: Array<{ command: string; args: Array<string | (() => string)>; options?: RunOptions; then?: (out: Record<string, unknown>) => void }> = [
+      { command: 'admin-token', args: [] },
+      { command: 'login', args: ['admin', '--password-stdin'], options: { stdin: TEST_ADMIN_PASSWORD, env: session } },
+      { command: 'whoami', args: [], options: { env: session } },
+      { command: 'logout', args: [], options: { env: session } },
+      { command: 'rotate-key', args: [] },
+      { command: 'users create', args: [user, '--password-stdin'], options: { stdin: 'a long enough password' } },
+      { command: 'users list', args: [] },
+      { command: 'users show', args: [user] },
+      { command: 'users update', args: [user, '--role', 'admin'] },
+      { command: 'users disable', args: [user] },
+      { command: 'users enable', args: [user] },
+      { command: 'keys create', args: ['--sub', user], then: (out) => (keyId = String(out.id)) },
+      { command: 'keys list', args: ['--sub', user] },
+      { command: 'keys show', args: [id] },
+      { command: 'keys update', args: [id, '--rate-limit', '3'] },
+      { command: 'keys disable', args: [id] },
+      { command: 'keys enable', args: [id] },
+      { command: 'keys revoke', args: [id] },
+      { command: 'users delete', args: [user] },
+    ];
+
+    expect(steps.map((s) => s.command), 'a command without a --json case here').to.have.members(leafCommands(buildProgram()));
+
+    for (const step of steps) {
+      const args = step.args.map((a) => (typeof a === 'function' ? a() : a));
+      const run = await harness.akm([...step.command.split(' '), ...args, '--json'], { ...step.options, env: { ...admin, ...step.options?.env } });
+      const label = `akm ${step.command} --json: ${run.stderr}${run.stdout}`;
+      expect(run.code, label).to.equal(0);
+      expect(run.stderr, label).to.equal('');
+      const out: unknown = JSON.parse(run.stdout);
+      if (step.command.endsWith(' list')) expect(out, label).to.be.an('array').that.is.not.empty;
+      else expect(out, label).to.be.an('object').and.not.be.an('array');
+      step.then?.(out as Record<string, unknown>);
+    }
+  });
+
+  it('an error under --json is still one line on stderr and nothing on stdout', async () => {
+    const run = await harness.akm(['keys', 'show', 'nope', '--json'], { env: { AKM_TOKEN: harness.issuer.admin } });
+    expect(oneLineFailure(run, 1)).to.equal('akm: not_found: no key nope');
+  });
+});
