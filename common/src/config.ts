@@ -42,13 +42,21 @@ export const portVar = (fallback: number) =>
 export const positiveIntVar = (fallback: number) =>
   z.preprocess(unsetIfEmpty, z.coerce.number().int().positive().default(fallback));
 
-/** An optional URL (or comma-separated URLs for NATS). */
-export const optionalUrlVar = () =>
+/**
+ * An optional URL (or comma-separated URLs for NATS). With `schemes` (e.g. `['redis:', 'rediss:']`)
+ * only those are accepted: `localhost:6379` parses as a URL of scheme `localhost:`, and a client
+ * given a scheme it does not know may quietly connect somewhere else.
+ */
+export const optionalUrlVar = (schemes?: readonly string[]) =>
   z.preprocess(
     unsetIfEmpty,
     z
       .string()
       .refine((v) => v.split(',').every((u) => URL.canParse(u.trim())), 'must be a URL')
+      .refine(
+        (v) => !schemes || v.split(',').every((u) => !URL.canParse(u.trim()) || schemes.includes(new URL(u.trim()).protocol)),
+        `must be a ${(schemes ?? []).map((s) => `${s}//`).join(' or ')} URL`,
+      )
       .optional(),
   );
 

@@ -22,7 +22,8 @@ export const issuerEnvSchema = z.object({
   AKM_HOST: stringVar('127.0.0.1'),
   AKM_DATA_DIR: stringVar('./data'),
   NATS_URL: optionalUrlVar(),
-  REDIS_URL: optionalUrlVar(),
+  // The schemes ioredis reads as a URL: it takes `http://host` for the host "http".
+  REDIS_URL: optionalUrlVar(['redis:', 'rediss:']),
   AKM_ISSUER: stringVar(DEFAULT_ISSUER),
   AKM_AUDIENCE: stringVar(DEFAULT_KEY_AUDIENCE),
   AKM_SIGNING_KEY_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),

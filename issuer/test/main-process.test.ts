@@ -13,6 +13,7 @@ describe('issuer main: configuration', () => {
   for (const [name, value, says] of [
     ['ISSUER_PORT', 'eighty', 'ISSUER_PORT'],
     ['NATS_URL', 'not a url', 'NATS_URL: must be a URL'],
+    ['REDIS_URL', 'localhost:6379', 'REDIS_URL: must be a redis:// or rediss:// URL'],
     ['AKM_ADMIN_PASSWORD', 'short', 'AKM_ADMIN_PASSWORD: must be at least 12 characters'],
     ['AKM_DEFAULT_KEY_TTL_S', '999999999', 'AKM_DEFAULT_KEY_TTL_S: must not exceed AKM_MAX_KEY_TTL_S'],
   ] as const) {

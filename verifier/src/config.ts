@@ -26,7 +26,8 @@ export const verifierEnvSchema = z.object({
   ISSUER_URL: optionalUrlVar(),
   AKM_JWKS_FILE: optionalString(),
   NATS_URL: optionalUrlVar(),
-  REDIS_URL: optionalUrlVar(),
+  // The schemes ioredis reads as a URL: it takes `http://host` for the host "http".
+  REDIS_URL: optionalUrlVar(['redis:', 'rediss:']),
   AKM_ISSUER: stringVar(DEFAULT_ISSUER),
   AKM_AUDIENCE: stringVar(DEFAULT_KEY_AUDIENCE),
   AKM_STREAM: stringVar(KEY_STREAM),

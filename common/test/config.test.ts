@@ -1,0 +1,81 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { ConfigError } from '../src/index.js';
+import { loadIssuerEnv } from '../../issuer/src/index.js';
+import { loadVerifierEnv } from '../../verifier/src/index.js';
+
+/** What a standalone verifier cannot start without. */
+const VERIFIER_REQUIRED = { ISSUER_URL: 'http://127.0.0.1:8080', NATS_URL: 'nats://127.0.0.1:4222' };
+
+function configErrorOf(load: () => unknown): ConfigError {
+  try {
+    load();
+  } catch (err) {
+    expect(err, String(err)).to.be.instanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError, the configuration was accepted');
+}
+
+describe('configuration loaders', () => {
+  it('with an empty environment, the issuer listens on 127.0.0.1:8080 and keeps its data in ./data', () => {
+    const env = loadIssuerEnv({});
+    expect(env.ISSUER_PORT).to.equal(8080);
+    expect(env.AKM_HOST).to.equal('127.0.0.1');
+    expect(env.AKM_DATA_DIR).to.equal('./data');
+  });
+
+  it('with only ISSUER_URL and NATS_URL, the verifier listens on 127.0.0.1:8081', () => {
+    const env = loadVerifierEnv(VERIFIER_REQUIRED);
+    expect(env.VERIFIER_PORT).to.equal(8081);
+    expect(env.AKM_HOST).to.equal('127.0.0.1');
+  });
+
+  it('with an empty environment, the verifier refuses naming ISSUER_URL or AKM_JWKS_FILE, and NATS_URL', () => {
+    const err = configErrorOf(() => loadVerifierEnv({}));
+    expect(err.message).to.include('ISSUER_URL or AKM_JWKS_FILE');
+    expect(err.message).to.include('NATS_URL: required');
+  });
+
+  for (const bad of ['eighty', '70000', '-1', '80.5']) {
+    it(`with VERIFIER_PORT=${bad}, the verifier refuses naming VERIFIER_PORT and the value`, () => {
+      const err = configErrorOf(() => loadVerifierEnv({ ...VERIFIER_REQUIRED, VERIFIER_PORT: bad }));
+      expect(err.message).to.include(`VERIFIER_PORT:`);
+      expect(err.message).to.include(`(got "${bad}")`);
+    });
+  }
+
+  // `localhost:6379` parses as a URL of scheme "localhost:", and ioredis reads `http://host:6379`
+  // as the host "http": both ran with a Redis the operator did not mean.
+  for (const bad of ['not a url', 'http://127.0.0.1:6379', 'localhost:6379']) {
+    it(`with REDIS_URL=${bad}, the issuer and the verifier refuse naming REDIS_URL`, () => {
+      for (const load of [() => loadIssuerEnv({ REDIS_URL: bad }), () => loadVerifierEnv({ ...VERIFIER_REQUIRED, REDIS_URL: bad })]) {
+        const err = configErrorOf(load);
+        expect(err.message).to.include('REDIS_URL:');
+        expect(err.message).to.include(`(got "${bad}")`);
+      }
+    });
+  }
+
+  it('accepts redis:// and rediss:// URLs for REDIS_URL', () => {
+    for (const good of ['redis://127.0.0.1:6379', 'rediss://user:pw@cache.example:6380/2']) {
+      expect(loadIssuerEnv({ REDIS_URL: good }).REDIS_URL).to.equal(good);
+      expect(loadVerifierEnv({ ...VERIFIER_REQUIRED, REDIS_URL: good }).REDIS_URL).to.equal(good);
+    }
+  });
+
+  for (const [name, value] of [
+    ['VERIFIER_PORT', 'eighty'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+  ] as const) {
+    it(`the verifier process with a bad ${name} exits 1 before listening, with one message naming it`, () => {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'verifier/src/main.ts'], {
+        env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...VERIFIER_REQUIRED, [name]: value },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(run.status, run.stderr).to.equal(1);
+      expect(run.stderr).to.match(new RegExp(`^verifier failed to start: invalid configuration:\\n  ${name}: .*\\(got "${value}"\\)\\n$`));
+    });
+  }
+});
