@@ -84,6 +84,60 @@ describe('issuer: sign-in, users and roles', () => {
     expect((await request(issuer.url).get('/admin/users/dave').set('Authorization', admin())).status).to.equal(404);
   });
 
+  it('answers 404 not_found for an unknown user on get, patch (each change) and delete', async () => {
+    for (const res of [
+      await request(issuer.url).get('/admin/users/nobody').set('Authorization', admin()),
+      await request(issuer.url).patch('/admin/users/nobody').set('Authorization', admin()).send({ role: 'admin' }),
+      await request(issuer.url).patch('/admin/users/nobody').set('Authorization', admin()).send({ status: 'disabled' }),
+      await request(issuer.url).patch('/admin/users/nobody').set('Authorization', admin()).send({ password: 'a brand new password' }),
+      await request(issuer.url).delete('/admin/users/nobody').set('Authorization', admin()),
+    ]) {
+      expect(res.status, show(res)).to.equal(404);
+      expect(res.body.code, show(res)).to.equal('not_found');
+    }
+    const list = await request(issuer.url).get('/admin/users').set('Authorization', admin());
+    expect(list.body.items.map((u: { username: string }) => u.username), 'nothing was created on the way').to.deep.equal(['admin']);
+  });
+
+  it('lists users by name in pages of `limit`, continuing `after` the `next` of the previous page', async () => {
+    const names = ['u-a', 'u-b', 'u-c', 'u-d', 'u-e'];
+    for (const name of [...names].reverse()) expect((await addUser(name)).status).to.equal(201);
+    const page = (query: Record<string, string>) => request(issuer.url).get('/admin/users').query(query).set('Authorization', admin());
+    const seen: string[] = [];
+    let query: Record<string, string> = { limit: '2' };
+    for (let i = 0; i < 10; i++) {
+      const res = await page(query);
+      expect(res.status, show(res)).to.equal(200);
+      const items = res.body.items.map((u: { username: string }) => u.username) as string[];
+      expect(items.length).to.be.at.most(2);
+      seen.push(...items);
+      if (res.body.next === null) break;
+      expect(res.body.next).to.equal(items[items.length - 1]);
+      query = { limit: '2', after: res.body.next };
+    }
+    expect(seen).to.deep.equal(['admin', ...names]);
+    const last = await page({ limit: '6' });
+    expect(last.body.items).to.have.length(6);
+    expect(last.body.next, 'no next page when everything fit').to.equal(null);
+  });
+
+  it('refuses a bad list query with 400 validation_failed naming the parameter, never a 500', async () => {
+    for (const [query, field] of [
+      ['after=Not%20A%20Name!', 'after'],
+      ['after=a&after=b', 'after'],
+      ['after=', 'after'],
+      ['limit=0', 'limit'],
+      ['limit=201', 'limit'],
+      ['limit=ten', 'limit'],
+      ['cursor=abc', 'cursor'],
+    ] as const) {
+      const res = await request(issuer.url).get(`/admin/users?${query}`).set('Authorization', admin());
+      expect(res.status, `${query}: ${show(res)}`).to.equal(400);
+      expect(res.body.code, `${query}: ${show(res)}`).to.equal('validation_failed');
+      expect(res.body.errors.map((e: { field: string }) => e.field), `${query}: ${show(res)}`).to.include(field);
+    }
+  });
+
   it('refuses bad user input with 400 naming the field', async () => {
     for (const [body, field] of [
       [{ username: 'Bad Name', password: PASSWORD }, 'username'],
