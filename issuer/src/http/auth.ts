@@ -37,6 +37,7 @@ export interface AuthOptions {
   acceptSession?: (claims: SessionClaims) => boolean;
 }
 
+/** Sent with every 401: RFC 7235 requires a 401 to name the scheme it wants. */
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="akm"' };
 
 function bearer(header: string | undefined): string {
@@ -83,14 +84,14 @@ export function createAuth(options: AuthOptions) {
     });
     const claims = result.ok ? result.claims : result.reason === 'expired' ? result.claims : undefined;
     if (!claims) {
-      if (!result.ok && result.reason === 'not_yet_valid') throw new AppError('key_not_yet_valid', 'key not yet valid');
+      if (!result.ok && result.reason === 'not_yet_valid') throw new AppError('key_not_yet_valid', 'key not yet valid', { headers: CHALLENGE });
       throw new AppError('invalid_key', 'not a valid API key', { headers: CHALLENGE });
     }
     const record = options.keys.get(claims.jti);
     if (!record) throw new AppError('invalid_key', 'not a valid API key', { headers: CHALLENGE });
-    if (record.status === 'revoked') throw new AppError('key_revoked', 'key revoked');
+    if (record.status === 'revoked') throw new AppError('key_revoked', 'key revoked', { headers: CHALLENGE });
     // The stored expiry wins over the signed one: an admin may have shortened or extended it.
-    if (record.expiresAt <= Math.floor(now() / 1000)) throw new AppError('key_expired', 'key expired');
+    if (record.expiresAt <= Math.floor(now() / 1000)) throw new AppError('key_expired', 'key expired', { headers: CHALLENGE });
     return record;
   }
 
@@ -120,7 +121,7 @@ export function createAuth(options: AuthOptions) {
     const typ = headerTyp(token);
     if (typ === API_KEY_TYP) {
       const record = await apiKey(header);
-      if (record.status === 'disabled') throw new AppError('key_disabled', 'key disabled');
+      if (record.status === 'disabled') throw new AppError('key_disabled', 'key disabled', { headers: CHALLENGE });
       res.locals.principal = { sub: record.sub, role: record.role, kind: 'api_key', keyId: record.id } satisfies Principal;
     } else {
       res.locals.principal = await session(header);
