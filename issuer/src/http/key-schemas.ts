@@ -47,15 +47,28 @@ export const updateKeyBody = z
     message: 'give at least one of rateLimit, expiresAt, status',
   });
 
+/** A `cursor` query parameter: one of this API's opaque cursors, read as the list position. */
+const cursorParam = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,24}$/, 'not a cursor from this API')
+  .transform((cursor, ctx) => {
+    const position = decodeCursor(cursor);
+    if (position === undefined) ctx.addIssue({ code: 'custom', message: 'not a cursor from this API' });
+    return position ?? z.NEVER;
+  });
+
 /** Query of `GET /admin/keys`. */
 export const listKeysQuery = z.strictObject({
   sub: ownerSchema.optional(),
   status: z.enum(['active', 'disabled', 'revoked', 'expired']).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,24}$/, 'not a cursor from this API')
-    .optional(),
+  cursor: cursorParam.optional(),
+});
+
+/** Query of `GET /me/keys`. */
+export const myKeysQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(100),
+  cursor: cursorParam.optional(),
 });
 
 /** Seconds since epoch of an ISO 8601 date. */

@@ -11,7 +11,7 @@ import type { SigningKeys } from '../domain/signing-keys.js';
 import type { UserService } from '../domain/user-service.js';
 import { principalOf } from './auth.js';
 import { failWith } from './failures.js';
-import { decodeCursor, encodeCursor } from './key-schemas.js';
+import { encodeCursor, myKeysQuery } from './key-schemas.js';
 import { keyView } from './key-view.js';
 import { createUserBody, listUsersQuery, loginBody, updateUserBody } from './user-schemas.js';
 import { userView } from './user-views.js';
@@ -110,8 +110,8 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
   });
 
   router.get('/me/keys', requireSession, (req, res) => {
-    const cursor = typeof req.query.cursor === 'string' ? decodeCursor(req.query.cursor) : undefined;
-    const page = keys.listKeys({ sub: principalOf(res).sub, limit: 100, beforeSeq: cursor });
+    const query = parseInput(myKeysQuery, req.query, 'query');
+    const page = keys.listKeys({ sub: principalOf(res).sub, limit: query.limit, beforeSeq: query.cursor });
     res.json({
       items: page.items.map((k) => keyView(k, now())),
       nextCursor: page.next === undefined ? null : encodeCursor(page.next),
