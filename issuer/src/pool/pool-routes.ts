@@ -2,7 +2,7 @@
  * The token pool's HTTP endpoints, mounted at `/pool`. Authentication is the caller's: the
  * router only runs the two middlewares it is given and reads `res.locals.principal`.
  */
-import { Router, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { AppError, parseInput } from '../../../common/src/index.js';
 import { generateTokensBody, poolTokenParam } from './pool-schemas.js';
 import type { PoolOutcome, PoolPrincipal, PoolService } from './pool-service.js';
@@ -54,6 +54,9 @@ function valueOf<T>(outcome: PoolOutcome<T>): T {
 
 const tokenOf = (params: unknown) => parseInput(poolTokenParam, params, 'token').token;
 
+/** The caller, with the request's logger so that the pool's log lines carry the request id. */
+const callerOf = (req: Request, res: Response): PoolPrincipal => ({ ...principalOf(res), log: req.log });
+
 /**
  * Creates the pool router, to mount with `app.use('/pool', router)`.
  * @example
@@ -65,27 +68,27 @@ export function createPoolRouter(options: PoolRouterOptions): Router {
 
   router.post('/tokens', requireAdmin, async (req, res) => {
     const { count } = parseInput(generateTokensBody, req.body ?? {}, 'request');
-    const tokens = valueOf(await service.generateTokens(count, principalOf(res)));
+    const tokens = valueOf(await service.generateTokens(count, callerOf(req, res)));
     res.status(201).json({ tokens });
   });
 
-  router.post('/assign', requireCaller, async (_req, res) => {
-    const token = valueOf(await service.assignToken(principalOf(res)));
+  router.post('/assign', requireCaller, async (req, res) => {
+    const token = valueOf(await service.assignToken(callerOf(req, res)));
     res.json(poolTokenView(token));
   });
 
   router.post('/tokens/:token/unblock', requireCaller, async (req, res) => {
-    const token = valueOf(await service.unblockToken(tokenOf(req.params), principalOf(res)));
+    const token = valueOf(await service.unblockToken(tokenOf(req.params), callerOf(req, res)));
     res.json(poolTokenView(token));
   });
 
   router.post('/tokens/:token/keep-alive', requireCaller, async (req, res) => {
-    const token = valueOf(await service.keepAliveToken(tokenOf(req.params), principalOf(res)));
+    const token = valueOf(await service.keepAliveToken(tokenOf(req.params), callerOf(req, res)));
     res.json(poolTokenView(token));
   });
 
   router.delete('/tokens/:token', requireAdmin, async (req, res) => {
-    valueOf(await service.deleteToken(tokenOf(req.params), principalOf(res)));
+    valueOf(await service.deleteToken(tokenOf(req.params), callerOf(req, res)));
     res.status(204).end();
   });
 

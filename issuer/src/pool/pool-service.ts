@@ -15,6 +15,8 @@ export interface PoolPrincipal {
   sub: string;
   role: Role;
   kind: 'session' | 'api_key';
+  /** The request's logger, so that the operation's lines carry its request id. */
+  log?: Logger;
 }
 
 /** Why a pool operation was refused: each is an error code of the HTTP layer. */
@@ -82,15 +84,15 @@ export function createPoolService(options: PoolServiceOptions): PoolService {
   const actor = (by: PoolPrincipal) => ({ sub: by.sub, admin: by.role === 'admin' });
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-  /** Logs and counts the deadlines a store applied. */
-  function record(effects: PoolEffects): void {
+  /** Logs and counts the deadlines a store applied (on the caller's request log, if any). */
+  function record(effects: PoolEffects, log: Logger = logger): void {
     for (const { token, holder } of effects.released) {
       metrics.released.inc({ reason: 'expired' });
-      logger.info({ poolToken: token, holder, reason: 'expired' }, 'pool token released');
+      log.info({ poolToken: token, holder, reason: 'expired' }, 'pool token released');
     }
     for (const { token, holder } of effects.purged) {
       metrics.purged.inc({ reason: 'not_kept_alive' });
-      logger.info({ poolToken: token, holder, reason: 'not_kept_alive' }, 'pool token purged');
+      log.info({ poolToken: token, holder, reason: 'not_kept_alive' }, 'pool token purged');
     }
   }
 
@@ -101,10 +103,10 @@ export function createPoolService(options: PoolServiceOptions): PoolService {
       for (let attempt = 0; attempt < 3; attempt++) {
         const tokens = Array.from({ length: count }, newToken);
         const result = await store.addTokens(tokens, { maxTokens: settings.maxTokens, keepAliveMs: timings.keepAliveMs });
-        record(result.effects);
+        record(result.effects, by.log);
         if (result.ok) {
           metrics.generated.inc(count);
-          logger.info({ count, size: result.value.size, by: by.sub }, 'pool tokens generated');
+          (by.log ?? logger).info({ count, size: result.value.size, by: by.sub }, 'pool tokens generated');
           return { ok: true, value: tokens };
         }
         if (result.reason === 'pool_full') return fail('pool_full');
@@ -114,13 +116,13 @@ export function createPoolService(options: PoolServiceOptions): PoolService {
 
     async assignToken(by) {
       const result = await store.assign(by.sub, timings);
-      record(result.effects);
+      record(result.effects, by.log);
       if (!result.ok) {
         metrics.emptyAnswers.inc();
         return fail('pool_empty');
       }
       metrics.assigned.inc();
-      logger.info(
+      (by.log ?? logger).info(
         { poolToken: result.value.token, holder: by.sub, assignedUntil: iso(result.value.assignedUntil) },
         'pool token assigned',
       );
@@ -129,27 +131,27 @@ export function createPoolService(options: PoolServiceOptions): PoolService {
 
     async unblockToken(token, by) {
       const result = await store.unblock(token, actor(by));
-      record(result.effects);
+      record(result.effects, by.log);
       if (!result.ok) return fail(result.reason);
       metrics.released.inc({ reason: 'unblocked' });
-      logger.info({ poolToken: token, holder: result.value.holder, by: by.sub, reason: 'unblocked' }, 'pool token released');
+      (by.log ?? logger).info({ poolToken: token, holder: result.value.holder, by: by.sub, reason: 'unblocked' }, 'pool token released');
       return { ok: true, value: result.value.token };
     },
 
     async keepAliveToken(token, by) {
       const result = await store.keepAlive(token, actor(by), timings);
-      record(result.effects);
+      record(result.effects, by.log);
       if (!result.ok) return fail(result.reason);
-      logger.debug({ poolToken: token, by: by.sub, aliveUntil: iso(result.value.aliveUntil) }, 'pool token kept alive');
+      (by.log ?? logger).debug({ poolToken: token, by: by.sub, aliveUntil: iso(result.value.aliveUntil) }, 'pool token kept alive');
       return { ok: true, value: result.value };
     },
 
     async deleteToken(token, by) {
       const result = await store.remove(token);
-      record(result.effects);
+      record(result.effects, by.log);
       if (!result.ok) return fail(result.reason);
       metrics.purged.inc({ reason: 'deleted' });
-      logger.info({ poolToken: token, holder: result.value.holder, by: by.sub, reason: 'deleted' }, 'pool token purged');
+      (by.log ?? logger).info({ poolToken: token, holder: result.value.holder, by: by.sub, reason: 'deleted' }, 'pool token purged');
       return { ok: true, value: result.value };
     },
 

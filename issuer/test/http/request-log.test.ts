@@ -39,6 +39,8 @@ describe('issuer: every log line of a request carries its request id', () => {
     ['a sign-in', (id) => request(issuer.url).post('/auth/login').set('X-Request-Id', id).send({ username: 'rita', password: PASSWORD }), 200, 'signed in'],
     ['a refused sign-in', (id) => request(issuer.url).post('/auth/login').set('X-Request-Id', id).send({ username: 'rita', password: 'wrong wrong wrong' }), 401, 'sign-in refused'],
     ['a key creation', (id) => request(issuer.url).post('/admin/keys').set('X-Request-Id', id).set('Authorization', admin()).send({ sub: 'rita' }), 201],
+    ['a pool generation', (id) => request(issuer.url).post('/pool/tokens').set('X-Request-Id', id).set('Authorization', admin()).send({ count: 2 }), 201, 'pool tokens generated'],
+    ['a pool assignment', (id) => request(issuer.url).post('/pool/assign').set('X-Request-Id', id).set('Authorization', admin()), 200, 'pool token assigned'],
   ];
 
   for (const [what, send, status, handlerLine] of cases) {
