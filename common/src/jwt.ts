@@ -57,6 +57,7 @@ const sessionClaims = z.object({
   iat: z.number().int(),
   exp: z.number().int(),
   role: z.enum(ROLES),
+  sv: z.string().min(1).max(64).optional(),
 });
 
 async function check<C>(

@@ -50,4 +50,6 @@ export interface SessionClaims {
   iat: number;
   exp: number;
   role: Role;
+  /** The user's session epoch when signed in: a password, role or status change replaces it. */
+  sv?: string;
 }

@@ -182,7 +182,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     audience,
     now,
     acceptSession: (claims) =>
-      (claims.sub === LOCAL_ADMIN_SUB && claims.role === 'admin') || users.isActiveWithRole(claims.sub, claims.role),
+      (claims.sub === LOCAL_ADMIN_SUB && claims.role === 'admin') || users.acceptsSession(claims.sub, claims.role, claims.sv),
   });
   const app = createIssuerApp({
     logger,

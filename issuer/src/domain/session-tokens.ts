@@ -23,6 +23,8 @@ export interface MintSessionOptions {
   ttlSeconds: number;
   /** Milliseconds since epoch. */
   now: number;
+  /** The user's session epoch (claim `sv`); none for the data directory's admin token. */
+  sessionEpoch?: string;
 }
 
 /** A signed sign-in token and its expiry (seconds since epoch). */
@@ -30,7 +32,7 @@ export async function mintSessionToken(options: MintSessionOptions): Promise<{ t
   const iat = Math.floor(options.now / 1000);
   const exp = iat + options.ttlSeconds;
   const token = await options.signing.sign(
-    { iss: options.issuer, aud: SESSION_AUDIENCE, sub: options.sub, jti: randomUUID(), iat, exp, role: options.role },
+    { iss: options.issuer, aud: SESSION_AUDIENCE, sub: options.sub, jti: randomUUID(), iat, exp, role: options.role, ...(options.sessionEpoch ? { sv: options.sessionEpoch } : {}) },
     SESSION_TYP,
   );
   return { token, expiresAt: exp };

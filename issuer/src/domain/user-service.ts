@@ -37,6 +37,12 @@ export function createUserService(options: UserServiceOptions) {
   const isLastActiveAdmin = (user: UserRecord) =>
     user.role === 'admin' && user.status === 'active' && users.otherActiveAdmins(user.username) === 0;
 
+  /**
+   * A new session epoch. Exact where a time would not be: changes and sign-ins within one second
+   * are told apart, and a user deleted and created again never matches an old epoch.
+   */
+  const newSessionEpoch = () => randomBytes(12).toString('base64url');
+
   return {
     /**
      * Creates the `admin` user when there are no users yet, with `password` or a random one.
@@ -53,6 +59,7 @@ export function createUserService(options: UserServiceOptions) {
         status: 'active',
         createdAt: t,
         updatedAt: t,
+        sessionEpoch: newSessionEpoch(),
       });
       return generated ? { created: true, generated } : { created: true };
     },
@@ -77,6 +84,8 @@ export function createUserService(options: UserServiceOptions) {
         status: 'active',
         createdAt: t,
         updatedAt: t,
+        // A user deleted and created again under the same name gets none of the old sign-ins.
+        sessionEpoch: newSessionEpoch(),
       };
       if (users.get(input.username)) return conflict(`user ${input.username} exists`);
       users.insert(user);
@@ -87,13 +96,18 @@ export function createUserService(options: UserServiceOptions) {
       const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
       const before = users.get(username);
       if (!before) return notFound(username);
+      const t = now();
       const after: UserRecord = {
         ...before,
         role: input.role ?? before.role,
         status: input.status ?? before.status,
         passwordHash: passwordHash ?? before.passwordHash,
-        updatedAt: now(),
+        updatedAt: t,
       };
+      // A new password, role or status ends every sign-in made before it (a re-enabled user
+      // signs in again; a leaked token dies with the password change).
+      const changed = after.role !== before.role || after.status !== before.status || passwordHash !== undefined;
+      if (changed) after.sessionEpoch = newSessionEpoch();
       if (isLastActiveAdmin(before) && (after.role !== 'admin' || after.status !== 'active')) {
         return conflict('the last active admin cannot be demoted or disabled');
       }
@@ -115,10 +129,14 @@ export function createUserService(options: UserServiceOptions) {
       return { ok: true, value: user };
     },
 
-    /** True while `username` exists, is active and still has `role`. */
-    isActiveWithRole(username: string, role: Role): boolean {
+    /**
+     * Whether a sign-in for `username` with `role` and session epoch `epoch` (its `sv` claim;
+     * none before schema version 3) still holds: the user exists, is active, still has that
+     * role, and has not changed its password, role or status since.
+     */
+    acceptsSession(username: string, role: Role, epoch: string | undefined): boolean {
       const user = users.get(username);
-      return user?.status === 'active' && user.role === role;
+      return user?.status === 'active' && user.role === role && (epoch ?? '') === user.sessionEpoch;
     },
   };
 }

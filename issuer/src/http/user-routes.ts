@@ -55,6 +55,7 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
       sub: user.username,
       role: user.role,
       ttlSeconds: options.sessionTtlSeconds,
+      sessionEpoch: user.sessionEpoch,
       now: now(),
     });
     req.log.info({ username, outcome: 'signed_in' }, 'signed in');

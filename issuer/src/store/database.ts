@@ -73,6 +73,13 @@ const MIGRATIONS: Migration[] = [
         );
       `),
   },
+  {
+    version: 3,
+    description: "users' session epoch: sign-ins made before a password, role or status change are refused",
+    // '' is the epoch of sign-ins made before this version (they carry none): they hold until
+    // the user's next change, as they did before.
+    up: (db) => db.exec(`ALTER TABLE users ADD COLUMN session_epoch TEXT NOT NULL DEFAULT ''`),
+  },
 ];
 
 /** Options of {@link openDatabase}. */

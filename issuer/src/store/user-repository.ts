@@ -16,6 +16,11 @@ export interface UserRecord {
   /** Milliseconds since epoch. */
   createdAt: number;
   updatedAt: number;
+  /**
+   * Carried by each sign-in token (claim `sv`); a token with another is refused. A new random
+   * value when the user is created and whenever its password, role or status changes.
+   */
+  sessionEpoch: string;
 }
 
 interface UserRow {
@@ -25,6 +30,7 @@ interface UserRow {
   status: UserStatus;
   created_at: number;
   updated_at: number;
+  session_epoch: string;
 }
 
 const toRecord = (r: UserRow): UserRecord => ({
@@ -34,6 +40,7 @@ const toRecord = (r: UserRow): UserRecord => ({
   status: r.status,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+  sessionEpoch: r.session_epoch,
 });
 
 /** Reads and writes users. */
@@ -58,11 +65,12 @@ export function createUserRepository(db: Db): UserRepository {
   const get = db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?');
   const list = db.prepare<[string, number], UserRow>('SELECT * FROM users WHERE username > ? ORDER BY username LIMIT ?');
   const insert = db.prepare(
-    `INSERT INTO users (username, password_hash, role, status, created_at, updated_at)
-     VALUES (@username, @passwordHash, @role, @status, @createdAt, @updatedAt)`,
+    `INSERT INTO users (username, password_hash, role, status, created_at, updated_at, session_epoch)
+     VALUES (@username, @passwordHash, @role, @status, @createdAt, @updatedAt, @sessionEpoch)`,
   );
   const update = db.prepare(
-    `UPDATE users SET password_hash = @passwordHash, role = @role, status = @status, updated_at = @updatedAt
+    `UPDATE users SET password_hash = @passwordHash, role = @role, status = @status, updated_at = @updatedAt,
+       session_epoch = @sessionEpoch
      WHERE username = @username`,
   );
   const remove = db.prepare('DELETE FROM users WHERE username = ?');

@@ -141,4 +141,49 @@ describe('issuer: sign-in tokens', () => {
     expect(fresh.status, show(fresh)).to.equal(200);
     expect(fresh.body.role).to.equal('admin');
   });
+
+  // The clock stands still in these tests: every change happens in the same second as the
+  // sign-ins it must end, the hardest case for a rule on `iat` (seconds).
+  it('re-enabling a user does not bring back sign-ins made before it was disabled; a new sign-in works at once', async () => {
+    await addUser('pia');
+    const old = await signIn('pia');
+    await patchUser('pia', { status: 'disabled' });
+    await patchUser('pia', { status: 'active' });
+
+    const stale = await me(old);
+    const fresh = await me(await signIn('pia'));
+
+    expect(stale.status, show(stale)).to.equal(401);
+    expect(stale.body.code, show(stale)).to.equal('invalid_token');
+    expect(fresh.status, show(fresh)).to.equal(200);
+  });
+
+  it('a password change ends every earlier sign-in; the new password signs in and its token works at once', async () => {
+    await addUser('quin');
+    const old = await signIn('quin');
+    await patchUser('quin', { password: 'a brand new long password' });
+
+    const stale = await me(old);
+    const fresh = await login('quin', 'a brand new long password');
+
+    expect(stale.status, show(stale)).to.equal(401);
+    expect(stale.body.code, show(stale)).to.equal('invalid_token');
+    expect(fresh.status, show(fresh)).to.equal(200);
+    const works = await me(fresh.body.token);
+    expect(works.status, show(works)).to.equal(200);
+  });
+
+  it('a user deleted and created again under the same name gets none of the old sign-ins', async () => {
+    await addUser('rex');
+    const old = await signIn('rex');
+    const deleted = await request(issuer.url).delete('/admin/users/rex').set('Authorization', await admin());
+    expect(deleted.status, show(deleted)).to.equal(204);
+    await addUser('rex');
+
+    const stale = await me(old);
+
+    expect(stale.status, show(stale)).to.equal(401);
+    expect(stale.body.code, show(stale)).to.equal('invalid_token');
+    expect((await me(await signIn('rex'))).status).to.equal(200);
+  });
 });

@@ -10,8 +10,8 @@ import { startTestIssuer } from '../support/issuer-fixture.js';
 
 const show = (res: request.Response) => JSON.stringify(res.body);
 
-/** The issuer's migrations so far: 1 keys, outbox and signing keys; 2 users. Bump with each new one. */
-const ISSUER_SCHEMA_VERSION = 2;
+/** The issuer's migrations so far: 1 keys, outbox and signing keys; 2 users; 3 users' session_epoch. Bump with each new one. */
+const ISSUER_SCHEMA_VERSION = 3;
 
 /**
  * What version 1 of the issuer wrote, frozen: migration 1 as it shipped. Editing a shipped
