@@ -66,6 +66,9 @@ export function readBearer(header: string | undefined): BearerResult {
   return { ok: true, token: match[1] };
 }
 
+/** The challenge of every 401 that does not give its own. */
+const BEARER_CHALLENGE = 'Bearer realm="akm"';
+
 /** Writes an RFC 9457 problem+json answer. */
 export function sendProblem(
   res: Response,
@@ -75,6 +78,9 @@ export function sendProblem(
 ): void {
   const status = statusFor(code);
   for (const [name, value] of Object.entries(extra.headers ?? {})) res.setHeader(name, value);
+  // RFC 7235: a 401 names the scheme it wants. Here, not at each throw site, since the status
+  // comes from the code; a caller may still give a more precise challenge (RFC 6750 `error=`).
+  if (status === 401 && !res.hasHeader('WWW-Authenticate')) res.setHeader('WWW-Authenticate', BEARER_CHALLENGE);
   res
     .status(status)
     .type('application/problem+json')

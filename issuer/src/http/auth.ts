@@ -37,14 +37,11 @@ export interface AuthOptions {
   acceptSession?: (claims: SessionClaims) => boolean;
 }
 
-/** Sent with every 401: RFC 7235 requires a 401 to name the scheme it wants. */
-const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="akm"' };
-
 function bearer(header: string | undefined): string {
   const read = readBearer(header);
   if (read.ok) return read.token;
   if (read.reason === 'missing_credentials') {
-    throw new AppError('missing_credentials', 'Authorization: Bearer <token> required', { headers: CHALLENGE });
+    throw new AppError('missing_credentials', 'Authorization: Bearer <token> required');
   }
   throw new AppError('malformed_credentials', 'Authorization header is not "Bearer <token>"');
 }
@@ -67,11 +64,11 @@ export function createAuth(options: AuthOptions) {
   async function session(header: string | undefined): Promise<Principal> {
     const result = await checkSession(bearer(header), signing.getKey, { issuer: options.issuer, currentDate: currentDate() });
     if (!result.ok) {
-      if (result.reason === 'expired') throw new AppError('token_expired', 'sign-in token expired', { headers: CHALLENGE });
-      throw new AppError('invalid_token', 'not a valid sign-in token', { headers: CHALLENGE });
+      if (result.reason === 'expired') throw new AppError('token_expired', 'sign-in token expired');
+      throw new AppError('invalid_token', 'not a valid sign-in token');
     }
     if (options.acceptSession && !options.acceptSession(result.claims)) {
-      throw new AppError('invalid_token', 'sign-in no longer valid', { headers: CHALLENGE });
+      throw new AppError('invalid_token', 'sign-in no longer valid');
     }
     return { sub: result.claims.sub, role: result.claims.role, kind: 'session' };
   }
@@ -84,14 +81,14 @@ export function createAuth(options: AuthOptions) {
     });
     const claims = result.ok ? result.claims : result.reason === 'expired' ? result.claims : undefined;
     if (!claims) {
-      if (!result.ok && result.reason === 'not_yet_valid') throw new AppError('key_not_yet_valid', 'key not yet valid', { headers: CHALLENGE });
-      throw new AppError('invalid_key', 'not a valid API key', { headers: CHALLENGE });
+      if (!result.ok && result.reason === 'not_yet_valid') throw new AppError('key_not_yet_valid', 'key not yet valid');
+      throw new AppError('invalid_key', 'not a valid API key');
     }
     const record = options.keys.get(claims.jti);
-    if (!record) throw new AppError('invalid_key', 'not a valid API key', { headers: CHALLENGE });
-    if (record.status === 'revoked') throw new AppError('key_revoked', 'key revoked', { headers: CHALLENGE });
+    if (!record) throw new AppError('invalid_key', 'not a valid API key');
+    if (record.status === 'revoked') throw new AppError('key_revoked', 'key revoked');
     // The stored expiry wins over the signed one: an admin may have shortened or extended it.
-    if (record.expiresAt <= Math.floor(now() / 1000)) throw new AppError('key_expired', 'key expired', { headers: CHALLENGE });
+    if (record.expiresAt <= Math.floor(now() / 1000)) throw new AppError('key_expired', 'key expired');
     return record;
   }
 
@@ -121,7 +118,7 @@ export function createAuth(options: AuthOptions) {
     const typ = headerTyp(token);
     if (typ === API_KEY_TYP) {
       const record = await apiKey(header);
-      if (record.status === 'disabled') throw new AppError('key_disabled', 'key disabled', { headers: CHALLENGE });
+      if (record.status === 'disabled') throw new AppError('key_disabled', 'key disabled');
       res.locals.principal = { sub: record.sub, role: record.role, kind: 'api_key', keyId: record.id } satisfies Principal;
     } else {
       res.locals.principal = await session(header);

@@ -29,6 +29,8 @@ describe('issuer: sign-in brute-force guard', () => {
     const answers = await Promise.all(Array.from({ length: 20 }, () => login(i, 'erin', 'a wrong guess!!')));
 
     expect(tally(answers)).to.deep.equal({ '401 invalid_credentials': 3, '429 too_many_attempts': 17 });
+    const refused = answers.find((r) => r.status === 401)!;
+    expect(refused.headers['www-authenticate'], 'RFC 7235: a 401 names its scheme').to.equal('Bearer realm="akm"');
     const right = await login(i, 'erin', PASSWORD);
     expect(right.status, show(right)).to.equal(429);
     expect(Number(right.headers['retry-after'])).to.be.within(1, 60);
