@@ -84,8 +84,12 @@ export function createPoolService(options: PoolServiceOptions): PoolService {
   const actor = (by: PoolPrincipal) => ({ sub: by.sub, admin: by.role === 'admin' });
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+  /** The caller's request logger (its lines carry the request id), or the service's own. */
+  const logOf = (by?: PoolPrincipal) => by?.log ?? logger;
+
   /** Logs and counts the deadlines a store applied (on the caller's request log, if any). */
-  function record(effects: PoolEffects, log: Logger = logger): void {
+  function record(effects: PoolEffects, by?: PoolPrincipal): void {
+    const log = logOf(by);
     for (const { token, holder } of effects.released) {
       metrics.released.inc({ reason: 'expired' });
       log.info({ poolToken: token, holder, reason: 'expired' }, 'pool token released');
@@ -103,10 +107,10 @@ export function createPoolService(options: PoolServiceOptions): PoolService {
       for (let attempt = 0; attempt < 3; attempt++) {
         const tokens = Array.from({ length: count }, newToken);
         const result = await store.addTokens(tokens, { maxTokens: settings.maxTokens, keepAliveMs: timings.keepAliveMs });
-        record(result.effects, by.log);
+        record(result.effects, by);
         if (result.ok) {
           metrics.generated.inc(count);
-          (by.log ?? logger).info({ count, size: result.value.size, by: by.sub }, 'pool tokens generated');
+          logOf(by).info({ count, size: result.value.size, by: by.sub }, 'pool tokens generated');
           return { ok: true, value: tokens };
         }
         if (result.reason === 'pool_full') return fail('pool_full');
@@ -116,13 +120,13 @@ export function createPoolService(options: PoolServiceOptions): PoolService {
 
     async assignToken(by) {
       const result = await store.assign(by.sub, timings);
-      record(result.effects, by.log);
+      record(result.effects, by);
       if (!result.ok) {
         metrics.emptyAnswers.inc();
         return fail('pool_empty');
       }
       metrics.assigned.inc();
-      (by.log ?? logger).info(
+      logOf(by).info(
         { poolToken: result.value.token, holder: by.sub, assignedUntil: iso(result.value.assignedUntil) },
         'pool token assigned',
       );
@@ -131,27 +135,27 @@ export function createPoolService(options: PoolServiceOptions): PoolService {
 
     async unblockToken(token, by) {
       const result = await store.unblock(token, actor(by));
-      record(result.effects, by.log);
+      record(result.effects, by);
       if (!result.ok) return fail(result.reason);
       metrics.released.inc({ reason: 'unblocked' });
-      (by.log ?? logger).info({ poolToken: token, holder: result.value.holder, by: by.sub, reason: 'unblocked' }, 'pool token released');
+      logOf(by).info({ poolToken: token, holder: result.value.holder, by: by.sub, reason: 'unblocked' }, 'pool token released');
       return { ok: true, value: result.value.token };
     },
 
     async keepAliveToken(token, by) {
       const result = await store.keepAlive(token, actor(by), timings);
-      record(result.effects, by.log);
+      record(result.effects, by);
       if (!result.ok) return fail(result.reason);
-      (by.log ?? logger).debug({ poolToken: token, by: by.sub, aliveUntil: iso(result.value.aliveUntil) }, 'pool token kept alive');
+      logOf(by).debug({ poolToken: token, by: by.sub, aliveUntil: iso(result.value.aliveUntil) }, 'pool token kept alive');
       return { ok: true, value: result.value };
     },
 
     async deleteToken(token, by) {
       const result = await store.remove(token);
-      record(result.effects, by.log);
+      record(result.effects, by);
       if (!result.ok) return fail(result.reason);
       metrics.purged.inc({ reason: 'deleted' });
-      (by.log ?? logger).info({ poolToken: token, holder: result.value.holder, by: by.sub, reason: 'deleted' }, 'pool token purged');
+      logOf(by).info({ poolToken: token, holder: result.value.holder, by: by.sub, reason: 'deleted' }, 'pool token purged');
       return { ok: true, value: result.value };
     },
 
