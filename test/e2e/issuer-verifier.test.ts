@@ -3,19 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
 import request from 'supertest';
-import { connectNats, createLogger, type NatsConnection } from '../../common/src/index.js';
+import { createLogger } from '../../common/src/index.js';
 import { startIssuer, type RunningIssuer } from '../../issuer/src/index.js';
-import {
-  createJetStreamKeyFeed,
-  createRedisRateLimiter,
-  createRemoteKeySource,
-  REDIS_CLIENT_OPTIONS,
-  startVerifierService,
-  type RunningVerifier,
-} from '../../verifier/src/index.js';
+import type { RunningVerifier } from '../../verifier/src/index.js';
 import { startNats, startRedis, waitFor, type TestServer } from '../support/processes.js';
+import { startWiredVerifier, type WiredVerifier } from '../support/wired-verifier.js';
 
 const shown = (res: { status: number; text: string }) => `HTTP ${res.status}: ${res.text}`;
 const silent = (name: string) => createLogger({ name, level: 'silent' });
@@ -27,7 +20,7 @@ describe('e2e: issuer and two verifiers over real NATS and Redis', () => {
   let issuer: RunningIssuer;
   let adminToken: string;
   const verifiers: RunningVerifier[] = [];
-  const owned: { nc: NatsConnection; redis: Redis }[] = [];
+  const wired: WiredVerifier[] = [];
 
   before(async function () {
     this.timeout(30_000);
@@ -39,27 +32,14 @@ describe('e2e: issuer and two verifiers over real NATS and Redis', () => {
     adminToken = await issuer.adminToken();
     const keyPrefix = `e2e-${randomUUID()}`;
     for (let i = 0; i < 2; i++) {
-      const nc = await connectNats({ url: nats.url, name: `verifier-${i}` });
-      const client = new Redis(redis.url, REDIS_CLIENT_OPTIONS);
-      client.on('error', () => {});
-      owned.push({ nc, redis: client });
-      verifiers.push(
-        await startVerifierService({
-          keys: createRemoteKeySource({ url: `${issuer.url}/.well-known/jwks.json` }),
-          feed: createJetStreamKeyFeed({ nc }),
-          limiter: createRedisRateLimiter({ redis: client, keyPrefix }),
-          logger: silent(`verifier-${i}`),
-        }),
-      );
+      const v = await startWiredVerifier({ issuerUrl: issuer.url, natsUrl: nats.url, redisUrl: redis.url, keyPrefix, name: `verifier-${i}` });
+      wired.push(v);
+      verifiers.push(v.service);
     }
     await Promise.all(verifiers.map((v) => v.ready));
   });
   after(async () => {
-    await Promise.all(verifiers.map((v) => v.stop()));
-    for (const o of owned) {
-      await o.nc.drain();
-      await o.redis.quit();
-    }
+    await Promise.all(wired.map((v) => v.stop()));
     await issuer.stop();
     await Promise.all([nats.destroy(), redis.destroy()]);
     rmSync(dataDir, { recursive: true, force: true });
@@ -137,12 +117,8 @@ describe('e2e: issuer and two verifiers over real NATS and Redis', () => {
     });
     await issuer.relay.flush(10_000);
 
-    const nc = await connectNats({ url: nats.url, name: 'late-verifier' });
-    const late = await startVerifierService({
-      keys: createRemoteKeySource({ url: `${issuer.url}/.well-known/jwks.json` }),
-      feed: createJetStreamKeyFeed({ nc }),
-      logger: silent('late-verifier'),
-    });
+    const wiredLate = await startWiredVerifier({ issuerUrl: issuer.url, natsUrl: nats.url, name: 'late-verifier' });
+    const late = wiredLate.service;
     try {
       // Ask from the moment it listens: every answer is 503 until it is ready, and its first
       // answer that is not 503 already refuses the revoked key.
@@ -164,8 +140,7 @@ describe('e2e: issuer and two verifiers over real NATS and Redis', () => {
         expect(res.body.code).to.equal('key_revoked');
       });
     } finally {
-      await late.stop();
-      await nc.drain();
+      await wiredLate.stop();
     }
   });
 });

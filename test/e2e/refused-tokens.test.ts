@@ -1,24 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
 import { calculateJwkThumbprint, exportJWK } from 'jose';
 import request from 'supertest';
-import { connectNats, createLogger, type NatsConnection } from '../../common/src/index.js';
+import { createLogger } from '../../common/src/index.js';
 import { startIssuer, type RunningIssuer } from '../../issuer/src/index.js';
-import {
-  createJetStreamKeyFeed,
-  createRedisRateLimiter,
-  createRemoteKeySource,
-  REDIS_CLIENT_OPTIONS,
-  startVerifierService,
-  type RunningVerifier,
-} from '../../verifier/src/index.js';
 import { REFUSED_TOKEN_CASES } from '../../verifier/test/support/refused-token-cases.js';
 import { createSigner, type TestSigner } from '../../verifier/test/support/signing.js';
 import { startNats, startRedis, waitFor, type TestServer } from '../support/processes.js';
+import { startWiredVerifier, type WiredVerifier } from '../support/wired-verifier.js';
 
 const shown = (res: { status: number; text: string }) => `HTTP ${res.status}: ${res.text}`;
 const silent = (name: string) => createLogger({ name, level: 'silent' });
@@ -43,9 +34,7 @@ describe('e2e: refused keys against the real issuer, a verifier over real NATS a
   let redis: TestServer;
   let dataDir: string;
   let issuer: RunningIssuer;
-  let verifier: RunningVerifier;
-  let nc: NatsConnection;
-  let client: Redis;
+  let verifier: WiredVerifier;
   let signer: TestSigner;
   let other: TestSigner;
   const nowS = Math.floor(Date.now() / 1000);
@@ -64,28 +53,18 @@ describe('e2e: refused keys against the real issuer, a verifier over real NATS a
       logger: silent('issuer'),
       onGeneratedAdminPassword: () => {},
     });
-    nc = await connectNats({ url: nats.url, name: 'verifier-refused' });
-    client = new Redis(redis.url, REDIS_CLIENT_OPTIONS);
-    client.on('error', () => {});
-    verifier = await startVerifierService({
-      keys: createRemoteKeySource({ url: `${issuer.url}/.well-known/jwks.json` }),
-      feed: createJetStreamKeyFeed({ nc }),
-      limiter: createRedisRateLimiter({ redis: client, keyPrefix: `e2e-${randomUUID()}` }),
-      logger: silent('verifier'),
-    });
-    await verifier.ready;
-    await waitFor(() => client.status === 'ready', 5000);
+    verifier = await startWiredVerifier({ issuerUrl: issuer.url, natsUrl: nats.url, redisUrl: redis.url, name: 'verifier-refused' });
+    await verifier.service.ready;
+    await waitFor(() => verifier.redis!.status === 'ready', 5000);
   });
   after(async () => {
     await verifier.stop();
-    await nc.drain();
-    await client.quit();
     await issuer.stop();
     await Promise.all([nats.destroy(), redis.destroy()]);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const price = (token: string) => request(verifier.url).get('/price?symbol=BTC').set('Authorization', `Bearer ${token}`);
+  const price = (token: string) => request(verifier.service.url).get('/price?symbol=BTC').set('Authorization', `Bearer ${token}`);
 
   it('the issuer signs with the test\'s key: a key it mints is served', async () => {
     const jwks = await request(issuer.url).get('/.well-known/jwks.json');
