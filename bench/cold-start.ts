@@ -1,7 +1,7 @@
 /**
  * Section 4: cold start. A stream holding N key states (published straight to JetStream as
  * valid `key.updated` / `key.revoked` events, one subject per key, not through the issuer:
- * minting a million keys would take the issuer minutes) and a new `verifier/src/main.ts` process:
+ * minting a million keys would take the issuer minutes) and a new `verifier/dist/main.js` process:
  * time from spawn until `/readyz` answers 200, and its heap per key state after garbage
  * collection, against the same process on an empty stream.
  */
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { jetstream } from '@nats-io/jetstream';
 import { exportJWK, generateKeyPair } from 'jose';
-import { connectNats, ensureKeyStream, keySubject, type KeyEvent } from '../common/src/index.js';
+import { connectNats, ensureKeyStream, keySubject, type KeyEvent } from '@akm/common';
 import { freePort, startNats } from '../test/support/processes.js';
 import { httpRequest } from './http-client.js';
 import type { NodeChild, Scope } from './scope.js';
@@ -121,8 +121,8 @@ async function startProbedVerifier(scope: Scope, natsUrl: string, jwksFile: stri
   const began = performance.now();
   const child = scope.spawnNode({
     name: `verifier (cold start, ${expected} key states)`,
-    script: 'verifier/src/main.ts',
-    nodeArgs: ['--expose-gc', '--import', './bench/heap-probe.ts'],
+    script: 'verifier/dist/main.js',
+    nodeArgs: ['--expose-gc', '--import', './bench/heap-probe.mjs'],
     ipc: true,
     env: { VERIFIER_PORT: String(port), AKM_JWKS_FILE: jwksFile, NATS_URL: natsUrl, REDIS_URL: '', LOG_LEVEL: 'warn' },
   });

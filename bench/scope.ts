@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 /** The repository root (the benchmark runs its children from there). */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Options of a Node child running a TypeScript entry point through tsx. */
+/** Options of a Node child: built JavaScript run by node, or a bench TypeScript file through tsx. */
 export interface NodeChildOptions {
   /** For error messages. */
   name: string;
@@ -52,7 +52,8 @@ export function createScope(): Scope {
   const releases: (() => Promise<void> | void)[] = [];
 
   function spawnNode(options: NodeChildOptions): NodeChild {
-    const nodeArgs = ['--import', 'tsx', ...(options.nodeArgs ?? []), options.script, ...(options.args ?? [])];
+    const loader = options.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+    const nodeArgs = [...loader, ...(options.nodeArgs ?? []), options.script, ...(options.args ?? [])];
     const devNull = options.stdout === 'capture' ? undefined : openSync('/dev/null', 'w');
     const stdio: ('ignore' | 'pipe' | 'ipc' | number)[] = ['ignore', devNull ?? 'pipe', 'pipe'];
     if (options.ipc) stdio.push('ipc');

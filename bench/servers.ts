@@ -1,7 +1,7 @@
 /**
  * The servers a benchmark runs against, each started on a free port on 127.0.0.1 and owned by
  * a scope: nats-server and redis-server (the test harness's throwaway processes), the issuer
- * and the verifier as their own `main.ts` processes, and the bare Express app.
+ * and the verifier as their own built `dist/main.js` processes, and the bare Express app.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -65,7 +65,7 @@ export async function waitUntilOk(url: string, child: NodeChild, timeoutMs = 60_
   }
 }
 
-/** Starts `issuer/src/main.ts` on a fresh data directory, publishing to `natsUrl`. */
+/** Starts the built issuer (`issuer/dist/main.js`) on a fresh data directory, publishing to `natsUrl`. */
 export async function startIssuerProcess(
   scope: Scope,
   options: { natsUrl: string; logLevel?: string },
@@ -76,7 +76,7 @@ export async function startIssuerProcess(
   const port = await freePort();
   const child = scope.spawnNode({
     name: 'issuer',
-    script: 'issuer/src/main.ts',
+    script: 'issuer/dist/main.js',
     env: {
       ISSUER_PORT: String(port),
       AKM_DATA_DIR: dataDir,
@@ -99,12 +99,12 @@ export async function startIssuerProcess(
   };
 }
 
-/** Starts `verifier/src/main.ts` and waits until it replayed the key stream (`/readyz` 200). */
+/** Starts the built verifier (`verifier/dist/main.js`) and waits until it replayed the key stream (`/readyz` 200). */
 export async function startVerifierProcess(scope: Scope, options: VerifierProcessOptions): Promise<BenchServer> {
   const port = await freePort();
   const child = scope.spawnNode({
     name: options.name,
-    script: 'verifier/src/main.ts',
+    script: 'verifier/dist/main.js',
     nodeArgs: options.nodeArgs,
     env: {
       VERIFIER_PORT: String(port),

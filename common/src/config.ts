@@ -3,11 +3,12 @@
  * stops the process with a message that names the variable.
  */
 import { z } from 'zod';
+import { StartupError } from './run-main.js';
 
-/** A configuration value was missing or invalid; the message names the variable. */
-export class ConfigError extends Error {
+/** A configuration value was missing or invalid; the message names the variable. Exit code 78 (EX_CONFIG). */
+export class ConfigError extends StartupError {
   constructor(message: string) {
-    super(message);
+    super(message, 78);
     this.name = 'ConfigError';
   }
 }

@@ -33,6 +33,8 @@ export type { ConnectNatsOptions, KeyStreamOptions, NatsConnection } from './nat
 export { createLogger, REDACTED_PATHS } from './logger.js';
 export type { CreateLoggerOptions, Logger } from './logger.js';
 export { addRequestLogFields } from './request-log.js';
+export { runMain, runUntilSignal, StartupError } from './run-main.js';
+export type { Stoppable } from './run-main.js';
 export { ConfigError, logLevelVar, optionalUrlVar, parseEnv, portVar, positiveIntVar, stringVar } from './config.js';
 export {
   baseMiddleware,

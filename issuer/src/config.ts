@@ -5,14 +5,16 @@ import { z } from 'zod';
 import {
   DEFAULT_ISSUER,
   DEFAULT_KEY_AUDIENCE,
+  type Logger,
   logLevelVar,
   optionalUrlVar,
   parseEnv,
   portVar,
   positiveIntVar,
   stringVar,
-} from '../../common/src/index.js';
-import { poolEnvShape } from './pool/index.js';
+} from '@akm/common';
+import type { IssuerOptions } from './issuer.js';
+import { poolEnvShape, poolOptionsFromEnv } from './pool/index.js';
 
 const DAY = 24 * 3600;
 
@@ -52,4 +54,25 @@ export function loadIssuerEnv(env: NodeJS.ProcessEnv): IssuerEnv {
     );
   }
   return parsed;
+}
+
+/** The {@link IssuerOptions} that the environment describes, logging to `logger`. */
+export function issuerOptionsFromEnv(env: IssuerEnv, logger: Logger): IssuerOptions {
+  return {
+    dataDir: env.AKM_DATA_DIR,
+    port: env.ISSUER_PORT,
+    host: env.AKM_HOST,
+    issuer: env.AKM_ISSUER,
+    audience: env.AKM_AUDIENCE,
+    signingKeyFile: env.AKM_SIGNING_KEY_FILE,
+    natsUrl: env.NATS_URL,
+    streamReplicas: env.AKM_STREAM_REPLICAS,
+    maxKeyTtlSeconds: env.AKM_MAX_KEY_TTL_S,
+    defaultKeyTtlSeconds: env.AKM_DEFAULT_KEY_TTL_S,
+    sessionTtlSeconds: env.AKM_SESSION_TTL_S,
+    adminPassword: env.AKM_ADMIN_PASSWORD,
+    redisUrl: env.REDIS_URL,
+    pool: poolOptionsFromEnv(env),
+    logger,
+  };
 }

@@ -13,7 +13,7 @@ import {
   type KeyEventPublisher,
   type Logger,
   type MemoryKeyBus,
-} from '../../common/src/index.js';
+} from '@akm/common';
 import { Router } from 'express';
 import { Redis } from 'ioredis';
 import { createKeyService, type KeyService } from './domain/key-service.js';
@@ -42,6 +42,9 @@ import {
 } from './pool/index.js';
 import { createKeyRepository } from './store/key-repository.js';
 import { createOutboxRepository } from './store/outbox-repository.js';
+import { createSigningKeyRepository } from './store/signing-key-repository.js';
+import { createSqliteTransactor } from './store/sqlite-transactor.js';
+import { isStorageFailure } from './store/storage-errors.js';
 import { createUserRepository } from './store/user-repository.js';
 
 const DAY = 24 * 3600;
@@ -110,8 +113,9 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
   const sessionTtlSeconds = options.sessionTtlSeconds ?? 900;
 
   const db = openDatabase({ dataDir: options.dataDir });
+  const transactor = createSqliteTransactor(db);
   const signing = await openSigningKeys({
-    db,
+    records: createSigningKeyRepository(db),
     dataDir: options.dataDir,
     keyFile: options.signingKeyFile,
     now,
@@ -142,7 +146,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
   const metrics = createIssuerMetrics({ backlog: () => outbox.backlog(), busConnected: () => bus.isConnected() });
   const relay = createOutboxRelay({ outbox, publisher: bus, logger, now, onPublished: () => metrics.eventsPublished.inc() });
   const service = createKeyService({
-    db,
+    transactor,
     keys,
     outbox,
     signing,
@@ -153,7 +157,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     defaultTtlSeconds: Math.min(options.defaultKeyTtlSeconds ?? 30 * DAY, maxKeyTtlSeconds),
     onChange: () => relay.notify(),
   });
-  const users = createUserService({ db, users: createUserRepository(db), keys: service, now });
+  const users = createUserService({ transactor, users: createUserRepository(db), keys: service, now });
   const boot = await users.bootstrap(options.adminPassword);
   if (boot.generated) {
     const show =
@@ -177,7 +181,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
 
   const auth = createAuth({
     signing,
-    keys,
+    keys: service,
     issuer,
     audience,
     now,
@@ -187,6 +191,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
   const app = createIssuerApp({
     logger,
     metrics,
+    isStorageFailure,
     routers: [
       createSystemRoutes({
         signing,

@@ -4,8 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connectNats, KEY_STREAM } from '../../common/src/index.js';
+import { connectNats, KEY_STREAM } from '@akm/common';
 import { freePort, startNats, waitFor, type TestServer } from '../../test/support/processes.js';
+import { ENTRY_POINTS } from '../../test/support/entry-points.js';
 
 const env = (extra: Record<string, string>) => ({ PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...extra });
 
@@ -18,7 +19,7 @@ describe('issuer main: configuration', () => {
     ['AKM_DEFAULT_KEY_TTL_S', '999999999', 'AKM_DEFAULT_KEY_TTL_S: must not exceed AKM_MAX_KEY_TTL_S'],
   ] as const) {
     it(`with a bad ${name}, refuses to start with a message naming it`, () => {
-      const run = spawnSync(process.execPath, ['--import', 'tsx', 'issuer/src/main.ts'], { env: env({ [name]: value }), encoding: 'utf8' });
+      const run = spawnSync(process.execPath, [ENTRY_POINTS.issuer], { env: env({ [name]: value }), encoding: 'utf8' });
       expect(run.status).to.equal(78);
       expect(run.stderr).to.include(says);
     });
@@ -45,7 +46,7 @@ describe('issuer main and npm start: real processes', function () {
 
   it('the issuer serves, and on SIGTERM finishes the request in flight, flushes the outbox and exits 0', async () => {
     const port = await freePort();
-    child = spawn(process.execPath, ['--import', 'tsx', 'issuer/src/main.ts'], {
+    child = spawn(process.execPath, [ENTRY_POINTS.issuer], {
       env: env({ ISSUER_PORT: String(port), AKM_DATA_DIR: dir, NATS_URL: nats.url, AKM_ADMIN_PASSWORD: 'a long test password' }),
       stdio: 'ignore',
     });
@@ -85,7 +86,7 @@ describe('issuer main and npm start: real processes', function () {
   it('npm start with NATS_URL, REDIS_URL and ISSUER_URL set but empty (as a sourced .env leaves them) runs on the embedded default', async () => {
     const [issuerPort, verifierPort] = [await freePort(), await freePort()];
     const data = mkdtempSync(join(tmpdir(), 'akm-start-empty-'));
-    child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], {
+    child = spawn(process.execPath, [ENTRY_POINTS.all], {
       env: env({
         ISSUER_PORT: String(issuerPort),
         VERIFIER_PORT: String(verifierPort),
@@ -115,7 +116,7 @@ describe('issuer main and npm start: real processes', function () {
   it('npm start runs the issuer and a verifier on the embedded default, and a minted key works at the verifier', async () => {
     const [issuerPort, verifierPort] = [await freePort(), await freePort()];
     const data = mkdtempSync(join(tmpdir(), 'akm-start-'));
-    child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], {
+    child = spawn(process.execPath, [ENTRY_POINTS.all], {
       env: env({ ISSUER_PORT: String(issuerPort), VERIFIER_PORT: String(verifierPort), AKM_DATA_DIR: data, AKM_ADMIN_PASSWORD: 'a long test password' }),
       stdio: ['ignore', 'pipe', 'ignore'],
     });

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
-import { createLogger } from '../../common/src/index.js';
-import { startIssuer, type RunningIssuer } from '../../issuer/src/index.js';
-import type { RunningVerifier } from '../../verifier/src/index.js';
+import { createLogger } from '@akm/common';
+import { startIssuer, type RunningIssuer } from '@akm/issuer';
 import { startNats, startRedis, waitFor, type TestServer } from '../support/processes.js';
-import { startWiredVerifier, type WiredVerifier } from '../support/wired-verifier.js';
+import type { RunningVerifier, VerifierRuntime } from '@akm/verifier/service';
+import { startWiredVerifier } from '../support/wired-verifier.js';
 
 const shown = (res: { status: number; text: string }) => `HTTP ${res.status}: ${res.text}`;
 const silent = (name: string) => createLogger({ name, level: 'silent' });
@@ -20,7 +20,7 @@ describe('e2e: issuer and two verifiers over real NATS and Redis', () => {
   let issuer: RunningIssuer;
   let adminToken: string;
   const verifiers: RunningVerifier[] = [];
-  const wired: WiredVerifier[] = [];
+  const wired: VerifierRuntime[] = [];
 
   before(async function () {
     this.timeout(30_000);

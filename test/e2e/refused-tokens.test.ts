@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { calculateJwkThumbprint, exportJWK } from 'jose';
 import request from 'supertest';
-import { createLogger } from '../../common/src/index.js';
-import { startIssuer, type RunningIssuer } from '../../issuer/src/index.js';
+import { createLogger } from '@akm/common';
+import { startIssuer, type RunningIssuer } from '@akm/issuer';
 import { REFUSED_TOKEN_CASES } from '../../verifier/test/support/refused-token-cases.js';
 import { createSigner, type TestSigner } from '../../verifier/test/support/signing.js';
 import { startNats, startRedis, waitFor, type TestServer } from '../support/processes.js';
-import { startWiredVerifier, type WiredVerifier } from '../support/wired-verifier.js';
+import type { VerifierRuntime } from '@akm/verifier/service';
+import { startWiredVerifier } from '../support/wired-verifier.js';
 
 const shown = (res: { status: number; text: string }) => `HTTP ${res.status}: ${res.text}`;
 const silent = (name: string) => createLogger({ name, level: 'silent' });
@@ -34,7 +35,7 @@ describe('e2e: refused keys against the real issuer, a verifier over real NATS a
   let redis: TestServer;
   let dataDir: string;
   let issuer: RunningIssuer;
-  let verifier: WiredVerifier;
+  let verifier: VerifierRuntime;
   let signer: TestSigner;
   let other: TestSigner;
   const nowS = Math.floor(Date.now() / 1000);
@@ -55,7 +56,7 @@ describe('e2e: refused keys against the real issuer, a verifier over real NATS a
     });
     verifier = await startWiredVerifier({ issuerUrl: issuer.url, natsUrl: nats.url, redisUrl: redis.url, name: 'verifier-refused' });
     await verifier.service.ready;
-    await waitFor(() => verifier.redis!.status === 'ready', 5000);
+    await waitFor(() => verifier.service.verifier.readiness().rateLimits === 'shared', 5000);
   });
   after(async () => {
     await verifier.stop();

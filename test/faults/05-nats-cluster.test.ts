@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connectNats, KEY_STREAM } from '../../common/src/index.js';
+import { connectNats, KEY_STREAM } from '@akm/common';
 import { startIssuerProcess, startVerifierProcess, type AkmProcess } from '../support/akm-processes.js';
 import { startNatsCluster, waitFor, type NatsCluster } from '../support/processes.js';
 import { call, inBatches, price, shown, signInAdmin, untilRevokedEverywhere, type IssuerAdmin, type MintedKey } from './support/akm-client.js';
@@ -82,8 +82,11 @@ describe('case 5: a three-node NATS cluster loses the stream leader during revoc
     const publishedAt = Date.now();
     await untilRevokedEverywhere(verifiers.map((v) => v.url), revoked, 30_000);
     const convergedAt = Date.now();
-    const after = await streamCluster(cluster.nodes.filter((n) => n !== victim).map((n) => n.url).join(','));
-    expect(after.leader, 'a new stream leader').to.be.a('string').and.not.equal(victim.name);
+    // The surviving nodes may still be settling their JetStream meta leader: ask until they answer.
+    let after: Awaited<ReturnType<typeof streamCluster>> | undefined;
+    const survivors = cluster.nodes.filter((n) => n !== victim).map((n) => n.url).join(',');
+    await waitFor(async () => !!(after = await streamCluster(survivors).catch(() => undefined))?.leader, 15_000, 200).catch(() => undefined);
+    expect(after?.leader, 'a new stream leader').to.be.a('string').and.not.equal(victim.name);
 
     // Still following: a revocation made now reaches both within a second.
     const fresh = await admin.mint();

@@ -13,6 +13,7 @@ import { startNats, waitFor, type TestServer } from '../support/processes.js';
 import { call, shown, signInAdmin, type Answer, type IssuerAdmin } from './support/akm-client.js';
 import { ADMIN_PASSWORD, LOG_DIR, rememberSecret, reportFigure, RUN_DIR } from './support/run.js';
 import { mountTmpfs, type Tmpfs } from './support/tmpfs.js';
+import { ENTRY_POINTS } from '../support/entry-points.js';
 
 /** Opens the issuer's database file as a tool would after a crash: integrity and which key ids it holds. */
 function inspect(dataDir: string, ids: string[]): { integrity: string; missing: string[]; outboxMissing: string[] } {
@@ -168,7 +169,7 @@ describe('case 6: SQLite under a kill, a full disk and a read-only directory', f
     expect(await issuer.stop(), 'exit code after SIGTERM').to.equal(0);
 
     fs.remount('ro');
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'issuer/src/main.ts'], {
+    const run = spawnSync(process.execPath, [ENTRY_POINTS.issuer], {
       env: { PATH: process.env.PATH ?? '', AKM_DATA_DIR: fs.dir, ISSUER_PORT: String(issuer.port), AKM_ADMIN_PASSWORD: ADMIN_PASSWORD },
       encoding: 'utf8',
       timeout: 30_000,

@@ -1,5 +1,5 @@
 /**
- * The issuer and the verifier as real OS processes (`node --import tsx …/main.ts`), so a test
+ * The issuer and the verifier as real OS processes (`node …/dist/main.js`, the built JavaScript), so a test
  * can SIGKILL them mid-work, restart them on the same port and data, read their RSS, and scan
  * every log line they wrote (stdout and stderr go straight to a file, not through the test).
  */
@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, waitFor } from './processes.js';
+import { ENTRY_POINTS } from './entry-points.js';
 
 /** An akm component running as a child process that the test controls. */
 export interface AkmProcess {
@@ -73,7 +74,7 @@ async function akmProcess(main: string, portVar: string, options: AkmProcessOpti
     async start() {
       if (running()) return;
       const fd = openSync(logFile, 'a');
-      child = spawn(process.execPath, ['--import', 'tsx', main], {
+      child = spawn(process.execPath, [main], {
         env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env, [portVar]: String(port), ...options.env },
         stdio: ['ignore', fd, fd],
       });
@@ -123,9 +124,9 @@ export interface IssuerProcessOptions extends AkmProcessOptions {
   streamReplicas?: number;
 }
 
-/** Runs `issuer/src/main.ts` and waits until it answers. */
+/** Runs the built issuer (`issuer/dist/main.js`) and waits until it answers. */
 export function startIssuerProcess(options: IssuerProcessOptions): Promise<AkmProcess> {
-  return akmProcess('issuer/src/main.ts', 'ISSUER_PORT', options, {
+  return akmProcess(ENTRY_POINTS.issuer, 'ISSUER_PORT', options, {
     AKM_DATA_DIR: options.dataDir,
     AKM_ADMIN_PASSWORD: options.adminPassword,
     ...(options.natsUrl ? { NATS_URL: options.natsUrl } : {}),
@@ -141,9 +142,9 @@ export interface VerifierProcessOptions extends AkmProcessOptions {
   redisUrl?: string;
 }
 
-/** Runs `verifier/src/main.ts` and waits until it answers (it may not be ready yet). */
+/** Runs the built verifier (`verifier/dist/main.js`) and waits until it answers (it may not be ready yet). */
 export function startVerifierProcess(options: VerifierProcessOptions): Promise<AkmProcess> {
-  return akmProcess('verifier/src/main.ts', 'VERIFIER_PORT', options, {
+  return akmProcess(ENTRY_POINTS.verifier, 'VERIFIER_PORT', options, {
     ISSUER_URL: options.issuerUrl,
     NATS_URL: options.natsUrl,
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),

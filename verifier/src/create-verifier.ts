@@ -9,7 +9,7 @@ import {
   DEFAULT_KEY_AUDIENCE,
   type KeyEventFeed,
   type Logger,
-} from '../../common/src/index.js';
+} from '@akm/common';
 import { createKeyStateStore } from './domain/key-state-store.js';
 import { createKeyVerifier } from './domain/key-verifier.js';
 import type { RateLimiter } from './domain/rate-limiter.js';
@@ -127,7 +127,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return starting;
     },
     stop: () => options.feed.stop(),
-    readiness: () => readiness.check(),
+    readiness: () => ({ ...readiness.check(), rateLimits: limiter.counting?.() ?? 'local' }),
     limiter,
     metrics,
   };

@@ -1,9 +1,15 @@
 /**
- * `verifier`: checks akm API keys offline, for any Express service. Named exports only; this is
- * the one entry other services import.
+ * `@akm/verifier`: checks akm API keys offline in any Express service. This is the one entry
+ * other services import; the verifier's own service is `@akm/verifier/service`.
  *
  * @example
- * const verifier = createVerifier({ keys: await loadKeySourceFile('./jwks.json'), feed: createJetStreamKeyFeed({ nc }) });
+ * import { connectNats, createJetStreamKeyFeed, createRemoteKeySource, createVerifier, verifiedKeyOf } from '@akm/verifier';
+ *
+ * const nc = await connectNats({ url: 'nats://localhost:4222', name: 'orders' });
+ * const verifier = createVerifier({
+ *   keys: createRemoteKeySource({ url: 'http://localhost:8080/.well-known/jwks.json' }),
+ *   feed: createJetStreamKeyFeed({ nc }),
+ * });
  * app.get('/orders', verifier.protect({ roles: ['user'] }), (_req, res) => res.json({ owner: verifiedKeyOf(res).sub }));
  * await verifier.start();
  */
@@ -26,10 +32,6 @@ export { createRedisRateLimiter, REDIS_CLIENT_OPTIONS } from './store/redis-rate
 export type { RedisRateLimiterOptions } from './store/redis-rate-limiter.js';
 export { createVerifierMetrics } from './verifier-metrics.js';
 export type { VerifierMetrics } from './verifier-metrics.js';
-export { createVerifierApp } from './http/create-verifier-app.js';
-export type { VerifierAppOptions } from './http/create-verifier-app.js';
-export type { KeyInfo } from './http/key-info-route.js';
-export { startVerifierService } from './service.js';
-export type { RunningVerifier, VerifierServiceOptions } from './service.js';
-export { loadVerifierEnv } from './config.js';
-export type { VerifierEnv } from './config.js';
+// So that one import suffices: the NATS connection the key feed needs, and the shapes it carries.
+export { connectNats } from '@akm/common';
+export type { ConnectNatsOptions, KeyEvent, KeyEventFeed, NatsConnection, Role } from '@akm/common';

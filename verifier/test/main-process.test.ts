@@ -4,19 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { freePort, startNats, startRedis, waitFor, type TestServer } from '../../test/support/processes.js';
-import { loadVerifierEnv } from '../src/config.js';
+import { loadVerifierEnv } from '../src/service/config.js';
 import { createTestStream, keyEvent } from './support/key-events.js';
 import { createSigner, signKey } from './support/signing.js';
-
-const MAIN = 'verifier/src/main.ts';
+import { ENTRY_POINTS } from '../../test/support/entry-points.js';
 
 describe('verifier main: configuration', () => {
   it('without NATS_URL, refuses to start and names the variable', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', MAIN], {
+    const run = spawnSync(process.execPath, [ENTRY_POINTS.verifier], {
       env: { PATH: process.env.PATH, AKM_JWKS_FILE: '/nonexistent.json' },
       encoding: 'utf8',
     });
-    expect(run.status).to.equal(1);
+    expect(run.status).to.equal(78);
     expect(run.stderr).to.include('NATS_URL: required');
   });
 
@@ -65,7 +64,7 @@ describe('verifier main: a real process', () => {
       PATH: process.env.PATH, NATS_URL: nats.url, REDIS_URL: redis.url, AKM_JWKS_FILE: jwksFile,
       AKM_STREAM: stream.stream, VERIFIER_PORT: String(port), LOG_LEVEL: 'warn',
     };
-    child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(process.execPath, [ENTRY_POINTS.verifier], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     const url = `http://127.0.0.1:${port}`;
 
     await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, 15_000, 100);

@@ -27,7 +27,7 @@ describe('verifier: rate limits shared through Redis', () => {
     const keyPrefix = `rl-${randomUUID()}`;
     const common = { signer, stream, natsUrl: nats.url, redisUrl: redis.url, keyPrefix };
     [a, b] = await Promise.all([startTestVerifier(common), startTestVerifier(common)]);
-    await waitFor(() => a.redis?.status === 'ready' && b.redis?.status === 'ready', 5000);
+    await waitFor(() => a.countingInRedis() && b.countingInRedis(), 5000);
   });
   afterEach(async () => {
     await Promise.all([a.stop(), b.stop()]);
@@ -90,7 +90,7 @@ describe('verifier: rate limits shared through Redis', () => {
     expect(await a.metricsText()).to.match(/^akm_verifier_redis_fallbacks_total [1-9]\d*$/m);
 
     await redis.start();
-    await waitFor(() => a.redis?.status === 'ready' && b.redis?.status === 'ready', 10_000);
+    await waitFor(() => a.countingInRedis() && b.countingInRedis(), 10_000);
     const fresh = await activeKey(5);
     const answers = (await Promise.all(
       Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).get('/price?symbol=SOL', fresh.token)),

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { connectNats, type KeyEventFeed, type NatsConnection } from '../../common/src/index.js';
+import { connectNats, type KeyEventFeed, type NatsConnection } from '@akm/common';
 import { startNats, waitFor, type TestServer } from '../../test/support/processes.js';
 import { createJetStreamKeyFeed } from '../src/consumers/jetstream-key-feed.js';
 import { createTestStream, keyEvent, type TestStream } from './support/key-events.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { createMemoryKeyBus } from '../../common/src/index.js';
+import { createMemoryKeyBus } from '@akm/common';
 import { REFUSED_TOKEN_CASES, signRaw, validClaims } from './support/refused-token-cases.js';
 import { createSigner, signKey, type TestSigner } from './support/signing.js';
 import { shown, startTestVerifier, type TestVerifier } from './support/verifier-fixture.js';

@@ -8,6 +8,7 @@ import { loadIssuerEnv } from '../config.js';
 import { LOCAL_ADMIN_SUB, mintSessionToken } from '../domain/session-tokens.js';
 import { openSigningKeys } from '../domain/signing-keys.js';
 import { openDatabase } from '../store/database.js';
+import { createSigningKeyRepository } from '../store/signing-key-repository.js';
 import { CliError } from './api-client.js';
 
 /** Mints an admin token from the data directory; `ttlSeconds` defaults to AKM_SESSION_TTL_S. */
@@ -24,7 +25,7 @@ export async function mintLocalAdminToken(
   const db = openDatabase({ dataDir });
   try {
     const signing = await openSigningKeys({
-      db,
+      records: createSigningKeyRepository(db),
       dataDir,
       keyFile: config.AKM_SIGNING_KEY_FILE,
       now: Date.now,

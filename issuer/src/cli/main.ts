@@ -4,7 +4,7 @@
  * (exit 2 for a usage error: unknown command or option, missing argument, bad option value).
  */
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../../../common/src/index.js';
+import { ConfigError } from '@akm/common';
 import { CliError } from './api-client.js';
 import { keysCommand } from './commands/keys.js';
 import { sessionCommands, usersCommand } from './commands/users.js';

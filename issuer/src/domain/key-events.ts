@@ -2,8 +2,8 @@
  * Builds the event that describes a key's state after a change.
  */
 import { randomUUID } from 'node:crypto';
-import type { KeyEvent, KeyEventType } from '../../../common/src/index.js';
-import type { KeyRecord } from '../store/key-repository.js';
+import type { KeyEvent, KeyEventType } from '@akm/common';
+import type { KeyRecord } from './key-record.js';
 
 /** The event of type `type` carrying `record`'s whole state. */
 export function keyEventOf(record: KeyRecord, type: KeyEventType, at: number, requestId?: string): KeyEvent {

@@ -1,14 +1,14 @@
 /**
  * The command side of akm: issuing, changing and revoking API keys. Every change and its event
- * are written in one SQLite transaction (the outbox), so there is no dual write.
+ * are written in one transaction (the outbox), so there is no dual write.
  */
 import { randomUUID } from 'node:crypto';
-import { API_KEY_TYP, type KeyStatus, type Role } from '../../../common/src/index.js';
-import type { Db } from '../store/database.js';
-import type { KeyListQuery, KeyRecord, KeyRepository } from '../store/key-repository.js';
-import type { OutboxRepository } from '../store/outbox-repository.js';
+import { API_KEY_TYP, type KeyStatus, type Role } from '@akm/common';
 import { changeType, keyEventOf } from './key-events.js';
+import type { KeyListQuery, KeyRecord, KeyRepository } from './key-record.js';
+import type { OutboxRepository } from './outbox.js';
 import type { SigningKeys } from './signing-keys.js';
+import type { Transactor } from './transactor.js';
 
 /** Why a key command was refused. */
 export type KeyFailure =
@@ -47,7 +47,7 @@ export interface CommandContext {
 
 /** Options of {@link createKeyService}. */
 export interface KeyServiceOptions {
-  db: Db;
+  transactor: Transactor;
   keys: KeyRepository;
   outbox: OutboxRepository;
   signing: SigningKeys;
@@ -74,7 +74,7 @@ const notFound = (id: string): KeyResult<never> => ({ ok: false, failure: { code
 
 /** Creates the key service. */
 export function createKeyService(options: KeyServiceOptions) {
-  const { db, keys, outbox, signing, now } = options;
+  const { transactor, keys, outbox, signing, now } = options;
   const nowSeconds = () => Math.floor(now() / 1000);
 
   function checkExpiry(expiresAt: number, field: string): KeyResult<number> {
@@ -86,15 +86,17 @@ export function createKeyService(options: KeyServiceOptions) {
     return { ok: true, value: expiresAt };
   }
 
-  const commit = db.transaction((record: KeyRecord, isNew: boolean, type: Parameters<typeof keyEventOf>[1], ctx: CommandContext) => {
-    if (isNew) keys.insert(record);
-    else keys.update(record);
-    outbox.add(keyEventOf(record, type, record.updatedAt, ctx.requestId), record.updatedAt);
-    signing.extendKey(record.kid, record.expiresAt);
-  });
+  /** Writes a key and its event together; joins the caller's transaction when there is one. */
+  const commit = (record: KeyRecord, isNew: boolean, type: Parameters<typeof keyEventOf>[1], ctx: CommandContext) =>
+    transactor.run(() => {
+      if (isNew) keys.insert(record);
+      else keys.update(record);
+      outbox.add(keyEventOf(record, type, record.updatedAt, ctx.requestId), record.updatedAt);
+      signing.extendKey(record.kid, record.expiresAt);
+    });
 
   function apply(before: KeyRecord, after: KeyRecord, ctx: CommandContext): KeyRecord {
-    commit.immediate(after, false, changeType(before, after), ctx);
+    commit(after, false, changeType(before, after), ctx);
     options.onChange?.();
     return after;
   }
@@ -139,7 +141,7 @@ export function createKeyService(options: KeyServiceOptions) {
         version: 1,
         kid,
       };
-      commit.immediate(record, true, 'key.created', ctx);
+      commit(record, true, 'key.created', ctx);
       options.onChange?.();
       return { ok: true, value: { record, key } };
     },
@@ -180,7 +182,7 @@ export function createKeyService(options: KeyServiceOptions) {
      * Runs inside the caller's transaction when there is one (e.g. with the user change).
      */
     setOwnerKeys(sub: string, status: 'disabled' | 'revoked', ctx: CommandContext = {}): KeyRecord[] {
-      const changed = db.transaction(() =>
+      const changed = transactor.run(() =>
         keys
           .liveKeysOf(sub)
           .filter((k) => status === 'revoked' || k.status === 'active')
@@ -189,7 +191,7 @@ export function createKeyService(options: KeyServiceOptions) {
             commit(after, false, changeType(before, after), ctx);
             return after;
           }),
-      )();
+      );
       if (changed.length) options.onChange?.();
       return changed;
     },

@@ -3,7 +3,7 @@
  * are never taken for an API key.
  */
 import { randomUUID } from 'node:crypto';
-import { SESSION_AUDIENCE, SESSION_TYP, type Role } from '../../../common/src/index.js';
+import { SESSION_AUDIENCE, SESSION_TYP, type Role } from '@akm/common';
 import type { SigningKeys } from './signing-keys.js';
 
 /**

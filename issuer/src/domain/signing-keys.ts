@@ -1,7 +1,7 @@
 /**
  * Ed25519 signing keys. The private key lives in the data directory (`signing/<kid>.jwk`, mode
- * 0600) or in a configured file; SQLite records each key's public half and the latest expiry of
- * anything it signed, so a retired key stays in the JWKS until its last token has expired.
+ * 0600) or in a configured file; the store records each key's public half and the latest expiry
+ * of anything it signed, so a retired key stays in the JWKS until its last token has expired.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,14 +18,15 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
-import { SIGNING_ALG } from '../../../common/src/index.js';
-import type { Db } from '../store/database.js';
+import { SIGNING_ALG } from '@akm/common';
+import type { SigningKeyRepository } from './signing-key-record.js';
 
 type PrivateKey = Awaited<ReturnType<typeof importJWK>>;
 
 /** Options of {@link openSigningKeys}. */
 export interface SigningKeysOptions {
-  db: Db;
+  /** Where the public records live. */
+  records: SigningKeyRepository;
   dataDir: string;
   /** A PKCS#8 PEM or private JWK file to sign with instead of a generated key. */
   keyFile?: string;
@@ -51,14 +52,6 @@ export interface SigningKeys {
   rotate(): Promise<string>;
 }
 
-interface KeyRow {
-  kid: string;
-  public_jwk: string;
-  created_at: number;
-  retired_at: number | null;
-  max_exp: number;
-}
-
 const keyDir = (dataDir: string) => join(dataDir, 'signing');
 
 async function readKeyFile(file: string): Promise<{ jwk: JWK; key: PrivateKey }> {
@@ -77,21 +70,11 @@ function publicHalf(jwk: JWK, kid: string): JWK {
 
 /** Loads the signing keys, generating the first one on first start. */
 export async function openSigningKeys(options: SigningKeysOptions): Promise<SigningKeys> {
-  const { db, now } = options;
-  const rows = db.prepare<[], KeyRow>('SELECT * FROM signing_keys ORDER BY created_at');
-  const insert = db.prepare('INSERT INTO signing_keys (kid, public_jwk, created_at) VALUES (?, ?, ?)');
-  const retireOthers = db.prepare('UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL AND kid != ?');
-  const extend = db.prepare('UPDATE signing_keys SET max_exp = max(max_exp, ?) WHERE kid = ?');
-  const current = db.prepare<[], { kid: string }>(
-    'SELECT kid FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1',
-  );
+  const { records, now } = options;
 
   async function adopt(jwk: JWK): Promise<string> {
     const kid = await calculateJwkThumbprint(jwk);
-    db.transaction(() => {
-      if (!rows.all().some((r) => r.kid === kid)) insert.run(kid, JSON.stringify(publicHalf(jwk, kid)), now());
-      retireOthers.run(now(), kid);
-    }).immediate();
+    records.adopt(kid, JSON.stringify(publicHalf(jwk, kid)), now());
     return kid;
   }
 
@@ -112,7 +95,7 @@ export async function openSigningKeys(options: SigningKeysOptions): Promise<Sign
     const { jwk, key } = await readKeyFile(options.keyFile);
     active = { kid: await adopt(jwk), key };
   } else {
-    const kid = current.get()?.kid;
+    const kid = records.currentKid();
     const file = kid && join(keyDir(options.dataDir), `${kid}.jwk`);
     active = file && existsSync(file) ? { kid, key: (await readKeyFile(file)).key } : await generate();
   }
@@ -122,15 +105,10 @@ export async function openSigningKeys(options: SigningKeysOptions): Promise<Sign
     const t = now();
     if (cached && t - cached.at < 10_000) return cached;
     const nowSeconds = Math.floor(t / 1000);
-    const keys = rows
+    const keys = records
       .all()
-      .filter(
-        (r) =>
-          r.retired_at === null ||
-          r.max_exp > nowSeconds ||
-          r.retired_at + options.sessionTtlSeconds * 1000 > t,
-      )
-      .map((r) => JSON.parse(r.public_jwk) as JWK);
+      .filter((r) => r.retiredAt === null || r.maxExp > nowSeconds || r.retiredAt + options.sessionTtlSeconds * 1000 > t)
+      .map((r) => JSON.parse(r.publicJwk) as JWK);
     const set = { keys };
     cached = { at: t, set, getKey: createLocalJWKSet(set) };
     return cached;
@@ -141,13 +119,13 @@ export async function openSigningKeys(options: SigningKeysOptions): Promise<Sign
     async sign(payload, typ) {
       const { kid, key } = active;
       const token = await new SignJWT(payload).setProtectedHeader({ alg: SIGNING_ALG, kid, typ }).sign(key);
-      extend.run(payload.exp, kid);
+      records.extend(kid, payload.exp);
       return token;
     },
     jwks: () => published().set,
     getKey: (header, token) => published().getKey(header, token),
     extendKey(kid, exp) {
-      extend.run(exp, kid);
+      records.extend(kid, exp);
     },
     async rotate() {
       active = await generate();

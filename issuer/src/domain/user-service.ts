@@ -3,15 +3,15 @@
  * disables their keys and deleting one revokes them, in the same transaction, with events.
  */
 import { randomBytes } from 'node:crypto';
-import type { Role } from '../../../common/src/index.js';
-import type { Db } from '../store/database.js';
-import type { UserRecord, UserRepository, UserStatus } from '../store/user-repository.js';
+import type { Role } from '@akm/common';
 import type { CommandContext, KeyResult, KeyService } from './key-service.js';
+import type { Transactor } from './transactor.js';
+import type { UserRecord, UserRepository, UserStatus } from './user-record.js';
 import { hashPassword, UNMATCHABLE_HASH, verifyPassword } from './passwords.js';
 
 /** Options of {@link createUserService}. */
 export interface UserServiceOptions {
-  db: Db;
+  transactor: Transactor;
   users: UserRepository;
   keys: KeyService;
   now: () => number;
@@ -32,7 +32,7 @@ const conflict = (message: string): KeyResult<never> => ({ ok: false, failure: {
 
 /** Creates the user service. */
 export function createUserService(options: UserServiceOptions) {
-  const { db, users, keys, now } = options;
+  const { transactor, users, keys, now } = options;
 
   const isLastActiveAdmin = (user: UserRecord) =>
     user.role === 'admin' && user.status === 'active' && users.otherActiveAdmins(user.username) === 0;
@@ -111,10 +111,10 @@ export function createUserService(options: UserServiceOptions) {
       if (isLastActiveAdmin(before) && (after.role !== 'admin' || after.status !== 'active')) {
         return conflict('the last active admin cannot be demoted or disabled');
       }
-      db.transaction(() => {
+      transactor.run(() => {
         users.update(after);
         if (before.status === 'active' && after.status === 'disabled') keys.setOwnerKeys(username, 'disabled', ctx);
-      }).immediate();
+      });
       return { ok: true, value: after };
     },
 
@@ -122,10 +122,10 @@ export function createUserService(options: UserServiceOptions) {
       const user = users.get(username);
       if (!user) return notFound(username);
       if (isLastActiveAdmin(user)) return conflict('the last active admin cannot be deleted');
-      db.transaction(() => {
+      transactor.run(() => {
         users.delete(username);
         keys.setOwnerKeys(username, 'revoked', ctx);
-      }).immediate();
+      });
       return { ok: true, value: user };
     },
 

@@ -11,7 +11,7 @@ import {
   type KeyEventPublisher,
   type Logger,
   type NatsConnection,
-} from '../../../common/src/index.js';
+} from '@akm/common';
 
 /** Options of {@link createJetStreamPublisher}. */
 export interface JetStreamPublisherOptions {

@@ -3,8 +3,8 @@
  * while the bus is down the relay backs off and retries, so events go out, in order, when it
  * is back. The event id is the de-duplication id, so a retry after a lost ack stores nothing twice.
  */
-import type { KeyEventPublisher, Logger } from '../../../common/src/index.js';
-import type { OutboxRepository } from '../store/outbox-repository.js';
+import type { KeyEventPublisher, Logger } from '@akm/common';
+import type { OutboxRepository } from '../domain/outbox.js';
 
 /** Options of {@link createOutboxRelay}. */
 export interface OutboxRelayOptions {

@@ -8,15 +8,17 @@ import {
   jsonBody,
   notFoundHandler,
   type Logger,
-} from '../../../common/src/index.js';
+} from '@akm/common';
 import type { IssuerMetrics } from '../metrics.js';
-import { storageFailures } from './storage-failures.js';
+import { storageFailures, type StorageFailureTest } from './storage-failures.js';
 
 /** Options of {@link createIssuerApp}. */
 export interface IssuerAppOptions {
   logger: Logger;
   metrics: IssuerMetrics;
   routers: Router[];
+  /** Which errors are failures of the store (answered 503 `storage_failed`). */
+  isStorageFailure: StorageFailureTest;
 }
 
 /** Creates the issuer's Express app. */
@@ -27,7 +29,7 @@ export function createIssuerApp(options: IssuerAppOptions): Express {
   app.use(...baseMiddleware(options.logger), options.metrics.observe, jsonBody('64kb'));
   for (const router of options.routers) app.use(router);
   app.use(notFoundHandler);
-  app.use(storageFailures(options.logger));
+  app.use(storageFailures(options.logger, options.isStorageFailure));
   app.use(errorHandler(options.logger));
   return app;
 }

@@ -13,9 +13,10 @@ import {
   readBearer,
   type Role,
   type SessionClaims,
-} from '../../../common/src/index.js';
+} from '@akm/common';
+import type { KeyRecord } from '../domain/key-record.js';
+import type { KeyService } from '../domain/key-service.js';
 import type { SigningKeys } from '../domain/signing-keys.js';
-import type { KeyRecord, KeyRepository } from '../store/key-repository.js';
 
 /** The authenticated caller, in `res.locals.principal`. */
 export interface Principal {
@@ -29,7 +30,8 @@ export interface Principal {
 /** Options of {@link createAuth}. */
 export interface AuthOptions {
   signing: SigningKeys;
-  keys: KeyRepository;
+  /** Where an API key's stored state is read. */
+  keys: Pick<KeyService, 'getKey'>;
   issuer: string;
   audience: string;
   now: () => number;
@@ -84,7 +86,7 @@ export function createAuth(options: AuthOptions) {
       if (!result.ok && result.reason === 'not_yet_valid') throw new AppError('key_not_yet_valid', 'key not yet valid');
       throw new AppError('invalid_key', 'not a valid API key');
     }
-    const record = options.keys.get(claims.jti);
+    const record = options.keys.getKey(claims.jti);
     if (!record) throw new AppError('invalid_key', 'not a valid API key');
     if (record.status === 'revoked') throw new AppError('key_revoked', 'key revoked');
     // The stored expiry wins over the signed one: an admin may have shortened or extended it.

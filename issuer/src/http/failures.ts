@@ -1,7 +1,7 @@
 /**
  * Turns a domain failure into the error the HTTP layer answers with.
  */
-import { AppError } from '../../../common/src/index.js';
+import { AppError } from '@akm/common';
 import type { KeyFailure } from '../domain/key-service.js';
 
 /** Throws the {@link AppError} of a domain failure. */

@@ -3,7 +3,7 @@
  * Each handler parses input, calls one domain function and shapes the answer.
  */
 import { Router, type RequestHandler } from 'express';
-import { AppError, parseInput, requestIdOf } from '../../../common/src/index.js';
+import { AppError, parseInput, requestIdOf } from '@akm/common';
 import type { KeyService } from '../domain/key-service.js';
 import { apiKeyOf } from './auth.js';
 import { failWith } from './failures.js';

@@ -3,7 +3,7 @@
  * silently.
  */
 import { z } from 'zod';
-import { ROLES } from '../../../common/src/index.js';
+import { ROLES } from '@akm/common';
 
 /** Who owns a key: a user name or a service id. */
 export const ownerSchema = z

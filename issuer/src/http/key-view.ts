@@ -1,7 +1,7 @@
 /**
  * How a key's metadata is shown over the API (never the key string, except once at creation).
  */
-import type { KeyRecord } from '../store/key-repository.js';
+import type { KeyRecord } from '../domain/key-record.js';
 
 /** A key as the API shows it; `status` is `expired` for an active key past its expiry. */
 export interface KeyView {

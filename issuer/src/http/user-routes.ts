@@ -3,7 +3,7 @@
  * view (`/me`, `/me/keys`).
  */
 import { Router, type RequestHandler } from 'express';
-import { AppError, parseInput, requestIdOf } from '../../../common/src/index.js';
+import { AppError, parseInput, requestIdOf } from '@akm/common';
 import type { KeyService } from '../domain/key-service.js';
 import type { LoginGuard } from '../domain/login-guard.js';
 import { mintSessionToken } from '../domain/session-tokens.js';

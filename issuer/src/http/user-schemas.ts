@@ -2,7 +2,7 @@
  * Request shapes of sign-in and user management.
  */
 import { z } from 'zod';
-import { ROLES } from '../../../common/src/index.js';
+import { ROLES } from '@akm/common';
 
 /** A user name: lower-case letters, digits and . _ -, starting with a letter or digit. */
 export const usernameSchema = z

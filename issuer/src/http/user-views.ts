@@ -1,7 +1,7 @@
 /**
  * How users are shown over the API (never the password hash).
  */
-import type { UserRecord } from '../store/user-repository.js';
+import type { UserRecord } from '../domain/user-record.js';
 
 /** A user as the API shows it. */
 export interface UserView {

@@ -4,7 +4,7 @@
  * of the result to `createPoolService`.
  */
 import { z } from 'zod';
-import { positiveIntVar } from '../../../common/src/index.js';
+import { positiveIntVar } from '@akm/common';
 
 /** Settings of the token pool. */
 export interface PoolOptions {

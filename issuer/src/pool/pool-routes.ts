@@ -3,7 +3,7 @@
  * router only runs the two middlewares it is given and reads `res.locals.principal`.
  */
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { AppError, parseInput } from '../../../common/src/index.js';
+import { AppError, parseInput } from '@akm/common';
 import { generateTokensBody, poolTokenParam } from './pool-schemas.js';
 import type { PoolOutcome, PoolPrincipal, PoolService } from './pool-service.js';
 import type { PoolToken } from './pool-store.js';

@@ -4,7 +4,7 @@
  * data; the HTTP layer turns them into problems.
  */
 import { randomBytes } from 'node:crypto';
-import type { Logger, Role } from '../../../common/src/index.js';
+import type { Logger, Role } from '@akm/common';
 import type { PoolMetrics } from './pool-metrics.js';
 import type { PoolOptions } from './pool-options.js';
 import type { PoolCounts, PoolEffects, PoolToken, PoolTimings, SweepResult, TokenPoolStore } from './pool-store.js';

@@ -3,7 +3,7 @@
  * next tick at once while batches come back full, otherwise after the interval. Ticks never
  * overlap, and a failing tick (Redis away, say) is logged and retried at the next interval.
  */
-import type { Logger } from '../../../common/src/index.js';
+import type { Logger } from '@akm/common';
 
 /** Options of {@link createSweeper}. */
 export interface SweeperOptions {

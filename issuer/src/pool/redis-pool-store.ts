@@ -3,7 +3,7 @@
  * any number of issuer processes sharing one Redis stay consistent.
  */
 import type { Redis } from 'ioredis';
-import { AppError } from '../../../common/src/index.js';
+import { AppError } from '@akm/common';
 import {
   ASSIGN_MAX_PICKS,
   LAZY_SWEEP_LIMIT,

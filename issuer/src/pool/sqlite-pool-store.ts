@@ -4,7 +4,7 @@
  * see a token half-changed. Each statement is an index seek; see `sqlite-pool-schema.ts`.
  */
 import type Database from 'better-sqlite3';
-import { AppError } from '../../../common/src/index.js';
+import { AppError } from '@akm/common';
 import {
   ASSIGN_MAX_PICKS,
   LAZY_SWEEP_LIMIT,

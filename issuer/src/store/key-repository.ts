@@ -2,42 +2,9 @@
  * Key metadata in SQLite. The key string itself is never stored: a copy of the database reveals
  * no usable key.
  */
-import type { KeyStatus, Role } from '../../../common/src/index.js';
+import type { KeyStatus, Role } from '@akm/common';
+import type { KeyRecord, KeyRepository } from '../domain/key-record.js';
 import type { Db } from './database.js';
-
-/** A key's stored metadata. */
-export interface KeyRecord {
-  id: string;
-  sub: string;
-  role: Role;
-  name: string | null;
-  meta: Record<string, unknown> | null;
-  /** Requests per minute. */
-  rateLimit: number;
-  /** Seconds since epoch. */
-  expiresAt: number;
-  /** Milliseconds since epoch. */
-  createdAt: number;
-  /** Milliseconds since epoch. */
-  updatedAt: number;
-  status: KeyStatus;
-  /** Incremented on every change; carried in events so consumers can ignore stale ones. */
-  version: number;
-  /** The signing key that signed it. */
-  kid: string;
-}
-
-/** Filters of {@link KeyRepository.list}. */
-export interface KeyListQuery {
-  sub?: string;
-  /** `expired` selects active keys past their expiry. */
-  status?: KeyStatus | 'expired';
-  /** Seconds since epoch, to tell expired keys apart. */
-  nowSeconds: number;
-  /** Continue after this position (exclusive); newest first. */
-  beforeSeq?: number;
-  limit: number;
-}
 
 interface KeyRow {
   seq: number;
@@ -70,18 +37,6 @@ function toRecord(row: KeyRow): KeyRecord {
     version: row.version,
     kid: row.kid,
   };
-}
-
-/** Reads and writes key metadata. Callers group writes in a transaction with the outbox. */
-export interface KeyRepository {
-  insert(record: KeyRecord): void;
-  get(id: string): KeyRecord | undefined;
-  /** One page, newest first, and the position to continue from (undefined on the last page). */
-  list(query: KeyListQuery): { items: KeyRecord[]; next: number | undefined };
-  /** Replaces the mutable fields of a key. */
-  update(record: KeyRecord): void;
-  /** Active and disabled keys of an owner (for disabling or revoking a user's keys). */
-  liveKeysOf(sub: string): KeyRecord[];
 }
 
 /** Creates the key repository over an open database. */

@@ -2,28 +2,9 @@
  * The transactional outbox: an event row is written in the same SQLite transaction as the key
  * change it describes, and marked sent only after JetStream acknowledged it.
  */
-import type { KeyEvent } from '../../../common/src/index.js';
-import { encodeKeyEvent } from '../../../common/src/index.js';
+import { encodeKeyEvent, type KeyEvent } from '@akm/common';
+import type { OutboxEntry, OutboxRepository } from '../domain/outbox.js';
 import type { Db } from './database.js';
-
-/** A pending outbox entry. */
-export interface OutboxEntry {
-  seq: number;
-  event: KeyEvent;
-}
-
-/** Reads and writes the outbox. */
-export interface OutboxRepository {
-  /** Adds an event; call inside the transaction that makes the change. */
-  add(event: KeyEvent, nowMs: number): void;
-  /** The oldest unsent events, in order. */
-  pending(limit: number): OutboxEntry[];
-  markSent(seq: number, nowMs: number): void;
-  /** Number of unsent events. */
-  backlog(): number;
-  /** Deletes up to `limit` events sent before `beforeMs`; returns how many. */
-  prune(beforeMs: number, limit: number): number;
-}
 
 /** Creates the outbox repository over an open database. */
 export function createOutboxRepository(db: Db): OutboxRepository {

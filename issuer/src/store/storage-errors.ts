@@ -4,6 +4,7 @@
  * (better-sqlite3's `SqliteError.code`, extended codes included), never by its message.
  */
 import { accessSync, constants } from 'node:fs';
+import { StartupError } from '@akm/common';
 
 const STORAGE_CODES = [
   'SQLITE_FULL',
@@ -24,13 +25,13 @@ export function isStorageFailure(err: unknown): err is Error & { code: string } 
   return typeof code === 'string' && STORAGE_CODES.some((c) => code === c || code.startsWith(`${c}_`));
 }
 
-/** The database of a data directory could not be opened or migrated. */
-export class DataDirError extends Error {
+/** The database of a data directory could not be opened or migrated. Exit code 73 (EX_CANTCREAT). */
+export class DataDirError extends StartupError {
   constructor(
     readonly dataDir: string,
     cause: Error & { code: string },
   ) {
-    super(`cannot use the database in ${dataDir}: ${whyNotWritable(dataDir) ?? cause.message} (${cause.code})`, { cause });
+    super(`AKM_DATA_DIR: cannot use the database in ${dataDir}: ${whyNotWritable(dataDir) ?? cause.message} (${cause.code})`, 73, { cause });
     this.name = 'DataDirError';
   }
 }

@@ -1,27 +1,9 @@
 /**
  * Users in SQLite: name, password hash (never the password), role and status.
  */
-import type { Role } from '../../../common/src/index.js';
+import type { Role } from '@akm/common';
+import type { UserRecord, UserRepository, UserStatus } from '../domain/user-record.js';
 import type { Db } from './database.js';
-
-/** Status of a user account. */
-export type UserStatus = 'active' | 'disabled';
-
-/** A stored user. */
-export interface UserRecord {
-  username: string;
-  passwordHash: string;
-  role: Role;
-  status: UserStatus;
-  /** Milliseconds since epoch. */
-  createdAt: number;
-  updatedAt: number;
-  /**
-   * Carried by each sign-in token (claim `sv`); a token with another is refused. A new random
-   * value when the user is created and whenever its password, role or status changes.
-   */
-  sessionEpoch: string;
-}
 
 interface UserRow {
   username: string;
@@ -42,19 +24,6 @@ const toRecord = (r: UserRow): UserRecord => ({
   updatedAt: r.updated_at,
   sessionEpoch: r.session_epoch,
 });
-
-/** Reads and writes users. */
-export interface UserRepository {
-  count(): number;
-  /** Active admins other than `username`. */
-  otherActiveAdmins(username: string): number;
-  get(username: string): UserRecord | undefined;
-  /** One page ordered by name, after `afterName` (exclusive). */
-  list(limit: number, afterName?: string): UserRecord[];
-  insert(user: UserRecord): void;
-  update(user: UserRecord): void;
-  delete(username: string): void;
-}
 
 /** Creates the user repository. */
 export function createUserRepository(db: Db): UserRepository {

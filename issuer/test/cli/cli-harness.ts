@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/akm.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/akm.js', import.meta.url));
 
 /** What one run of the CLI did. */
 export interface CliRun {

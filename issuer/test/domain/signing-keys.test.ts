@@ -3,7 +3,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportPKCS8, generateKeyPair } from 'jose';
-import { openDatabase, openSigningKeys } from '../../src/index.js';
+import { openSigningKeys } from '../../src/domain/signing-keys.js';
+import { openDatabase } from '../../src/store/database.js';
+import { createSigningKeyRepository } from '../../src/store/signing-key-repository.js';
 
 describe('issuer: signing keys', () => {
   let dir: string;
@@ -14,7 +16,7 @@ describe('issuer: signing keys', () => {
 
   const open = (now = () => Date.now(), keyFile?: string) => {
     const db = openDatabase({ dataDir: dir });
-    return { db, keysP: openSigningKeys({ db, dataDir: dir, now, sessionTtlSeconds: 900, keyFile }) };
+    return { db, keysP: openSigningKeys({ records: createSigningKeyRepository(db), dataDir: dir, now, sessionTtlSeconds: 900, keyFile }) };
   };
 
   it('generates an Ed25519 key on first start into a 0600 file and loads the same key on the next start', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { jetstreamManager } from '@nats-io/jetstream';
 import request from 'supertest';
-import { connectNats, KEY_STREAM, keySubject, parseKeyEvent, type NatsConnection } from '../../../common/src/index.js';
+import { connectNats, KEY_STREAM, keySubject, parseKeyEvent, type NatsConnection } from '@akm/common';
 import { startNats, waitFor, type TestServer } from '../../../test/support/processes.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import type { KeyEvent, KeyEventPublisher } from '../../../common/src/index.js';
+import type { KeyEvent, KeyEventPublisher } from '@akm/common';
 import { startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
 
 /**

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createLocalJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
 import request from 'supertest';
-import { API_KEY_TYP } from '../../../common/src/index.js';
+import { API_KEY_TYP } from '@akm/common';
 import { startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
 
 const show = (res: request.Response) => JSON.stringify(res.body);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { mintSessionToken } from '../../src/index.js';
+import { mintSessionToken } from '../../src/domain/session-tokens.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
 
 type Endpoint = [method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: object];

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
 import request from 'supertest';
-import { API_KEY_TYP, DEFAULT_KEY_AUDIENCE, SESSION_AUDIENCE, SESSION_TYP } from '../../../common/src/index.js';
+import { API_KEY_TYP, DEFAULT_KEY_AUDIENCE, SESSION_AUDIENCE, SESSION_TYP } from '@akm/common';
 import { startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
 
 const show = (res: request.Response) => JSON.stringify(res.body);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { decodeProtectedHeader, decodeJwt } from 'jose';
 import request from 'supertest';
-import { SESSION_AUDIENCE, SESSION_TYP } from '../../../common/src/index.js';
+import { SESSION_AUDIENCE, SESSION_TYP } from '@akm/common';
 import { startTestIssuer, TEST_ADMIN_PASSWORD, type TestIssuer } from '../support/issuer-fixture.js';
 
 const show = (res: request.Response) => JSON.stringify(res.body);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import express, { type Express, type RequestHandler } from 'express';
 import { Registry } from 'prom-client';
 import request, { type Response } from 'supertest';
-import { AppError, createLogger, errorHandler, jsonBody, notFoundHandler } from '../../../common/src/index.js';
+import { AppError, createLogger, errorHandler, jsonBody, notFoundHandler } from '@akm/common';
 import { startRedis, waitFor, type TestServer } from '../../../test/support/processes.js';
 import {
   createPoolMetrics,

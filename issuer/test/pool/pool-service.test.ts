@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
-import { createLogger } from '../../../common/src/index.js';
+import { createLogger } from '@akm/common';
 import { waitFor } from '../../../test/support/processes.js';
 import {
   createPoolMetrics,

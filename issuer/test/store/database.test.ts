@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import request from 'supertest';
-import { openDatabase } from '../../src/index.js';
-import { migrate } from '../../src/store/database.js';
+import { migrate, openDatabase } from '../../src/store/database.js';
 import { startTestIssuer } from '../support/issuer-fixture.js';
 
 const show = (res: request.Response) => JSON.stringify(res.body);

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createLogger } from '../../../common/src/index.js';
+import { createLogger } from '@akm/common';
 import { startIssuer, type IssuerOptions, type RunningIssuer } from '../../src/index.js';
 
 /** Password of the first admin in test issuers. */

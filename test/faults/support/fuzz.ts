@@ -4,7 +4,7 @@
  * node:http (which lets through any header value HTTP allows), and checks every answer.
  */
 import { Agent, request } from 'node:http';
-import { statusFor, type ErrorCode } from '../../../common/src/index.js';
+import { statusFor, type ErrorCode } from '@akm/common';
 import { rememberSecret } from './run.js';
 
 /** A small fast PRNG (mulberry32), so that a seed replays a run. */

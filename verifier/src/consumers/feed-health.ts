@@ -3,7 +3,7 @@
  * staleness bound. While healthy the last contact is "now"; once the connection drops (or the
  * consumer misses its heartbeats) it freezes at the last moment it was known healthy.
  */
-import type { NatsConnection } from '../../../common/src/index.js';
+import type { NatsConnection } from '@akm/common';
 
 /** Health of a feed's link to the bus. */
 export interface FeedHealth {

@@ -12,7 +12,7 @@ import {
   type KeyEventFeed,
   type KeyEventHandler,
   type NatsConnection,
-} from '../../../common/src/index.js';
+} from '@akm/common';
 import { createFeedHealth } from './feed-health.js';
 
 /** Messages asked for per pull while replaying and following the stream. */

@@ -10,7 +10,7 @@
  * timestamps and a heap node per key (bench/cold-start.ts measures it), and gives the garbage
  * collector a few large arrays to skip instead of millions of small objects to trace.
  */
-import { KEY_STATUSES, ROLES, type KeyEvent, type KeyStatus, type Role } from '../../../common/src/index.js';
+import { KEY_STATUSES, ROLES, type KeyEvent, type KeyStatus, type Role } from '@akm/common';
 import { ExpiryHeap } from './expiry-heap.js';
 
 /** What the verifier knows about one key from its latest event. */

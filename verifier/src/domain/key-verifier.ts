@@ -4,7 +4,7 @@
  * the key's current state from the key stream, which is checked on every call.
  */
 import { LRUCache } from 'lru-cache';
-import { checkApiKey, type ApiKeyClaims } from '../../../common/src/index.js';
+import { checkApiKey, type ApiKeyClaims } from '@akm/common';
 import type { KeySource } from '../store/key-source.js';
 import type { KeyStateStore } from './key-state-store.js';
 import type { Readiness } from './readiness.js';

@@ -27,6 +27,11 @@ export interface RateLimiter {
   consume(keyId: string, limit: number): Promise<LimitDecision>;
   /** Reads where `keyId` stands without counting a request. */
   peek(keyId: string, limit: number): Promise<RateWindow>;
+  /**
+   * Where counts are kept right now: `shared` across instances (Redis reachable), or `local`
+   * to this process (by design, or as a fallback while Redis is away). `local` when omitted.
+   */
+  counting?(): 'shared' | 'local';
   /** Releases the limiter's resources (not a shared Redis client). */
   close?(): Promise<void>;
 }

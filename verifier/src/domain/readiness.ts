@@ -3,7 +3,8 @@
  * been out of touch with the stream for longer than the staleness bound (it would otherwise keep
  * accepting keys that were revoked meanwhile). Within the bound it serves from what it has.
  */
-import type { KeyEventFeed } from '../../../common/src/index.js';
+import type { KeyEventFeed } from '@akm/common';
+import type { RateLimiter } from './rate-limiter.js';
 
 /** Where the verifier stands. */
 export interface ReadinessReport {
@@ -14,6 +15,8 @@ export interface ReadinessReport {
   stalenessSeconds: number;
   /** Why it is not ready. */
   detail?: string;
+  /** Where rate limits are counted right now (see {@link RateLimiter.counting}); informative, never a reason to be unready. */
+  rateLimits?: 'shared' | 'local';
 }
 
 /** Options of {@link createReadiness}. */

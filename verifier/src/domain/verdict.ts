@@ -2,7 +2,7 @@
  * What verifying a key can come to: outcomes are data; only the HTTP layer turns a refusal
  * reason into a status and a problem code.
  */
-import type { KeyStatus, Role } from '../../../common/src/index.js';
+import type { KeyStatus, Role } from '@akm/common';
 
 /** Why a presented API key is refused by the verifier itself. */
 export type KeyRefusal =

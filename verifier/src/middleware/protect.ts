@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Request, RequestHandler, Response } from 'express';
-import { addRequestLogFields, readBearer, requestIdOf, sendProblem, type Logger, type Role } from '../../../common/src/index.js';
+import { addRequestLogFields, readBearer, requestIdOf, sendProblem, type Logger, type Role } from '@akm/common';
 import type { KeyVerifier } from '../domain/key-verifier.js';
 import type { RateLimiter, RateWindow } from '../domain/rate-limiter.js';
 import type { Outcome, Refusal, VerifiedKey } from '../domain/verdict.js';

@@ -2,7 +2,7 @@
  * The one place where a refusal becomes HTTP: its problem code (whose status comes from
  * common's single code → status table) and the headers it must carry.
  */
-import type { ErrorCode } from '../../../common/src/index.js';
+import type { ErrorCode } from '@akm/common';
 import type { Refusal } from '../domain/verdict.js';
 
 const CODES: Record<Refusal, ErrorCode> = {

@@ -59,7 +59,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   const onFallback = options.onFallback ?? (() => {});
   // rate-limiter-flexible counts with its `rlflxIncr` script: one pipeline per event-loop turn.
   const storeClient = batchCommand(options.redis, 'rlflxIncr');
-  return createFlexibleRateLimiter(
+  const limiter = createFlexibleRateLimiter(
     (points) =>
       new RateLimiterRedis({
         storeClient,
@@ -76,4 +76,5 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
         ),
       }),
   );
+  return { ...limiter, counting: () => (options.redis.status === 'ready' ? 'shared' : 'local') };
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createKeyStateStore } from '../../src/domain/key-state-store.js';
-import type { KeyEvent } from '../../../common/src/index.js';
+import type { KeyEvent } from '@akm/common';
 
 const T0 = 1_700_000_000_000;
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { JWTVerifyGetKey } from 'jose';
-import { createMemoryKeyBus, DEFAULT_ISSUER, DEFAULT_KEY_AUDIENCE } from '../../../common/src/index.js';
+import { createMemoryKeyBus, DEFAULT_ISSUER, DEFAULT_KEY_AUDIENCE } from '@akm/common';
 import { createKeyStateStore, type KeyStateStore } from '../../src/domain/key-state-store.js';
 import { createKeyVerifier, type KeyVerifier } from '../../src/domain/key-verifier.js';
 import { createReadiness } from '../../src/domain/readiness.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createMemoryKeyBus } from '../../../common/src/index.js';
+import { createMemoryKeyBus } from '@akm/common';
 import { startRedis, waitFor, type TestServer } from '../../../test/support/processes.js';
 import { createSigner, signKey, type TestSigner } from '../support/signing.js';
 import { shown, startTestVerifier, type TestVerifier } from '../support/verifier-fixture.js';
@@ -25,7 +25,7 @@ describe('verifier: RateLimit headers once the key is verified', () => {
   before(async () => {
     [redis, signer] = await Promise.all([startRedis(), createSigner()]);
     verifier = await startTestVerifier({ signer, feed: createMemoryKeyBus().createFeed(), redisUrl: redis.url });
-    await waitFor(() => verifier.redis?.status === 'ready', 5000);
+    await waitFor(() => verifier.countingInRedis(), 5000);
   });
   after(async () => {
     await verifier.stop();

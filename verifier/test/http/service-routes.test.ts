@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import request from 'supertest';
-import { createLogger, createMemoryKeyBus } from '../../../common/src/index.js';
-import { startVerifierService, type RunningVerifier } from '../../src/service.js';
+import { createLogger, createMemoryKeyBus } from '@akm/common';
+import { startVerifierService, type RunningVerifier } from '../../src/service/index.js';
 import { createStaticKeySource } from '../../src/store/key-source.js';
 import { keyEvent } from '../support/key-events.js';
 import { createSigner, signKey, type SignedKey, type TestSigner } from '../support/signing.js';

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
-import { createLogger, createMemoryKeyBus } from '../../../common/src/index.js';
+import { createLogger, createMemoryKeyBus } from '@akm/common';
 import { createVerifier, createStaticKeySource, verifiedKeyOf } from '../../src/index.js';
 import { keyEvent } from '../support/key-events.js';
 import { createSigner, signKey } from '../support/signing.js';

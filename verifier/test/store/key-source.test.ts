@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { JSONWebKeySet } from 'jose';
-import { checkApiKey } from '../../../common/src/index.js';
+import { checkApiKey } from '@akm/common';
 import { createRemoteKeySource } from '../../src/store/key-source.js';
 import { createSigner, signKey, type TestSigner } from '../support/signing.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { createMemoryKeyBus } from '../../../common/src/index.js';
+import { createMemoryKeyBus } from '@akm/common';
 import { startRedis, waitFor, type TestServer } from '../../../test/support/processes.js';
 import { createSigner, signKey, type TestSigner } from '../support/signing.js';
 import { shown, startTestVerifier, type TestVerifier } from '../support/verifier-fixture.js';
@@ -24,7 +24,7 @@ describe('verifier: a key over its limit is refused from memory', () => {
     [redis, signer] = await Promise.all([startRedis({ owned: true }), createSigner()]);
     admin = new Redis(redis.url);
     verifier = await startTestVerifier({ signer, feed: createMemoryKeyBus().createFeed(), redisUrl: redis.url });
-    await waitFor(() => verifier.redis?.status === 'ready', 5000);
+    await waitFor(() => verifier.countingInRedis(), 5000);
   });
   afterEach(async () => {
     await verifier.stop();

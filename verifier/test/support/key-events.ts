@@ -11,7 +11,7 @@ import {
   type KeyEvent,
   type KeyEventType,
   type NatsConnection,
-} from '../../../common/src/index.js';
+} from '@akm/common';
 import type { SignedKey } from './signing.js';
 
 /** A test's private key stream on a real nats-server. */

@@ -11,7 +11,7 @@ import {
   DEFAULT_KEY_AUDIENCE,
   SESSION_AUDIENCE,
   SESSION_TYP,
-} from '../../../common/src/index.js';
+} from '@akm/common';
 import { signKey, type TestSigner } from './signing.js';
 
 /** One refused key string and the answer it must get. */

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type JSONWebKeySet } from 'jose';
-import { API_KEY_TYP, DEFAULT_ISSUER, DEFAULT_KEY_AUDIENCE, type Role } from '../../../common/src/index.js';
+import { API_KEY_TYP, DEFAULT_ISSUER, DEFAULT_KEY_AUDIENCE, type Role } from '@akm/common';
 
 /** A signing key and its public JWKS. */
 export interface TestSigner {

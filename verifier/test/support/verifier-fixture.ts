@@ -1,17 +1,13 @@
 /**
- * A verifier service for tests, wired as `main.ts` wires it but with the test's own stream,
- * Redis key prefix and clock. It owns its NATS connection and Redis client and closes them.
+ * A verifier service for tests, wired by the same runtime as `main.ts` but with the test's own
+ * stream, counter prefix, key set and clock. It owns its NATS connection and Redis client and
+ * closes them.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import request from 'supertest';
-import { connectNats, createLogger, type KeyEventFeed, type NatsConnection } from '../../../common/src/index.js';
-import { createJetStreamKeyFeed } from '../../src/consumers/jetstream-key-feed.js';
-import { startVerifierService, type RunningVerifier } from '../../src/service.js';
-import { createMemoryRateLimiter } from '../../src/store/memory-rate-limiter.js';
+import { createLogger, type KeyEventFeed } from '@akm/common';
+import { createVerifierRuntime, type RunningVerifier } from '../../src/service/index.js';
 import { createStaticKeySource } from '../../src/store/key-source.js';
-import { createRedisRateLimiter, REDIS_CLIENT_OPTIONS } from '../../src/store/redis-rate-limiter.js';
-import { createVerifierMetrics } from '../../src/verifier-metrics.js';
 import type { TestStream } from './key-events.js';
 import type { TestSigner } from './signing.js';
 
@@ -37,7 +33,8 @@ export interface TestVerifierOptions {
 export interface TestVerifier {
   svc: RunningVerifier;
   url: string;
-  redis?: Redis;
+  /** True while rate limits are counted in Redis (not in the memory fallback). */
+  countingInRedis(): boolean;
   /** `GET path` with the key as bearer. */
   get(path: string, token?: string): request.Test;
   metricsText(): Promise<string>;
@@ -46,41 +43,27 @@ export interface TestVerifier {
 
 /** Starts a verifier service on a free port. */
 export async function startTestVerifier(options: TestVerifierOptions): Promise<TestVerifier> {
-  const metrics = createVerifierMetrics();
-  let nc: NatsConnection | undefined;
-  let feed = options.feed;
-  if (!feed) {
-    if (!options.stream || !options.natsUrl) throw new Error('startTestVerifier needs a stream and natsUrl, or a feed');
-    nc = await connectNats({ url: options.natsUrl, name: 'verifier-under-test' });
-    feed = createJetStreamKeyFeed({
-      nc,
-      stream: options.stream.stream,
-      subjects: options.stream.subjects,
-      now: options.now,
-      onUnparseable: () => metrics.unparseableEvent(),
-    });
-  }
-  const redis = options.redisUrl ? new Redis(options.redisUrl, REDIS_CLIENT_OPTIONS) : undefined;
-  redis?.on('error', () => {});
-  const keyPrefix = options.keyPrefix ?? `rl-${randomUUID()}`;
-  const limiter = redis
-    ? createRedisRateLimiter({ redis, keyPrefix, onFallback: () => metrics.redisFallback() })
-    : createMemoryRateLimiter({ keyPrefix });
-  const svc = await startVerifierService({
+  if (!options.feed && (!options.stream || !options.natsUrl)) throw new Error('startTestVerifier needs a stream and natsUrl, or a feed');
+  const runtime = await createVerifierRuntime({
     keys: createStaticKeySource(options.signer.jwks),
-    feed,
-    limiter,
-    metrics,
+    ...(options.feed ? { feed: options.feed } : {}),
+    ...(options.stream && options.natsUrl
+      ? { natsUrl: options.natsUrl, stream: options.stream.stream, subjects: options.stream.subjects }
+      : {}),
+    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+    keyPrefix: options.keyPrefix ?? `rl-${randomUUID()}`,
+    name: 'verifier-under-test',
     logger: createLogger({ name: 'verifier-test', level: 'silent' }),
     now: options.now,
     cacheSize: options.cacheSize,
     maxStalenessSeconds: options.maxStalenessSeconds,
   });
+  const svc = runtime.service;
   if (options.waitReady !== false) await svc.ready;
   return {
     svc,
     url: svc.url,
-    redis,
+    countingInRedis: () => svc.verifier.readiness().rateLimits === 'shared',
     get(path, token) {
       const req = request(svc.url).get(path);
       return token === undefined ? req : req.set('Authorization', `Bearer ${token}`);
@@ -88,11 +71,7 @@ export async function startTestVerifier(options: TestVerifierOptions): Promise<T
     async metricsText() {
       return (await request(svc.url).get('/metrics')).text;
     },
-    async stop() {
-      await svc.stop();
-      await nc?.drain().catch(() => nc?.close());
-      if (redis) await redis.quit().catch(() => redis.disconnect());
-    },
+    stop: runtime.stop,
   };
 }
 

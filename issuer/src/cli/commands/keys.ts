@@ -2,7 +2,7 @@
  * `akm keys …`: create, list, show, update, disable, enable and revoke keys.
  */
 import { Command, Option } from 'commander';
-import { KEY_STATUSES, ROLES } from '../../../../common/src/index.js';
+import { KEY_STATUSES, ROLES } from '@akm/common';
 import { CliError } from '../api-client.js';
 import { contextOf, positiveInt } from '../context.js';
 import { printRecord, printRows } from '../output.js';

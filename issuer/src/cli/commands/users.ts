@@ -2,7 +2,7 @@
  * `akm login`, `logout`, `whoami` and `akm users …`.
  */
 import { Command, Option } from 'commander';
-import { ROLES } from '../../../../common/src/index.js';
+import { ROLES } from '@akm/common';
 import { CliError, createApiClient } from '../api-client.js';
 import { contextOf, type GlobalOptions } from '../context.js';
 import { printRecord, printRows } from '../output.js';

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
-import { freePort, startNats, startRedis, type TestServer } from '../../test/support/processes.js';
-import { connectNats, ensureKeyStream } from '../src/nats.js';
+import { freePort, startNats, startRedis, type TestServer } from '../support/processes.js';
+import { connectNats, ensureKeyStream } from '@akm/common';
 import { jetstreamManager } from '@nats-io/jetstream';
 
 /** Names of this process's child processes (the servers the harness spawned). */

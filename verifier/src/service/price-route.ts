@@ -4,7 +4,7 @@
  */
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { AppError, parseInput } from '../../../common/src/index.js';
+import { AppError, parseInput } from '@akm/common';
 
 /** What the service knows about a token. */
 export interface TokenInfo {

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { ConfigError } from '../src/index.js';
-import { loadIssuerEnv } from '../../issuer/src/index.js';
-import { loadVerifierEnv } from '../../verifier/src/index.js';
+import { ConfigError } from '@akm/common';
+import { loadIssuerEnv } from '@akm/issuer';
+import { loadVerifierEnv } from '@akm/verifier/service';
+import { ENTRY_POINTS } from '../support/entry-points.js';
 
 /** What a standalone verifier cannot start without. */
 const VERIFIER_REQUIRED = { ISSUER_URL: 'http://127.0.0.1:8080', NATS_URL: 'nats://127.0.0.1:4222' };
@@ -68,14 +69,14 @@ describe('configuration loaders', () => {
     ['VERIFIER_PORT', 'eighty'],
     ['REDIS_URL', 'http://127.0.0.1:6379'],
   ] as const) {
-    it(`the verifier process with a bad ${name} exits 1 before listening, with one message naming it`, () => {
-      const run = spawnSync(process.execPath, ['--import', 'tsx', 'verifier/src/main.ts'], {
+    it(`the verifier process with a bad ${name} exits 78 (EX_CONFIG) before listening, with one message naming it`, () => {
+      const run = spawnSync(process.execPath, [ENTRY_POINTS.verifier], {
         env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...VERIFIER_REQUIRED, [name]: value },
         encoding: 'utf8',
         timeout: 20_000,
       });
-      expect(run.status, run.stderr).to.equal(1);
-      expect(run.stderr).to.match(new RegExp(`^verifier failed to start: invalid configuration:\\n  ${name}: .*\\(got "${value}"\\)\\n$`));
+      expect(run.status, run.stderr).to.equal(78);
+      expect(run.stderr).to.match(new RegExp(`^verifier: invalid configuration:\\n  ${name}: .*\\(got "${value}"\\)\\n$`));
     });
   }
 });

@@ -3,7 +3,7 @@
  * operations routes, and the one error shape.
  */
 import express, { type Express } from 'express';
-import { baseMiddleware, errorHandler, notFoundHandler, type Logger } from '../../../common/src/index.js';
+import { baseMiddleware, errorHandler, notFoundHandler, type Logger } from '@akm/common';
 import type { Verifier } from '../create-verifier.js';
 import { keyInfoRoute } from './key-info-route.js';
 import { opsRoutes } from './ops-routes.js';

@@ -3,9 +3,9 @@
  * `main.ts` can run it alone and the root `main.ts` beside the issuer with the in-process bus.
  * It listens at once and answers 503 until the key stream is replayed.
  */
-import { createLogger, listen } from '../../common/src/index.js';
-import { createVerifier, type Verifier, type VerifierOptions } from './create-verifier.js';
-import { createVerifierApp } from './http/create-verifier-app.js';
+import { createLogger, listen } from '@akm/common';
+import { createVerifier, type Verifier, type VerifierOptions } from '../create-verifier.js';
+import { createVerifierApp } from './app.js';
 
 /** Options of {@link startVerifierService}: the verifier's, plus where to listen. */
 export interface VerifierServiceOptions extends VerifierOptions {

@@ -14,8 +14,8 @@ import {
   portVar,
   positiveIntVar,
   stringVar,
-} from '../../common/src/index.js';
-import { DEFAULT_MAX_STALENESS_SECONDS } from './create-verifier.js';
+} from '@akm/common';
+import { DEFAULT_MAX_STALENESS_SECONDS } from '../create-verifier.js';
 
 const optionalString = () => z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 
@@ -37,15 +37,25 @@ export const verifierEnvSchema = z.object({
 });
 
 /** The verifier service's validated configuration. */
-export type VerifierEnv = z.infer<typeof verifierEnvSchema> & { NATS_URL: string };
+export type VerifierEnv = z.infer<typeof verifierEnvSchema>;
+
+/** Options of {@link loadVerifierEnv}. */
+export interface LoadVerifierEnvOptions {
+  /**
+   * Beside the issuer in one process (`npm start`): the key stream may be the issuer's
+   * in-process bus, so `NATS_URL` is not required. Default false (a standalone verifier).
+   */
+  embedded?: boolean;
+}
 
 /**
  * Reads the verifier's configuration.
  * @throws ConfigError naming any bad variable; also when neither or both of `ISSUER_URL` and
- * `AKM_JWKS_FILE` are set, and when `NATS_URL` is missing: a verifier without the key stream
- * cannot learn of revocations, so it refuses to start rather than accept revoked keys.
+ * `AKM_JWKS_FILE` are set, and, for a standalone verifier, when `NATS_URL` is missing: without
+ * the key stream it cannot learn of revocations, so it refuses to start rather than accept
+ * revoked keys.
  */
-export function loadVerifierEnv(env: NodeJS.ProcessEnv): VerifierEnv {
+export function loadVerifierEnv(env: NodeJS.ProcessEnv, options: LoadVerifierEnvOptions = {}): VerifierEnv {
   const parsed = parseEnv(verifierEnvSchema, env);
   const problems: string[] = [];
   if (!parsed.ISSUER_URL && !parsed.AKM_JWKS_FILE) {
@@ -54,12 +64,12 @@ export function loadVerifierEnv(env: NodeJS.ProcessEnv): VerifierEnv {
   if (parsed.ISSUER_URL && parsed.AKM_JWKS_FILE) {
     problems.push('  ISSUER_URL and AKM_JWKS_FILE: set only one of them');
   }
-  if (!parsed.NATS_URL) {
+  if (!parsed.NATS_URL && !options.embedded) {
     problems.push(
       '  NATS_URL: required; without the key stream a standalone verifier cannot know revoked or disabled keys ' +
-        '(run the root main.ts to use the in-process bus beside the issuer)',
+        '(`npm start` runs one on the in-process bus beside the issuer)',
     );
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
-  return parsed as VerifierEnv;
+  return parsed;
 }

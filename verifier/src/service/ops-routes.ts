@@ -4,7 +4,7 @@
  * `GET /admin/verifier` (the same report, for an operator holding an admin key).
  */
 import { Router, type RequestHandler } from 'express';
-import { sendProblem } from '../../../common/src/index.js';
+import { sendProblem } from '@akm/common';
 import type { Verifier } from '../create-verifier.js';
 
 /** The operations routes of a verifier service. */

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { issuerEnvSchema } from '../../issuer/src/config.js';
 import { DEFAULT_URL } from '../../issuer/src/cli/context.js';
-import { verifierEnvSchema } from '../../verifier/src/config.js';
+import { verifierEnvSchema } from '../../verifier/src/service/config.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCHEMAS: Record<string, z.ZodObject> = { issuer: issuerEnvSchema, verifier: verifierEnvSchema };

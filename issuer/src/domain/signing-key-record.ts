@@ -1,0 +1,30 @@
+/**
+ * What the issuer keeps about each signing key beside its private half (a port: `store/`
+ * implements it): the public JWK and how long tokens it signed may live.
+ */
+
+/** A signing key's public record. */
+export interface SigningKeyRecord {
+  /** RFC 7638 thumbprint. */
+  kid: string;
+  /** The public JWK, as published in the JWKS, serialized. */
+  publicJwk: string;
+  /** Milliseconds since epoch. */
+  createdAt: number;
+  /** Milliseconds since epoch; null while it is the current key. */
+  retiredAt: number | null;
+  /** Latest `exp` (seconds since epoch) of any token it signed. */
+  maxExp: number;
+}
+
+/** Reads and writes signing key records. */
+export interface SigningKeyRepository {
+  /** Every record, oldest first. */
+  all(): SigningKeyRecord[];
+  /** The kid of the current (newest unretired) key. */
+  currentKid(): string | undefined;
+  /** Adds a key unless it is known, and retires every other current one; in one transaction. */
+  adopt(kid: string, publicJwk: string, nowMs: number): void;
+  /** Raises the key's `maxExp` to `exp` (seconds) if that is later. */
+  extend(kid: string, exp: number): void;
+}

@@ -1,0 +1,13 @@
+/**
+ * The unit of work the domain needs from its store (a port): run a function as one
+ * transaction, so that a key change and its outbox event are written together or not at all.
+ */
+
+/** Runs work atomically. */
+export interface Transactor {
+  /**
+   * Runs `work` in one write transaction and returns its result; a throw rolls it back. Called
+   * inside another `run`, it joins that transaction (as a savepoint).
+   */
+  run<T>(work: () => T): T;
+}

@@ -1,0 +1,37 @@
+/**
+ * A stored user and the repository the user service needs (a port: `store/` implements it).
+ * Passwords are kept as hashes only.
+ */
+import type { Role } from '@akm/common';
+
+/** Status of a user account. */
+export type UserStatus = 'active' | 'disabled';
+
+/** A stored user. */
+export interface UserRecord {
+  username: string;
+  passwordHash: string;
+  role: Role;
+  status: UserStatus;
+  /** Milliseconds since epoch. */
+  createdAt: number;
+  updatedAt: number;
+  /**
+   * Carried by each sign-in token (claim `sv`); a token with another is refused. A new random
+   * value when the user is created and whenever its password, role or status changes.
+   */
+  sessionEpoch: string;
+}
+
+/** Reads and writes users. */
+export interface UserRepository {
+  count(): number;
+  /** Active admins other than `username`. */
+  otherActiveAdmins(username: string): number;
+  get(username: string): UserRecord | undefined;
+  /** One page ordered by name, after `afterName` (exclusive). */
+  list(limit: number, afterName?: string): UserRecord[];
+  insert(user: UserRecord): void;
+  update(user: UserRecord): void;
+  delete(username: string): void;
+}

@@ -1,0 +1,18 @@
+/**
+ * `@akm/verifier/service`: the verifier as a service of its own (the demo `/price` route,
+ * `/key/info`, operations routes, configuration from the environment). A service that only
+ * guards its own routes needs `@akm/verifier` alone.
+ *
+ * @example
+ * import { createVerifierRuntime } from '@akm/verifier/service';
+ * const { service, stop } = await createVerifierRuntime({ issuerUrl: 'http://issuer:8080', natsUrl: 'nats://nats:4222' });
+ */
+export { createVerifierApp } from './app.js';
+export type { VerifierAppOptions } from './app.js';
+export type { KeyInfo } from './key-info-route.js';
+export { startVerifierService } from './start-service.js';
+export type { RunningVerifier, VerifierServiceOptions } from './start-service.js';
+export { createVerifierRuntime, verifierRuntimeOptionsFromEnv } from './runtime.js';
+export type { VerifierRuntime, VerifierRuntimeOptions } from './runtime.js';
+export { loadVerifierEnv } from './config.js';
+export type { LoadVerifierEnvOptions, VerifierEnv } from './config.js';

@@ -1,0 +1,138 @@
+/**
+ * The verifier service with everything it owns, wired once: the issuer's keys (JWKS URL or
+ * file), the key stream (a NATS connection and its JetStream feed, or a feed at hand), the
+ * limiter (Redis when a URL is given, memory otherwise), metrics, and the HTTP service. The
+ * standalone `main.ts`, the all-in-one `npm start`, the tests and the benchmark all start a
+ * verifier through here, and `stop()` closes what it opened in order: HTTP, the consumer, NATS
+ * (drained), Redis.
+ */
+import {
+  connectNats,
+  createLogger,
+  type KeyEventFeed,
+  type NatsConnection,
+} from '@akm/common';
+import type { Redis } from 'ioredis';
+import { createJetStreamKeyFeed } from '../consumers/jetstream-key-feed.js';
+import type { RateLimiter } from '../domain/rate-limiter.js';
+import { createRemoteKeySource, loadKeySourceFile, type KeySource } from '../store/key-source.js';
+import { createMemoryRateLimiter } from '../store/memory-rate-limiter.js';
+import { createRedisRateLimiter, REDIS_CLIENT_OPTIONS } from '../store/redis-rate-limiter.js';
+import { createVerifierMetrics } from '../verifier-metrics.js';
+import type { VerifierEnv } from './config.js';
+import { startVerifierService, type RunningVerifier, type VerifierServiceOptions } from './start-service.js';
+
+/** Options of {@link createVerifierRuntime}: where keys, events and counts come from, and the service's own. */
+export interface VerifierRuntimeOptions extends Omit<VerifierServiceOptions, 'keys' | 'feed' | 'limiter'> {
+  /** The issuer's base URL; keys come from its `/.well-known/jwks.json`. */
+  issuerUrl?: string;
+  /** A local JWKS file instead of `issuerUrl`. */
+  jwksFile?: string;
+  /** Keys already at hand, instead of either. */
+  keys?: KeySource;
+  /** JetStream servers (comma-separated) carrying the key stream. */
+  natsUrl?: string;
+  /** A key event feed at hand (the issuer's in-process bus) instead of `natsUrl`. */
+  feed?: KeyEventFeed;
+  /** Stream to follow on NATS. Default `AKM_KEYS`. */
+  stream?: string;
+  /** Subject filter on that stream. Default `akm.keys.*`. */
+  subjects?: string;
+  /** Redis to count in (`redis://` or `rediss://`); counts stay in this process without it. */
+  redisUrl?: string;
+  /** Prefix of the counters; instances that share limits share it. Default `akm:rl`. */
+  keyPrefix?: string;
+  /** Client name shown by NATS. Default `akm-verifier`. */
+  name?: string;
+}
+
+/** A running verifier service and what it owns. */
+export interface VerifierRuntime {
+  service: RunningVerifier;
+  /** Stops HTTP, then the key stream consumer, then drains NATS and quits Redis. */
+  stop(): Promise<void>;
+}
+
+/** The {@link VerifierRuntimeOptions} that a verifier's environment describes. */
+export function verifierRuntimeOptionsFromEnv(env: VerifierEnv): VerifierRuntimeOptions {
+  return {
+    ...(env.ISSUER_URL ? { issuerUrl: env.ISSUER_URL } : {}),
+    ...(env.AKM_JWKS_FILE ? { jwksFile: env.AKM_JWKS_FILE } : {}),
+    ...(env.NATS_URL ? { natsUrl: env.NATS_URL } : {}),
+    ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
+    stream: env.AKM_STREAM,
+    issuer: env.AKM_ISSUER,
+    audience: env.AKM_AUDIENCE,
+    maxStalenessSeconds: env.VERIFIER_MAX_STALENESS_S,
+    cacheSize: env.VERIFIER_CACHE_SIZE,
+    port: env.VERIFIER_PORT,
+    host: env.AKM_HOST,
+  };
+}
+
+async function keySourceOf(options: VerifierRuntimeOptions): Promise<KeySource> {
+  if (options.keys) return options.keys;
+  if (options.jwksFile) return loadKeySourceFile(options.jwksFile);
+  if (options.issuerUrl) return createRemoteKeySource({ url: new URL('/.well-known/jwks.json', options.issuerUrl).toString() });
+  throw new TypeError('createVerifierRuntime: one of keys, jwksFile or issuerUrl is required');
+}
+
+/**
+ * Builds and starts a verifier service. It listens at once and answers 503 until the key
+ * stream is replayed (`service.ready`).
+ * @example
+ * const { service, stop } = await createVerifierRuntime({ issuerUrl: 'http://issuer:8080', natsUrl: 'nats://nats:4222', redisUrl: 'redis://redis:6379' });
+ * await service.ready;
+ */
+export async function createVerifierRuntime(options: VerifierRuntimeOptions): Promise<VerifierRuntime> {
+  const logger = options.logger ?? createLogger({ name: 'verifier' });
+  const metrics = options.metrics ?? createVerifierMetrics();
+  const keys = await keySourceOf(options);
+
+  let nc: NatsConnection | undefined;
+  let feed = options.feed;
+  if (!feed) {
+    if (!options.natsUrl) throw new TypeError('createVerifierRuntime: natsUrl or feed is required');
+    nc = await connectNats({ url: options.natsUrl, name: options.name ?? 'akm-verifier' });
+    feed = createJetStreamKeyFeed({
+      nc,
+      ...(options.stream ? { stream: options.stream } : {}),
+      ...(options.subjects ? { subjects: options.subjects } : {}),
+      ...(options.now ? { now: options.now } : {}),
+      onRetry: (reason) => logger.warn({ reason }, 'key stream not available yet; retrying'),
+      onUnparseable: (detail, subject) => {
+        metrics.unparseableEvent();
+        logger.warn({ subject, detail }, 'skipped a key event that cannot be parsed');
+      },
+    });
+  }
+
+  let redis: Redis | undefined;
+  let limiter: RateLimiter;
+  const keyPrefix = options.keyPrefix;
+  if (options.redisUrl) {
+    // Loaded only here: a service that counts in memory needs no Redis client installed.
+    const { Redis } = await import('ioredis');
+    const client = new Redis(options.redisUrl, REDIS_CLIENT_OPTIONS);
+    client.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis unavailable; counting in memory'));
+    redis = client;
+    limiter = createRedisRateLimiter({ redis: client, ...(keyPrefix ? { keyPrefix } : {}), onFallback: () => metrics.redisFallback() });
+  } else {
+    logger.warn('REDIS_URL not set: rate limits are counted in this process only');
+    limiter = createMemoryRateLimiter(keyPrefix ? { keyPrefix } : {});
+  }
+
+  const service = await startVerifierService({ ...options, keys, feed, limiter, logger, metrics });
+  let stopping: Promise<void> | undefined;
+  return {
+    service,
+    stop() {
+      stopping ??= (async () => {
+        await service.stop();
+        await nc?.drain().catch(() => nc?.close());
+        if (redis) await redis.quit().catch(() => redis?.disconnect());
+      })();
+      return stopping;
+    },
+  };
+}
