@@ -30,7 +30,7 @@ export { createMemoryKeyBus } from './memory-key-bus.js';
 export type { MemoryKeyBus } from './memory-key-bus.js';
 export { connectNats, ensureKeyStream } from './nats.js';
 export type { ConnectNatsOptions, KeyStreamOptions, NatsConnection } from './nats.js';
-export { createLogger, REDACTED_PATHS } from './logger.js';
+export { createLogger } from './logger.js';
 export type { CreateLoggerOptions, Logger } from './logger.js';
 export { addRequestLogFields } from './request-log.js';
 export { runMain, runUntilSignal, StartupError } from './run-main.js';

@@ -7,10 +7,7 @@
  * import { createVerifierRuntime } from '@akm/verifier/service';
  * const { service, stop } = await createVerifierRuntime({ issuerUrl: 'http://issuer:8080', natsUrl: 'nats://nats:4222' });
  */
-export { createVerifierApp } from './app.js';
-export type { VerifierAppOptions } from './app.js';
 export type { KeyInfo } from './key-info-route.js';
-export { startVerifierService } from './start-service.js';
 export type { RunningVerifier, VerifierServiceOptions } from './start-service.js';
 export { createVerifierRuntime, verifierRuntimeOptionsFromEnv } from './runtime.js';
 export type { VerifierRuntime, VerifierRuntimeOptions } from './runtime.js';

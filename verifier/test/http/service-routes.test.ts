@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import request from 'supertest';
 import { createLogger, createMemoryKeyBus } from '@akm/common';
-import { startVerifierService, type RunningVerifier } from '../../src/service/index.js';
+import { startVerifierService, type RunningVerifier } from '../../src/service/start-service.js';
 import { createStaticKeySource } from '../../src/store/key-source.js';
 import { keyEvent } from '../support/key-events.js';
 import { createSigner, signKey, type SignedKey, type TestSigner } from '../support/signing.js';
