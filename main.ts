@@ -19,6 +19,7 @@ runMain('akm', async () => {
   const verifier = await createVerifierRuntime({
     ...verifierRuntimeOptionsFromEnv(venv),
     ...(issuer.memoryBus ? { feed: issuer.memoryBus.createFeed() } : {}),
+    ...(issuer.usagePublisher ? { usage: issuer.usagePublisher } : {}),
     logger: logger.child({ component: 'verifier' }),
   });
   await verifier.service.ready;

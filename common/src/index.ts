@@ -28,6 +28,21 @@ export type { KeyEvent, KeyEventType, ParsedKeyEvent } from './events.js';
 export type { KeyEventFeed, KeyEventFeedStatus, KeyEventHandler, KeyEventPublisher } from './key-bus.js';
 export { createMemoryKeyBus } from './memory-key-bus.js';
 export type { MemoryKeyBus } from './memory-key-bus.js';
+export {
+  USAGE_OUTCOMES,
+  USAGE_STREAM,
+  USAGE_SUBJECTS,
+  USAGE_SUBJECT_PREFIX,
+  encodeUsageReport,
+  isUsageSource,
+  parseUsageReport,
+  usageReportSchema,
+  usageSubject,
+} from './usage.js';
+export type { ParsedUsageReport, UsageCounts, UsageOutcome, UsageReport } from './usage.js';
+export type { UsageFeed, UsageHandler, UsagePublisher } from './usage-bus.js';
+export { createMemoryUsageBus } from './memory-usage-bus.js';
+export type { MemoryUsageBus } from './memory-usage-bus.js';
 export { connectNats, ensureKeyStream } from './nats.js';
 export type { ConnectNatsOptions, KeyStreamOptions, NatsConnection } from './nats.js';
 export { createLogger } from './logger.js';

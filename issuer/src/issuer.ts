@@ -1,10 +1,13 @@
 /**
  * Wires the issuer: SQLite, signing keys, the key service, the outbox relay onto an event bus
- * (JetStream, or the in-process bus), and the HTTP API. `startIssuer` resolves once it listens.
+ * (JetStream, or the in-process bus), the usage counts the verifiers report (over the same
+ * bus), and the HTTP API. `startIssuer` resolves once it listens.
  */
 import {
   createLogger,
   createMemoryKeyBus,
+  createMemoryUsageBus,
+  USAGE_OUTCOMES,
   connectNats,
   ensureKeyStream,
   listen,
@@ -13,6 +16,8 @@ import {
   type KeyEventPublisher,
   type Logger,
   type MemoryKeyBus,
+  type UsageFeed,
+  type UsagePublisher,
 } from '@akm/common';
 import { Router } from 'express';
 import { Redis } from 'ioredis';
@@ -21,10 +26,15 @@ import { createLoginGuard, type LoginGuardOptions } from './domain/login-guard.j
 import { LOCAL_ADMIN_SUB, mintSessionToken } from './domain/session-tokens.js';
 import { createUserService, type UserService } from './domain/user-service.js';
 import { openSigningKeys, type SigningKeys } from './domain/signing-keys.js';
+import { createUsageService, type UsageService } from './domain/usage-service.js';
 import { createJetStreamPublisher } from './events/jetstream-publisher.js';
+import { createJetStreamUsageFeed } from './events/jetstream-usage-feed.js';
 import { createOutboxRelay, type OutboxRelay } from './events/outbox-relay.js';
+import { createUsageIngest } from './events/usage-ingest.js';
+import { ensureUsageStream } from './events/usage-stream.js';
 import { createIssuerApp } from './http/app.js';
 import { createAuth } from './http/auth.js';
+import { createKeyActivityRoutes } from './http/key-activity-routes.js';
 import { createKeyRoutes } from './http/key-routes.js';
 import { createSystemRoutes } from './http/system-routes.js';
 import { createUserRoutes } from './http/user-routes.js';
@@ -40,11 +50,13 @@ import {
   type PoolOptions,
   type PoolService,
 } from './pool/index.js';
+import { createKeyHistoryRepository } from './store/key-history-repository.js';
 import { createKeyRepository } from './store/key-repository.js';
 import { createOutboxRepository } from './store/outbox-repository.js';
 import { createSigningKeyRepository } from './store/signing-key-repository.js';
 import { createSqliteTransactor } from './store/sqlite-transactor.js';
 import { isStorageFailure } from './store/storage-errors.js';
+import { createUsageRepository } from './store/usage-repository.js';
 import { createUserRepository } from './store/user-repository.js';
 
 const DAY = 24 * 3600;
@@ -95,8 +107,11 @@ export interface RunningIssuer {
   users: UserService;
   pool: PoolService;
   relay: OutboxRelay;
+  usage: UsageService;
   /** The in-process bus, when no NATS was configured. */
   memoryBus?: MemoryKeyBus;
+  /** Where a verifier in this process sends its usage reports, when no NATS was configured. */
+  usagePublisher?: UsagePublisher;
   /** A short-lived admin sign-in token, as `akm admin-token` mints it. */
   adminToken(): Promise<string>;
   /** Stops HTTP, flushes the outbox if the bus is up, then closes NATS and SQLite. */
@@ -149,6 +164,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     transactor,
     keys,
     outbox,
+    history: createKeyHistoryRepository(db),
     signing,
     issuer,
     audience,
@@ -177,6 +193,41 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     options: { ...DEFAULT_POOL_OPTIONS, ...options.pool },
     logger,
     metrics: createPoolMetrics(metrics.registry),
+  });
+
+  // Usage comes from JetStream when NATS is configured, else from verifiers in this process.
+  let usageFeed: UsageFeed;
+  let usagePublisher: UsagePublisher | undefined;
+  if (options.natsUrl) {
+    const natsUrl = options.natsUrl;
+    usageFeed = createJetStreamUsageFeed({
+      connect: () => connectNats({ url: natsUrl, name: 'akm-issuer-usage' }),
+      ensureStream: (nc) => ensureUsageStream(nc, { replicas: options.streamReplicas }),
+      logger,
+      onUnparseable: (detail, subject) => {
+        metrics.usageReports.inc({ result: 'invalid' });
+        logger.warn({ subject, detail }, 'terminated a usage message that is not a valid report');
+      },
+    });
+  } else {
+    const usageBus = createMemoryUsageBus();
+    usageFeed = usageBus.feed;
+    usagePublisher = usageBus.publisher;
+  }
+  const usage = createUsageService({
+    transactor,
+    usage: createUsageRepository(db),
+    keyExists: (id) => keys.get(id) !== undefined,
+    now,
+  });
+  const usageIngest = createUsageIngest({
+    feed: usageFeed,
+    service: usage,
+    logger,
+    onApplied: (applied) => {
+      metrics.usageReports.inc({ result: applied.result });
+      for (const outcome of USAGE_OUTCOMES) if (applied.added[outcome]) metrics.usageRequests.inc({ outcome }, applied.added[outcome]);
+    },
   });
 
   const auth = createAuth({
@@ -221,12 +272,20 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
         now,
         onIssued: () => metrics.keysIssued.inc(),
       }),
+      createKeyActivityRoutes({
+        keys: service,
+        usage,
+        requireAdmin: auth.requireAdmin,
+        requireSession: auth.requireSession,
+        now,
+      }),
       Router().use('/pool', createPoolRouter({ service: pool, requireAdmin: auth.requireAdmin, requireCaller: auth.requireCaller })),
     ],
   });
 
   relay.start();
   pool.start();
+  usageIngest.start();
   const server = await listen(app, options.port ?? 8080, options.host ?? '127.0.0.1');
   logger.info({ url: server.url }, 'issuer listening');
 
@@ -239,7 +298,9 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     users,
     pool,
     relay,
+    usage,
     ...(memoryBus ? { memoryBus } : {}),
+    ...(usagePublisher ? { usagePublisher } : {}),
     async adminToken() {
       return (await mintSessionToken({ signing, issuer, sub: LOCAL_ADMIN_SUB, role: 'admin', ttlSeconds: sessionTtlSeconds, now: now() })).token;
     },
@@ -247,6 +308,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
       await server.stop();
       if (bus.isConnected() && !(await relay.flush(5000))) logger.warn('outbox not empty at shutdown; it is sent on next start');
       await relay.stop();
+      await usageIngest.stop();
       await pool.stop();
       await bus.close();
       if (redis) await redis.quit().catch(() => redis?.disconnect());

@@ -31,6 +31,18 @@ export function createIssuerMetrics(options: IssuerMetricsOptions) {
     help: 'Key events acknowledged by the event bus',
     registers: [registry],
   });
+  const usageRequests = new Counter({
+    name: 'akm_issuer_usage_requests_total',
+    help: 'Requests reported by verifiers, by outcome, as applied to the usage counts (all keys together)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const usageReports = new Counter({
+    name: 'akm_issuer_usage_reports_total',
+    help: 'Usage reports consumed: applied, duplicate (applied before, nothing added) or invalid (terminated)',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: 'akm_issuer_outbox_backlog',
     help: 'Key events written but not yet acknowledged by the event bus',
@@ -57,7 +69,7 @@ export function createIssuerMetrics(options: IssuerMetricsOptions) {
     next();
   };
 
-  return { registry, observe, keysIssued, eventsPublished };
+  return { registry, observe, keysIssued, eventsPublished, usageRequests, usageReports };
 }
 
 export type IssuerMetrics = ReturnType<typeof createIssuerMetrics>;

@@ -3,17 +3,22 @@
  * stream, readiness, the rate limiter and metrics into `verify(token)` and Express middleware.
  */
 import type { RequestHandler } from 'express';
+import { randomUUID } from 'node:crypto';
 import {
   createLogger,
   DEFAULT_ISSUER,
   DEFAULT_KEY_AUDIENCE,
+  isUsageSource,
   type KeyEventFeed,
   type Logger,
+  type UsagePublisher,
 } from '@akm/common';
 import { createKeyStateStore } from './domain/key-state-store.js';
 import { createKeyVerifier } from './domain/key-verifier.js';
 import type { RateLimiter } from './domain/rate-limiter.js';
 import { createReadiness, type ReadinessReport } from './domain/readiness.js';
+import { createUsageReporter, type UsageReporter } from './domain/usage-reporter.js';
+import { createUsageTally, type UsageTally } from './domain/usage-tally.js';
 import type { Verdict } from './domain/verdict.js';
 import { createProtect, type ProtectOptions } from './middleware/protect.js';
 import { createMemoryRateLimiter } from './store/memory-rate-limiter.js';
@@ -51,6 +56,15 @@ export interface VerifierOptions {
   clockToleranceSeconds?: number;
   /** Key strings whose signature check is remembered (LRU); 0 turns the cache off. Default 10 000. */
   cacheSize?: number;
+  /**
+   * Where per-key usage counts go (`createJetStreamUsagePublisher({ nc })`, or the issuer's
+   * in-process bus). Without it nothing is counted per key.
+   */
+  usage?: UsagePublisher;
+  /** Milliseconds between usage reports. Default 5000. */
+  usageIntervalMs?: number;
+  /** This instance's name in usage reports: letters, digits, `_` and `-`. Default a random UUID. */
+  usageSource?: string;
 }
 
 /** A verifier: a key check, Express middleware, and its lifecycle. */
@@ -113,12 +127,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
     stalenessSeconds: () => readiness.check().stalenessSeconds,
     replayed: () => readiness.check().replayed,
   });
+  const usage = options.usage ? createUsage(options, options.usage, now, logger, metrics) : undefined;
   let starting: Promise<void> | undefined;
 
   return {
     verify,
-    protect: createProtect({ verify, limiter, metrics, logger }),
+    protect: createProtect({ verify, limiter, metrics, logger, ...(usage ? { usage: usage.tally } : {}) }),
     start() {
+      usage?.reporter.start();
       starting ??= (async () => {
         await options.feed.start((event) => store.apply(event));
         readiness.markReplayed();
@@ -126,9 +142,35 @@ export function createVerifier(options: VerifierOptions): Verifier {
       })();
       return starting;
     },
-    stop: () => options.feed.stop(),
+    async stop() {
+      await options.feed.stop();
+      // After the HTTP server stopped (the service stops it first), so every request is in it.
+      await usage?.reporter.stop();
+    },
     readiness: () => ({ ...readiness.check(), rateLimits: limiter.counting?.() ?? 'local' }),
     limiter,
     metrics,
   };
+}
+
+function createUsage(
+  options: VerifierOptions,
+  publisher: UsagePublisher,
+  now: () => number,
+  logger: Logger,
+  metrics: VerifierMetrics,
+): { tally: UsageTally; reporter: UsageReporter } {
+  const source = options.usageSource ?? randomUUID();
+  if (!isUsageSource(source)) throw new TypeError('createVerifier: usageSource must be 1-100 letters, digits, _ or -');
+  const tally = createUsageTally({ now, onDropped: (n) => metrics.usageLost(n) });
+  const reporter = createUsageReporter({
+    tally,
+    publisher,
+    source,
+    intervalMs: options.usageIntervalMs ?? 5000,
+    logger,
+    onReport: (result) => metrics.usageReport(result),
+    onLost: (n) => metrics.usageLost(n),
+  });
+  return { tally, reporter };
 }

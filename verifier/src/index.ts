@@ -30,8 +30,10 @@ export { createMemoryRateLimiter } from './store/memory-rate-limiter.js';
 export type { MemoryRateLimiterOptions } from './store/memory-rate-limiter.js';
 export { createRedisRateLimiter, REDIS_CLIENT_OPTIONS } from './store/redis-rate-limiter.js';
 export type { RedisRateLimiterOptions } from './store/redis-rate-limiter.js';
+export { createJetStreamUsagePublisher } from './store/jetstream-usage-publisher.js';
+export type { JetStreamUsagePublisherOptions } from './store/jetstream-usage-publisher.js';
 export { createVerifierMetrics } from './verifier-metrics.js';
 export type { VerifierMetrics } from './verifier-metrics.js';
 // So that one import suffices: the NATS connection the key feed needs, and the shapes it carries.
 export { connectNats } from '@akm/common';
-export type { ConnectNatsOptions, KeyEvent, KeyEventFeed, NatsConnection, Role } from '@akm/common';
+export type { ConnectNatsOptions, KeyEvent, KeyEventFeed, NatsConnection, Role, UsagePublisher, UsageReport } from '@akm/common';

@@ -15,6 +15,10 @@ export interface VerifierMetrics {
   redisFallback(): void;
   /** Counts a key-stream message that was not a valid key event. */
   unparseableEvent(): void;
+  /** Counts one attempt to publish a usage report. */
+  usageReport(result: 'sent' | 'failed'): void;
+  /** Counts requests whose usage could not be reported (bus down too long, or at shutdown). */
+  usageLost(requests: number): void;
   /** Where the gauges read from, set once the verifier is built. */
   track(sources: { keyStateEntries: () => number; stalenessSeconds: () => number; replayed: () => boolean }): void;
 }
@@ -43,6 +47,17 @@ export function createVerifierMetrics(registry = new Registry()): VerifierMetric
   const unparseable = new Counter({
     name: 'akm_verifier_unparseable_events_total',
     help: 'Key-stream messages skipped because they were not valid key events.',
+    registers: [registry],
+  });
+  const usageReports = new Counter({
+    name: 'akm_verifier_usage_reports_total',
+    help: 'Usage reports published (sent) or refused by the bus and kept for the next flush (failed).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const usageLost = new Counter({
+    name: 'akm_verifier_usage_lost_requests_total',
+    help: 'Requests whose per-key usage could not be reported (bus down for too long, or at shutdown).',
     registers: [registry],
   });
   new Gauge({
@@ -78,6 +93,8 @@ export function createVerifierMetrics(registry = new Registry()): VerifierMetric
     },
     redisFallback: () => fallbacks.inc(),
     unparseableEvent: () => unparseable.inc(),
+    usageReport: (result) => usageReports.inc({ result }),
+    usageLost: (requests) => usageLost.inc(requests),
     track(s) {
       sources = s;
     },

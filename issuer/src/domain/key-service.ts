@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { API_KEY_TYP, type KeyStatus, type Role } from '@akm/common';
 import { changeType, keyEventOf } from './key-events.js';
+import type { KeyHistory, KeyEventPage } from './key-history.js';
 import type { KeyListQuery, KeyRecord, KeyRepository } from './key-record.js';
 import type { OutboxRepository } from './outbox.js';
 import type { SigningKeys } from './signing-keys.js';
@@ -50,6 +51,8 @@ export interface KeyServiceOptions {
   transactor: Transactor;
   keys: KeyRepository;
   outbox: OutboxRepository;
+  /** Where every event is kept for reading back (the outbox keeps sent events only a while). */
+  history: KeyHistory;
   signing: SigningKeys;
   issuer: string;
   audience: string;
@@ -74,7 +77,7 @@ const notFound = (id: string): KeyResult<never> => ({ ok: false, failure: { code
 
 /** Creates the key service. */
 export function createKeyService(options: KeyServiceOptions) {
-  const { transactor, keys, outbox, signing, now } = options;
+  const { transactor, keys, outbox, history, signing, now } = options;
   const nowSeconds = () => Math.floor(now() / 1000);
 
   function checkExpiry(expiresAt: number, field: string): KeyResult<number> {
@@ -91,7 +94,9 @@ export function createKeyService(options: KeyServiceOptions) {
     transactor.run(() => {
       if (isNew) keys.insert(record);
       else keys.update(record);
-      outbox.add(keyEventOf(record, type, record.updatedAt, ctx.requestId), record.updatedAt);
+      const event = keyEventOf(record, type, record.updatedAt, ctx.requestId);
+      outbox.add(event, record.updatedAt);
+      history.append(event);
       signing.extendKey(record.kid, record.expiresAt);
     });
 
@@ -152,6 +157,11 @@ export function createKeyService(options: KeyServiceOptions) {
 
     listKeys(query: Omit<KeyListQuery, 'nowSeconds'>) {
       return keys.list({ ...query, nowSeconds: nowSeconds() });
+    },
+
+    /** A key's events, newest first: one page of `limit`, continuing before `beforeSeq`. */
+    keyEvents(id: string, limit: number, beforeSeq?: number): KeyEventPage {
+      return history.list(id, limit, beforeSeq);
     },
 
     /** Changes rate limit, expiry or status; takes effect on every verifier without a new key. */

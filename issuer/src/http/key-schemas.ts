@@ -14,7 +14,8 @@ export const ownerSchema = z
 
 /** Requests per minute. */
 const rateLimit = z.number().int().min(1).max(1_000_000);
-const isoDate = z.iso.datetime({ offset: true });
+/** A date and time, ISO 8601 with an offset or `Z`. */
+export const isoDate = z.iso.datetime({ offset: true });
 const metaValue = z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]);
 
 /** Body of `POST /admin/keys`. */
@@ -48,7 +49,7 @@ export const updateKeyBody = z
   });
 
 /** A `cursor` query parameter: one of this API's opaque cursors, read as the list position. */
-const cursorParam = z
+export const cursorParam = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,24}$/, 'not a cursor from this API')
   .transform((cursor, ctx) => {

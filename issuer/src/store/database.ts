@@ -80,6 +80,52 @@ const MIGRATIONS: Migration[] = [
     // the user's next change, as they did before.
     up: (db) => db.exec(`ALTER TABLE users ADD COLUMN session_epoch TEXT NOT NULL DEFAULT ''`),
   },
+  {
+    version: 4,
+    description: 'usage per key: per-minute and per-hour counts by outcome, and the usage reports applied',
+    up: (db) => {
+      // Written out, not derived from USAGE_OUTCOMES: a migration must stay what it was.
+      const counts = ['served', 'rate_limited', 'forbidden', 'revoked', 'disabled', 'expired']
+        .map((o) => `${o} INTEGER NOT NULL DEFAULT 0`)
+        .join(', ');
+      db.exec(`
+        CREATE TABLE usage_minutes (
+          key_id TEXT    NOT NULL,
+          minute INTEGER NOT NULL, -- start of the minute, seconds since epoch
+          ${counts},
+          PRIMARY KEY (key_id, minute)
+        );
+        CREATE INDEX usage_minutes_by_time ON usage_minutes (minute);
+        CREATE TABLE usage_hours (
+          key_id TEXT    NOT NULL,
+          hour   INTEGER NOT NULL, -- start of the hour, seconds since epoch
+          ${counts},
+          PRIMARY KEY (key_id, hour)
+        );
+        CREATE INDEX usage_hours_by_time ON usage_hours (hour);
+        CREATE TABLE usage_reports (
+          id         TEXT    PRIMARY KEY, -- the report id (its Nats-Msg-Id): a report is applied once
+          applied_at INTEGER NOT NULL     -- milliseconds since epoch
+        );
+        CREATE INDEX usage_reports_by_time ON usage_reports (applied_at);
+      `);
+    },
+  },
+  {
+    version: 5,
+    description: "every key's events, kept as long as the key (the outbox keeps sent events a week)",
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE key_events (
+          seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+          event_id TEXT    NOT NULL UNIQUE,
+          key_id   TEXT    NOT NULL,
+          payload  TEXT    NOT NULL
+        );
+        CREATE INDEX key_events_by_key ON key_events (key_id, seq);
+        INSERT INTO key_events (event_id, key_id, payload) SELECT event_id, key_id, payload FROM outbox ORDER BY seq;
+      `),
+  },
 ];
 
 /** Options of {@link openDatabase}. */

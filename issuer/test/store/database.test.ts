@@ -9,8 +9,11 @@ import { startTestIssuer } from '../support/issuer-fixture.js';
 
 const show = (res: request.Response) => JSON.stringify(res.body);
 
-/** The issuer's migrations so far: 1 keys, outbox and signing keys; 2 users; 3 users' session_epoch. Bump with each new one. */
-const ISSUER_SCHEMA_VERSION = 3;
+/**
+ * The issuer's migrations so far: 1 keys, outbox and signing keys; 2 users; 3 users' session_epoch;
+ * 4 usage counts; 5 key events kept for reading back. Bump with each new one.
+ */
+const ISSUER_SCHEMA_VERSION = 5;
 
 /**
  * What version 1 of the issuer wrote, frozen: migration 1 as it shipped. Editing a shipped
@@ -63,7 +66,7 @@ describe('issuer: SQLite database', () => {
     expect(inspect((d) => d.pragma('journal_mode', { simple: true })), 'WAL is recorded in the file').to.equal('wal');
     expect(inspect((d) => d.pragma('user_version', { simple: true }))).to.equal(ISSUER_SCHEMA_VERSION);
     const tables = inspect((d) => d.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all());
-    expect(tables.map((t) => t.name)).to.have.members(['keys', 'outbox', 'signing_keys', 'users']);
+    expect(tables.map((t) => t.name)).to.have.members(['keys', 'outbox', 'signing_keys', 'users', 'usage_minutes', 'usage_hours', 'usage_reports', 'key_events']);
   });
 
   it('a running issuer keeps its database in WAL mode at the current version', async () => {
@@ -99,6 +102,10 @@ describe('issuer: SQLite database', () => {
       meta: '{"team":"a"}',
     });
     expect(inspect((d) => d.prepare('SELECT count(*) AS n FROM outbox').get())).to.deep.equal({ n: 1 });
+    expect(
+      inspect((d) => d.prepare('SELECT event_id, key_id FROM key_events').all()),
+      "the outbox's events start the keys' history",
+    ).to.deep.equal([{ event_id: 'e-1', key_id: 'k-old' }]);
     expect(inspect((d) => d.prepare('SELECT max_exp FROM signing_keys WHERE kid = ?').get('kid-old'))).to.deep.equal({ max_exp: expiresAt });
 
     const issuer = await startTestIssuer({ dataDir: dir });

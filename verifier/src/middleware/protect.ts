@@ -8,6 +8,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { addRequestLogFields, readBearer, requestIdOf, sendProblem, type Logger, type Role } from '@akm/common';
 import type { KeyVerifier } from '../domain/key-verifier.js';
 import type { RateLimiter, RateWindow } from '../domain/rate-limiter.js';
+import type { UsageTally } from '../domain/usage-tally.js';
 import type { Outcome, Refusal, VerifiedKey } from '../domain/verdict.js';
 import type { VerifierMetrics } from '../verifier-metrics.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
@@ -30,6 +31,8 @@ export interface ProtectDeps {
   limiter: RateLimiter;
   metrics: VerifierMetrics;
   logger: Logger;
+  /** Per-key usage counts, when the verifier reports them. */
+  usage?: UsageTally;
 }
 
 const KEY = 'akmApiKey';
@@ -52,6 +55,7 @@ export function createProtect(deps: ProtectDeps): (options?: ProtectOptions) => 
   function record(req: Request, res: Response, started: number, outcome: Outcome, who: { keyId?: string; sub?: string }) {
     const seconds = (performance.now() - started) / 1000;
     deps.metrics.observe(outcome, seconds);
+    if (who.keyId !== undefined) deps.usage?.record(who.keyId, outcome);
     const fields = { keyId: who.keyId, sub: who.sub, outcome, latencyMs: seconds * 1000 };
     // One line per request: in an app with akm's request log the decision joins its line (a
     // second JSON line per request cost ~8% of the verifier's CPU); elsewhere it has its own.

@@ -33,6 +33,7 @@ export const verifierEnvSchema = z.object({
   AKM_STREAM: stringVar(KEY_STREAM),
   VERIFIER_MAX_STALENESS_S: positiveIntVar(DEFAULT_MAX_STALENESS_SECONDS),
   VERIFIER_CACHE_SIZE: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).default(10_000)),
+  VERIFIER_USAGE_INTERVAL_MS: positiveIntVar(5000),
   LOG_LEVEL: logLevelVar(),
 });
 

@@ -1,19 +1,23 @@
 /**
  * The verifier service with everything it owns, wired once: the issuer's keys (JWKS URL or
- * file), the key stream (a NATS connection and its JetStream feed, or a feed at hand), the
- * limiter (Redis when a URL is given, memory otherwise), metrics, and the HTTP service. The
+ * file), the key stream (a NATS connection and its JetStream feed, or a feed at hand), where
+ * usage goes (the `AKM_USAGE` stream on that connection, or a publisher at hand), the limiter
+ * (Redis when a URL is given, memory otherwise), metrics, and the HTTP service. The
  * standalone `main.ts`, the all-in-one `npm start`, the tests and the benchmark all start a
  * verifier through here, and `stop()` closes what it opened in order: HTTP, the consumer, NATS
  * (drained), Redis.
  */
+import { randomUUID } from 'node:crypto';
 import {
   connectNats,
   createLogger,
   type KeyEventFeed,
   type NatsConnection,
+  type UsagePublisher,
 } from '@akm/common';
 import type { Redis } from 'ioredis';
 import { createJetStreamKeyFeed } from '../consumers/jetstream-key-feed.js';
+import { createJetStreamUsagePublisher } from '../store/jetstream-usage-publisher.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
 import { createRemoteKeySource, loadKeySourceFile, type KeySource } from '../store/key-source.js';
 import { createMemoryRateLimiter } from '../store/memory-rate-limiter.js';
@@ -65,6 +69,7 @@ export function verifierRuntimeOptionsFromEnv(env: VerifierEnv): VerifierRuntime
     audience: env.AKM_AUDIENCE,
     maxStalenessSeconds: env.VERIFIER_MAX_STALENESS_S,
     cacheSize: env.VERIFIER_CACHE_SIZE,
+    usageIntervalMs: env.VERIFIER_USAGE_INTERVAL_MS,
     port: env.VERIFIER_PORT,
     host: env.AKM_HOST,
   };
@@ -122,7 +127,19 @@ export async function createVerifierRuntime(options: VerifierRuntimeOptions): Pr
     limiter = createMemoryRateLimiter(keyPrefix ? { keyPrefix } : {});
   }
 
-  const service = await startVerifierService({ ...options, keys, feed, limiter, logger, metrics });
+  // Usage goes where the key stream comes from: JetStream, or the publisher given with the feed.
+  const usage: UsagePublisher | undefined = options.usage ?? (nc ? createJetStreamUsagePublisher({ nc }) : undefined);
+  const usageSource = options.usageSource ?? `${(options.name ?? 'akm-verifier').replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60)}-${randomUUID()}`;
+
+  const service = await startVerifierService({
+    ...options,
+    keys,
+    feed,
+    limiter,
+    logger,
+    metrics,
+    ...(usage ? { usage, usageSource } : {}),
+  });
   let stopping: Promise<void> | undefined;
   return {
     service,

@@ -1,0 +1,40 @@
+/**
+ * The `AKM_USAGE` stream, which the issuer creates: a work queue of usage reports on
+ * `akm.usage.>`, each kept until the issuer applied it (or a week went by), with a two-minute
+ * window in which a re-sent report id is dropped by the server.
+ */
+import { DiscardPolicy, JetStreamApiCodes, JetStreamApiError, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { USAGE_STREAM, USAGE_SUBJECTS, type NatsConnection } from '@akm/common';
+
+/** Options of {@link ensureUsageStream}. */
+export interface UsageStreamOptions {
+  /** Stream replicas (1 for a single server, 3 for a cluster). */
+  replicas?: number;
+  /** How long a report waits for the issuer, seconds. Default 7 days. */
+  maxAgeSeconds?: number;
+}
+
+/** Creates the usage stream, or updates its limits. */
+export async function ensureUsageStream(nc: NatsConnection, options: UsageStreamOptions = {}): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const config = {
+    name: USAGE_STREAM,
+    subjects: [USAGE_SUBJECTS],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: (options.maxAgeSeconds ?? 7 * 86_400) * 1_000_000_000,
+    duplicate_window: 120 * 1_000_000_000,
+    num_replicas: options.replicas ?? 1,
+  };
+  try {
+    await jsm.streams.info(USAGE_STREAM);
+    await jsm.streams.update(USAGE_STREAM, config);
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) {
+      await jsm.streams.add(config);
+      return;
+    }
+    throw err;
+  }
+}

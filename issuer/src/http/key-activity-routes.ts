@@ -1,0 +1,82 @@
+/**
+ * What happened to keys: a key's usage per period and its events, and the busiest keys of a
+ * window. Admins (`/admin/…`) see every key; a signed-in user (`/me/…`) sees only their own
+ * (another's is 403, as for every `/me/keys/:id` route).
+ */
+import { Router, type RequestHandler, type Response } from 'express';
+import { AppError, parseInput } from '@akm/common';
+import type { KeyRecord } from '../domain/key-record.js';
+import type { KeyService } from '../domain/key-service.js';
+import type { UsageService } from '../domain/usage-service.js';
+import { principalOf } from './auth.js';
+import { failWith } from './failures.js';
+import { encodeCursor, toSeconds } from './key-schemas.js';
+import { keyView } from './key-view.js';
+import { keyEventsQuery, keyUsageQuery, topUsageQuery } from './usage-schemas.js';
+import { keyEventView, keyUsageView, topUsageView } from './usage-view.js';
+
+/** Options of {@link createKeyActivityRoutes}. */
+export interface KeyActivityRoutesOptions {
+  keys: KeyService;
+  usage: UsageService;
+  requireAdmin: RequestHandler;
+  requireSession: RequestHandler;
+  now: () => number;
+}
+
+type Scope = 'admin' | 'own';
+
+/** Creates the router of key usage, key events and the busiest keys. */
+export function createKeyActivityRoutes(options: KeyActivityRoutesOptions): Router {
+  const { keys, usage, now } = options;
+  const router = Router();
+
+  /** The key of the request, if the caller may see it. */
+  function keyOf(res: Response, id: string, scope: Scope): KeyRecord {
+    const key = keys.getKey(id);
+    if (!key) throw new AppError('not_found', `no key ${id}`);
+    if (scope === 'own' && key.sub !== principalOf(res).sub) throw new AppError('forbidden', 'not your key');
+    return key;
+  }
+
+  for (const [prefix, scope, guard] of [
+    ['/admin', 'admin', options.requireAdmin],
+    ['/me', 'own', options.requireSession],
+  ] as const) {
+    router.get(`${prefix}/keys/:id/usage`, guard, (req, res) => {
+      const key = keyOf(res, String(req.params.id), scope);
+      const query = parseInput(keyUsageQuery, req.query, 'query');
+      const result = usage.keyUsage(key, {
+        ...(query.from !== undefined ? { from: toSeconds(query.from) } : {}),
+        ...(query.to !== undefined ? { to: toSeconds(query.to) } : {}),
+        ...(query.granularity !== undefined ? { granularity: query.granularity } : {}),
+      });
+      if (!result.ok) failWith(result.failure);
+      res.json(keyUsageView(key.id, result.value));
+    });
+
+    router.get(`${prefix}/keys/:id/events`, guard, (req, res) => {
+      const key = keyOf(res, String(req.params.id), scope);
+      const query = parseInput(keyEventsQuery, req.query, 'query');
+      const page = keys.keyEvents(key.id, query.limit, query.cursor);
+      res.json({ items: page.items.map(keyEventView), nextCursor: page.next === undefined ? null : encodeCursor(page.next) });
+    });
+
+    router.get(`${prefix}/usage/top`, guard, (req, res) => {
+      const query = parseInput(topUsageQuery, req.query, 'query');
+      const top = usage.top({
+        by: query.by,
+        windowSeconds: query.window,
+        limit: query.limit,
+        ...(scope === 'own' ? { owner: principalOf(res).sub } : {}),
+      });
+      res.json(topUsageView(top, query.by, (id) => keys.getKey(id), now()));
+    });
+  }
+
+  router.get('/me/keys/:id', options.requireSession, (req, res) => {
+    res.json(keyView(keyOf(res, String(req.params.id), 'own'), now()));
+  });
+
+  return router;
+}

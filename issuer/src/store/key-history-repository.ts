@@ -1,0 +1,28 @@
+/**
+ * Key events in SQLite (`key_events`), written in the transaction of the change they describe.
+ */
+import { encodeKeyEvent, type KeyEvent } from '@akm/common';
+import type { KeyHistory } from '../domain/key-history.js';
+import type { Db } from './database.js';
+
+/** Creates the key history over an open database. */
+export function createKeyHistoryRepository(db: Db): KeyHistory {
+  const append = db.prepare('INSERT INTO key_events (event_id, key_id, payload) VALUES (?, ?, ?)');
+  const page = db.prepare<[string, number, number], { seq: number; payload: string }>(
+    'SELECT seq, payload FROM key_events WHERE key_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
+  );
+  return {
+    append(event) {
+      append.run(event.id, event.keyId, encodeKeyEvent(event));
+    },
+    list(keyId, limit, beforeSeq) {
+      const rows = page.all(keyId, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit + 1);
+      const items = rows.slice(0, limit);
+      const last = items[items.length - 1];
+      return {
+        items: items.map((row) => JSON.parse(row.payload) as KeyEvent),
+        next: rows.length > limit && last ? last.seq : undefined,
+      };
+    },
+  };
+}
