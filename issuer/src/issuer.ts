@@ -26,7 +26,7 @@ import { createLoginGuard, type LoginGuardOptions } from './domain/login-guard.j
 import { LOCAL_ADMIN_SUB, mintSessionToken } from './domain/session-tokens.js';
 import { createUserService, type UserService } from './domain/user-service.js';
 import { openSigningKeys, type SigningKeys } from './domain/signing-keys.js';
-import { createUsageService, type UsageService } from './domain/usage-service.js';
+import { createUsageService } from './domain/usage-service.js';
 import { createJetStreamPublisher } from './events/jetstream-publisher.js';
 import { createJetStreamUsageFeed } from './events/jetstream-usage-feed.js';
 import { createOutboxRelay, type OutboxRelay } from './events/outbox-relay.js';
@@ -107,7 +107,6 @@ export interface RunningIssuer {
   users: UserService;
   pool: PoolService;
   relay: OutboxRelay;
-  usage: UsageService;
   /** The in-process bus, when no NATS was configured. */
   memoryBus?: MemoryKeyBus;
   /** Where a verifier in this process sends its usage reports, when no NATS was configured. */
@@ -298,7 +297,6 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     users,
     pool,
     relay,
-    usage,
     ...(memoryBus ? { memoryBus } : {}),
     ...(usagePublisher ? { usagePublisher } : {}),
     async adminToken() {
