@@ -65,8 +65,8 @@ export function createUsageReporter(options: UsageReporterOptions): UsageReporte
     return reports;
   }
 
-  async function flushOnce(): Promise<boolean> {
-    if (pending.length === 0) pending = reportsOf(tally.drain());
+  /** Sends the pending reports in order; false at the first one the bus refuses. */
+  async function sendPending(): Promise<boolean> {
     while (pending.length > 0) {
       try {
         await publisher.publish(pending[0]!);
@@ -79,6 +79,14 @@ export function createUsageReporter(options: UsageReporterOptions): UsageReporte
       pending.shift();
       options.onReport?.('sent');
     }
+    return true;
+  }
+
+  async function flushOnce(): Promise<boolean> {
+    // Reports kept from a refused flush go first, as they were made; then what was counted since.
+    if (pending.length > 0 && !(await sendPending())) return false;
+    pending = reportsOf(tally.drain());
+    if (!(await sendPending())) return false;
     if (failing) logger.info('usage reports accepted again');
     failing = false;
     return true;
