@@ -113,11 +113,17 @@ describe('issuer main and npm start: real processes', function () {
     rmSync(data, { recursive: true, force: true });
   });
 
-  it('npm start runs the issuer and a verifier on the embedded default, and a minted key works at the verifier', async () => {
+  it('npm start runs the issuer and a verifier on the embedded default, a minted key works at the verifier, and its use is counted in process', async () => {
     const [issuerPort, verifierPort] = [await freePort(), await freePort()];
     const data = mkdtempSync(join(tmpdir(), 'akm-start-'));
     child = spawn(process.execPath, [ENTRY_POINTS.all], {
-      env: env({ ISSUER_PORT: String(issuerPort), VERIFIER_PORT: String(verifierPort), AKM_DATA_DIR: data, AKM_ADMIN_PASSWORD: 'a long test password' }),
+      env: env({
+        ISSUER_PORT: String(issuerPort),
+        VERIFIER_PORT: String(verifierPort),
+        AKM_DATA_DIR: data,
+        AKM_ADMIN_PASSWORD: 'a long test password',
+        VERIFIER_USAGE_INTERVAL_MS: '100',
+      }),
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     let out = '';
@@ -143,6 +149,14 @@ describe('issuer main and npm start: real processes', function () {
     const refused = await price();
     expect(refused.status).to.equal(401);
     expect(((await refused.json()) as { code: string }).code).to.equal('key_revoked');
+    // Without NATS the verifier hands its usage to the issuer in process.
+    let totals: Record<string, number> = {};
+    await waitFor(async () => {
+      const res = await fetch(`${issuer}/admin/keys/${created.id}/usage`, { headers });
+      totals = ((await res.json()) as { totals: Record<string, number> }).totals;
+      return totals.revoked === 1;
+    }, 5000, 50);
+    expect(totals).to.include({ served: 1, revoked: 1 });
     const exited = exitOf(child);
     child.kill('SIGTERM');
     expect(await exited).to.equal(0);
