@@ -26,3 +26,11 @@ export function printRecord(record: Record<string, unknown>, json: boolean): voi
     process.stdout.write(`${k.padEnd(width)}  ${v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v)}\n`);
   }
 }
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** A one-line chart of `values`: the lowest bar for 0, the highest for the largest value. */
+export function sparkline(values: number[]): string {
+  const max = Math.max(0, ...values);
+  return values.map((v) => (v <= 0 || max === 0 ? BARS[0] : BARS[1 + Math.round((v / max) * (BARS.length - 2))])).join('');
+}

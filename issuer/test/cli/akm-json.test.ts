@@ -47,6 +47,8 @@ describe('akm --json on every command', function () {
       { command: 'keys update', args: [id, '--rate-limit', '3'] },
       { command: 'keys disable', args: [id] },
       { command: 'keys enable', args: [id] },
+      { command: 'keys usage', args: [id] },
+      { command: 'keys top', args: [] },
       { command: 'keys revoke', args: [id] },
       { command: 'users delete', args: [user] },
     ];

@@ -1,11 +1,11 @@
 /**
  * `akm keys …`: create, list, show, update, disable, enable and revoke keys.
  */
-import { Command, Option } from 'commander';
-import { KEY_STATUSES, ROLES } from '@akm/common';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { KEY_STATUSES, ROLES, USAGE_OUTCOMES } from '@akm/common';
 import { CliError } from '../api-client.js';
 import { contextOf, positiveInt } from '../context.js';
-import { printRecord, printRows } from '../output.js';
+import { printRecord, printRows, sparkline } from '../output.js';
 
 type Key = Record<string, unknown> & { id: string };
 const COLUMNS = ['id', 'sub', 'role', 'rateLimit', 'status', 'expiresAt', 'name'];
@@ -20,6 +20,25 @@ function parseMeta(pairs: string[] | undefined): Record<string, string> | undefi
   }
   return meta;
 }
+
+type Counts = Record<(typeof USAGE_OUTCOMES)[number], number>;
+interface Usage {
+  granularity: string;
+  from: string;
+  to: string;
+  items: Array<{ at: string } & Counts>;
+  totals: Counts;
+}
+
+const UNIT_SECONDS: Record<string, number> = { m: 60, h: 3600, d: 86_400 };
+
+/** Parses a duration like `30m`, `24h` or `7d` (a usage error otherwise). */
+function duration(value: string): string {
+  if (!/^[1-9][0-9]{0,5}[mhd]$/.test(value)) throw new InvalidArgumentError('It must be a whole number and a unit, m, h or d: 30m, 24h, 7d.');
+  return value;
+}
+const secondsOf = (d: string) => Number(d.slice(0, -1)) * (UNIT_SECONDS[d.slice(-1)] ?? 0);
+const requestsOf = (c: Counts) => USAGE_OUTCOMES.reduce((n, o) => n + c[o], 0);
 
 /** The `keys` command group. */
 export function keysCommand(): Command {
@@ -102,6 +121,37 @@ export function keysCommand(): Command {
         printRecord(await api.request<Key>('PATCH', `/admin/keys/${encodeURIComponent(id)}`, { status }), json);
       });
   }
+
+  keys
+    .command('usage <id>')
+    .description("a key's requests per period by outcome: a table and a sparkline")
+    .option('--since <duration>', 'how far back: 30m, 24h, 7d', duration, '24h')
+    .addOption(new Option('--granularity <g>', 'period of each row (default: by the window)').choices(['minute', 'hour', 'day']))
+    .action(async (id: string, o: { since: string; granularity?: string }, cmd: Command) => {
+      const { api, json } = contextOf(cmd);
+      const q = new URLSearchParams({ from: new Date(Date.now() - secondsOf(o.since) * 1000).toISOString() });
+      if (o.granularity) q.set('granularity', o.granularity);
+      const usage = await api.request<Usage>('GET', `/admin/keys/${encodeURIComponent(id)}/usage?${q}`);
+      if (json) return printRecord(usage as unknown as Record<string, unknown>, json);
+      printRows(usage.items, ['at', ...USAGE_OUTCOMES], false);
+      const total = requestsOf(usage.totals);
+      process.stdout.write(`\n${sparkline(usage.items.map(requestsOf))}  requests per ${usage.granularity}, ${usage.from} to ${usage.to}\n`);
+      process.stdout.write(`${total} requests: ${USAGE_OUTCOMES.map((oc) => `${oc} ${usage.totals[oc]}`).join(', ')}\n`);
+    });
+
+  keys
+    .command('top')
+    .description('the busiest keys of a window, or the most refused over their rate limit')
+    .addOption(new Option('--by <outcome>', 'rank by').choices(['served', 'rate_limited']).default('served'))
+    .option('--window <duration>', 'the window, ending now: 30m, 24h, 7d', duration, '24h')
+    .option('--limit <n>', 'how many keys (1-100)', positiveInt, 10)
+    .action(async (o: { by: string; window: string; limit: number }, cmd: Command) => {
+      const { api, json } = contextOf(cmd);
+      const q = new URLSearchParams({ by: o.by, window: o.window, limit: String(o.limit) });
+      const top = await api.request<{ items: Array<Record<string, unknown>> }>('GET', `/admin/usage/top?${q}`);
+      if (json) return printRecord(top, json);
+      printRows(top.items, ['id', 'sub', 'name', 'status', ...USAGE_OUTCOMES], false);
+    });
 
   keys
     .command('revoke <id>')
