@@ -34,6 +34,7 @@ import { createUsageIngest } from './events/usage-ingest.js';
 import { ensureUsageStream } from './events/usage-stream.js';
 import { createIssuerApp } from './http/app.js';
 import { createAuth } from './http/auth.js';
+import { createConsoleRoutes } from './http/console-routes.js';
 import { createKeyActivityRoutes } from './http/key-activity-routes.js';
 import { createKeyRoutes } from './http/key-routes.js';
 import { createSystemRoutes } from './http/system-routes.js';
@@ -278,6 +279,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
         requireSession: auth.requireSession,
         now,
       }),
+      createConsoleRoutes({ logger }),
       Router().use('/pool', createPoolRouter({ service: pool, requireAdmin: auth.requireAdmin, requireCaller: auth.requireCaller })),
     ],
   });

@@ -116,7 +116,7 @@ describe('e2e: usage counts match the requests made, across two verifiers and an
 
     // A real report, captured off the wire, to be delivered again later.
     const captured: UsageReport[] = [];
-    const sub = nc.subscribe(USAGE_SUBJECTS, { callback: (_e, m) => captured.push(m.json<UsageReport>()) });
+    const sub = nc.subscribe(USAGE_SUBJECTS, { callback: (_e, m) => void captured.push(m.json<UsageReport>()) });
 
     await issuer.kill('SIGKILL');
     await traffic(15); // the verifiers keep reporting into the stream while the issuer is gone

@@ -17,6 +17,8 @@ export interface WiredVerifierOptions {
   keyPrefix?: string;
   /** Names the NATS connection and the (silent) logger. */
   name: string;
+  /** Milliseconds between usage reports (the service's default is 5000). */
+  usageIntervalMs?: number;
 }
 
 /** Starts a verifier; it is listening but not necessarily ready (await `service.ready`). */
@@ -25,6 +27,7 @@ export function startWiredVerifier(options: WiredVerifierOptions): Promise<Verif
     issuerUrl: options.issuerUrl,
     natsUrl: options.natsUrl,
     name: options.name,
+    ...(options.usageIntervalMs ? { usageIntervalMs: options.usageIntervalMs } : {}),
     ...(options.redisUrl ? { redisUrl: options.redisUrl, keyPrefix: options.keyPrefix ?? `e2e-${randomUUID()}` } : {}),
     logger: createLogger({ name: options.name, level: 'silent' }),
   });

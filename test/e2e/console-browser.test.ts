@@ -1,0 +1,220 @@
+/**
+ * The console in a real browser (Debian's Chromium, driven by playwright-core) against a real
+ * issuer and verifier on a real nats-server: an admin signs in, creates a user and a key, the key
+ * is used at the verifier and its use shows in the chart, the admin edits and revokes it and the
+ * verifier refuses it; a user sees only their own keys. Not one Content-Security-Policy violation
+ * on any page. With AKM_CONSOLE_SCREENSHOTS=<dir> it saves a screenshot of each page there (the
+ * README's come from `AKM_CONSOLE_SCREENSHOTS=docs/console`).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { Page } from 'playwright-core';
+import { createLogger } from '@akm/common';
+import { startIssuer, type RunningIssuer } from '@akm/issuer';
+import type { VerifierRuntime } from '@akm/verifier/service';
+import { launchBrowser, type TestBrowser } from '../support/browser.js';
+import { startNats, waitFor, type TestServer } from '../support/processes.js';
+import { startWiredVerifier } from '../support/wired-verifier.js';
+
+const ADMIN_PASSWORD = 'console admin password';
+const BOB_PASSWORD = 'bob has a long password';
+const shots = process.env.AKM_CONSOLE_SCREENSHOTS;
+
+describe('e2e: the console in a browser', function () {
+  this.timeout(120_000);
+  let nats: TestServer;
+  let dir: string;
+  let issuer: RunningIssuer;
+  let verifier: VerifierRuntime;
+  let browser: TestBrowser;
+  const violations: string[] = [];
+
+  before(async () => {
+    nats = await startNats();
+    dir = mkdtempSync(join(tmpdir(), 'akm-console-'));
+    issuer = await startIssuer({
+      dataDir: dir,
+      port: 0,
+      natsUrl: nats.url,
+      adminPassword: ADMIN_PASSWORD,
+      logger: createLogger({ name: 'issuer', level: 'silent' }),
+    });
+    verifier = await startWiredVerifier({ issuerUrl: issuer.url, natsUrl: nats.url, name: 'console-verifier', usageIntervalMs: 200 });
+    await verifier.service.ready;
+    browser = await launchBrowser({ origin: issuer.url });
+    if (shots) mkdirSync(shots, { recursive: true });
+  });
+  after(async () => {
+    await browser?.close();
+    await verifier?.stop();
+    await issuer?.stop();
+    await nats?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function open(): Promise<Page> {
+    const page = await browser.context.newPage();
+    page.on('console', (m) => {
+      if (/Content Security Policy|Trusted Type|Refused to/i.test(m.text())) violations.push(m.text());
+    });
+    page.on('pageerror', (err) => violations.push(`page error: ${err.message}`));
+    await page.goto(`${issuer.url}/console/`);
+    return page;
+  }
+  async function signIn(page: Page, username: string, password: string) {
+    await page.getByLabel('User name').fill(username);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  }
+  async function shot(page: Page, name: string) {
+    if (shots) await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  }
+  const price = (key: string) => fetch(`${verifier.service.url}/price?symbol=BTC`, { headers: { authorization: `Bearer ${key}` } });
+  const adminApi = async (path: string, body?: unknown) => {
+    const token = await issuer.adminToken();
+    const res = await fetch(`${issuer.url}${path}`, {
+      method: body ? 'POST' : 'GET',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return (await res.json()) as { id: string; key: string };
+  };
+
+  it('an admin signs in, creates a user and a key, sees its use in the chart, edits and revokes it, and the verifier refuses it', async () => {
+    const page = await open();
+    await page.getByRole('heading', { name: 'akm console' }).waitFor();
+    await shot(page, 'sign-in');
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+
+    // Users: create bob.
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByLabel('User name').fill('bob');
+    await page.getByLabel('Password').fill(BOB_PASSWORD);
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.getByRole('cell', { name: 'bob', exact: true }).waitFor();
+    await shot(page, 'users');
+
+    // A few keys of other owners, so that lists have something in them.
+    const alice = await adminApi('/admin/keys', { sub: 'alice', name: 'reporting', rateLimit: 600 });
+    await adminApi('/admin/keys', { sub: 'alice', name: 'billing', rateLimit: 120 });
+    for (let i = 0; i < 7; i++) expect((await price(alice.key)).status).to.equal(200);
+
+    // A key for bob: shown once, copied with the button.
+    await page.getByRole('link', { name: 'Keys', exact: true }).click();
+    await page.getByRole('link', { name: 'New key' }).click();
+    await page.getByLabel('Owner').fill('bob');
+    await page.getByLabel('Requests per minute').fill('3');
+    await page.getByLabel('Name').fill('ci');
+    await page.getByRole('button', { name: 'Issue key' }).click();
+    const secret = page.getByLabel('the new key');
+    await secret.waitFor();
+    const key = await secret.inputValue();
+    expect(key.split('.')).to.have.length(3);
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByText('Copied.').waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).to.equal(key);
+    await shot(page, 'key-created');
+    const keyId = (await page.locator('.created a.mono').textContent())!.trim();
+
+    // Use it at the verifier: 3 served, 2 over its limit of 3 per minute.
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await price(key)).status);
+    expect(statuses).to.deep.equal([200, 200, 200, 429, 429]);
+
+    // Its page follows the verifier's reports: the chart shows the use.
+    await page.locator('.created a.mono').click();
+    const served = page.locator('table.totals td[data-outcome="served"]');
+    await waitFor(async () => (await served.textContent()) === '3' && (await page.locator('table.totals td[data-outcome="rate_limited"]').textContent()) === '2', 15_000, 200);
+    const bars = page.locator('svg.chart rect[data-outcome="served"]');
+    expect(await bars.count()).to.be.greaterThan(0);
+    expect(await bars.first().getAttribute('data-count')).to.equal('3');
+    expect(await page.locator('svg.chart rect[data-outcome="rate_limited"]').first().getAttribute('data-count')).to.equal('2');
+    expect(await page.locator('[data-field="owner"]').textContent()).to.equal('bob');
+    await shot(page, 'key');
+
+    // Edit its limit and expiry.
+    await page.getByRole('spinbutton', { name: 'Requests per minute' }).fill('10');
+    const expiry = new Date(Date.now() + 10 * 86_400_000);
+    const local = new Date(expiry.getTime() - expiry.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await page.getByLabel('Expires').fill(local);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved: every verifier applies it at once.').waitFor();
+    await waitFor(async () => (await page.locator('[data-field="requests per minute"]').textContent()) === '10', 5000, 50);
+    await page.getByRole('cell', { name: 'key.updated' }).waitFor();
+
+    // Disable, then enable.
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Disable' }).click();
+    await page.getByText('Disabled.').waitFor();
+    await waitFor(async () => (await price(key)).status === 401, 5000, 50);
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await page.getByText('Enabled.').waitFor();
+    await waitFor(async () => (await price(key)).status === 200, 5000, 50);
+
+    // Revoke, with a confirmation; cancelling first changes nothing.
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    expect(await page.locator('[data-field="status"]').textContent()).to.equal('active');
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await page.getByText('This key is revoked for good.').waitFor();
+    expect(await page.locator('[data-field="status"]').textContent()).to.equal('revoked');
+    await waitFor(async () => {
+      const res = await price(key);
+      return res.status === 401 && ((await res.json()) as { code: string }).code === 'key_revoked';
+    }, 5000, 50);
+    const types = await page.locator('.events tbody tr td:nth-child(2)').allTextContents();
+    expect(types.slice(0, 4)).to.deep.equal(['key.revoked', 'key.enabled', 'key.disabled', 'key.updated']);
+
+    // The list, filtered by owner, and the busiest keys.
+    await page.getByRole('link', { name: '← All keys' }).click();
+    await page.locator('table tbody tr').first().waitFor();
+    expect(await page.locator('table tbody tr').count()).to.equal(3);
+    await shot(page, 'keys');
+    await page.getByLabel('Owner').fill('alice');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await waitFor(async () => (await page.locator('table tbody tr').count()) === 2, 5000, 50);
+    await page.getByRole('link', { name: 'Busiest keys' }).click();
+    await waitFor(async () => (await page.locator('table tbody tr').count()) === 2, 15_000, 200);
+    expect(await page.locator('table tbody tr').first().locator('td').nth(4).textContent()).to.equal('7');
+    expect(await page.locator('table tbody tr a.mono').first().getAttribute('title')).to.equal(alice.id);
+    await shot(page, 'busiest');
+    expect(keyId).to.have.length(36);
+    await page.close();
+  });
+
+  it("a user sees and manages only their own keys, and cannot open another user's", async () => {
+    const mine = await adminApi('/admin/keys', { sub: 'bob', name: 'deploy' });
+    const theirs = await adminApi('/admin/keys', { sub: 'alice', name: 'secret-project' });
+    const page = await open();
+    await signIn(page, 'bob', BOB_PASSWORD);
+    await page.getByRole('heading', { name: 'My keys' }).waitFor();
+    await page.locator('table tbody tr').first().waitFor();
+    const listed = await page.locator('table tbody tr a.mono').evaluateAll((links) => links.map((a) => a.getAttribute('title')));
+    expect(listed).to.include(mine.id);
+    expect(listed).not.to.include(theirs.id);
+    expect(await page.content()).not.to.include('secret-project');
+    expect(await page.getByRole('link', { name: 'Users' }).count(), 'no user management for a user').to.equal(0);
+    await shot(page, 'my-keys');
+
+    await page.goto(`${issuer.url}/console/#/keys/${theirs.id}`);
+    await page.getByText('not your key (forbidden)').waitFor();
+    expect(await page.locator('[data-field="owner"]').count()).to.equal(0);
+    expect(await page.content()).not.to.include('secret-project');
+
+    // Their own key: disable it, with a confirmation.
+    await page.goto(`${issuer.url}/console/#/keys/${mine.id}`);
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Disable' }).click();
+    await page.getByText('Disabled.').waitFor();
+    expect(await page.locator('[data-field="status"]').textContent()).to.equal('disabled');
+    await page.close();
+  });
+
+  it('no page broke the Content-Security-Policy', () => {
+    expect(violations).to.deep.equal([]);
+  });
+});
