@@ -162,6 +162,9 @@ describe('the production image, assembled as the Dockerfile says', function () {
       return price === 200;
     }, 5000, 50).catch(() => undefined);
     expect(price, logs.verifier).to.equal(200);
+    const consolePage = await fetch(`${issuer.url}/console/`);
+    expect(consolePage.status, 'the image serves the built console').to.equal(200);
+    expect(await consolePage.text()).to.include('<div id="app">');
 
     for (const [name, proc] of [['verifier', verifier], ['issuer', issuer]] as const) {
       proc.child.kill('SIGTERM');
