@@ -43,7 +43,7 @@ export type { ParsedUsageReport, UsageCounts, UsageOutcome, UsageReport } from '
 export type { UsageFeed, UsageHandler, UsagePublisher } from './usage-bus.js';
 export { createMemoryUsageBus } from './memory-usage-bus.js';
 export type { MemoryUsageBus } from './memory-usage-bus.js';
-export { connectNats, ensureKeyStream } from './nats.js';
+export { applyStream, connectNats, ensureKeyStream } from './nats.js';
 export type { ConnectNatsOptions, KeyStreamOptions, NatsConnection } from './nats.js';
 export { createLogger } from './logger.js';
 export type { CreateLoggerOptions, Logger } from './logger.js';

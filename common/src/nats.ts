@@ -10,6 +10,7 @@ import {
   jetstreamManager,
   RetentionPolicy,
   StorageType,
+  type StreamConfig,
 } from '@nats-io/jetstream';
 import { KEY_STREAM, KEY_SUBJECTS } from './events.js';
 
@@ -57,7 +58,6 @@ export interface KeyStreamOptions {
  * at least `maxAgeSeconds`, with a two-minute de-duplication window on `Nats-Msg-Id`.
  */
 export async function ensureKeyStream(nc: NatsConnection, options: KeyStreamOptions): Promise<void> {
-  const jsm = await jetstreamManager(nc);
   const name = options.stream ?? KEY_STREAM;
   const config = {
     name,
@@ -70,9 +70,15 @@ export async function ensureKeyStream(nc: NatsConnection, options: KeyStreamOpti
     duplicate_window: 120 * 1_000_000_000,
     num_replicas: options.replicas ?? 1,
   };
+  await applyStream(nc, config);
+}
+
+/** Creates a stream, or updates the one of that name to `config`. */
+export async function applyStream(nc: NatsConnection, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  const jsm = await jetstreamManager(nc);
   try {
-    await jsm.streams.info(name);
-    await jsm.streams.update(name, config);
+    await jsm.streams.info(config.name);
+    await jsm.streams.update(config.name, config);
   } catch (err) {
     if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) {
       await jsm.streams.add(config);

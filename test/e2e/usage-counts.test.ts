@@ -52,13 +52,16 @@ describe('e2e: usage counts match the requests made, across two verifiers and an
   });
 
   it('every outcome of every key, counted exactly once', async () => {
-    const login = await fetch(`${issuer.url}/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
-    });
-    expect(login.status).to.equal(200);
-    let admin = ((await login.json()) as { token: string }).token;
+    const signInAdmin = async () => {
+      const login = await fetch(`${issuer.url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+      });
+      expect(login.status).to.equal(200);
+      return ((await login.json()) as { token: string }).token;
+    };
+    let admin = await signInAdmin();
     const api = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${issuer.url}${path}`, {
         method,
@@ -123,15 +126,7 @@ describe('e2e: usage counts match the requests made, across two verifiers and an
     await new Promise((r) => setTimeout(r, 3000));
     for (const v of verifiers) await call(v, short); // expired by now
     await issuer.start();
-    admin = (
-      (await (
-        await fetch(`${issuer.url}/auth/login`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ username: 'admin', password: PASSWORD }),
-        })
-      ).json()) as { token: string }
-    ).token;
+    admin = await signInAdmin();
     await traffic(10);
 
     await waitFor(() => captured.length > 0, 5000, 20);
@@ -172,15 +167,7 @@ describe('e2e: usage counts match the requests made, across two verifiers and an
     // Once more after a clean restart of the consumer: nothing is applied twice.
     expect(await issuer.stop()).to.equal(0);
     await issuer.start();
-    admin = (
-      (await (
-        await fetch(`${issuer.url}/auth/login`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ username: 'admin', password: PASSWORD }),
-        })
-      ).json()) as { token: string }
-    ).token;
+    admin = await signInAdmin();
     await waitFor(drained, 10_000, 100);
     await check('after a second restart');
   });

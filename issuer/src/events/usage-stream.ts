@@ -3,8 +3,8 @@
  * `akm.usage.>`, each kept until the issuer applied it (or a week went by), with a two-minute
  * window in which a re-sent report id is dropped by the server.
  */
-import { DiscardPolicy, JetStreamApiCodes, JetStreamApiError, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
-import { USAGE_STREAM, USAGE_SUBJECTS, type NatsConnection } from '@akm/common';
+import { DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { applyStream, USAGE_STREAM, USAGE_SUBJECTS, type NatsConnection } from '@akm/common';
 
 /** Options of {@link ensureUsageStream}. */
 export interface UsageStreamOptions {
@@ -16,8 +16,7 @@ export interface UsageStreamOptions {
 
 /** Creates the usage stream, or updates its limits. */
 export async function ensureUsageStream(nc: NatsConnection, options: UsageStreamOptions = {}): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  const config = {
+  await applyStream(nc, {
     name: USAGE_STREAM,
     subjects: [USAGE_SUBJECTS],
     retention: RetentionPolicy.Workqueue,
@@ -26,15 +25,5 @@ export async function ensureUsageStream(nc: NatsConnection, options: UsageStream
     max_age: (options.maxAgeSeconds ?? 7 * 86_400) * 1_000_000_000,
     duplicate_window: 120 * 1_000_000_000,
     num_replicas: options.replicas ?? 1,
-  };
-  try {
-    await jsm.streams.info(USAGE_STREAM);
-    await jsm.streams.update(USAGE_STREAM, config);
-  } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) {
-      await jsm.streams.add(config);
-      return;
-    }
-    throw err;
-  }
+  });
 }
