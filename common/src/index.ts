@@ -25,7 +25,15 @@ export {
   parseKeyEvent,
 } from './events.js';
 export type { KeyEvent, KeyEventType, ParsedKeyEvent } from './events.js';
-export type { KeyEventFeed, KeyEventFeedStatus, KeyEventHandler, KeyEventPublisher } from './key-bus.js';
+export type {
+  KeyEventFeed,
+  KeyEventFeedStatus,
+  KeyEventHandler,
+  KeyEventPublisher,
+  KeyEventRejection,
+  KeyEventRejectionHandler,
+  KeyEventRejectionReason,
+} from './key-bus.js';
 export { createMemoryKeyBus } from './memory-key-bus.js';
 export type { MemoryKeyBus } from './memory-key-bus.js';
 export {

@@ -32,10 +32,36 @@ export interface KeyEventFeedStatus {
 /** Handler of a {@link KeyEventFeed}; called in stream order, one event at a time. */
 export type KeyEventHandler = (event: KeyEvent) => void;
 
+/** Why a message on the key stream was dropped instead of applied. */
+export type KeyEventRejectionReason =
+  /** Not a valid key event (bad JSON, unknown type or version, a field out of range). */
+  | 'unparseable'
+  /** A valid event on a subject other than its own key's (`akm.keys.<keyId>`). */
+  | 'wrong_subject'
+  /** An `expiresAt` further away than the longest key lifetime. */
+  | 'expiry_out_of_range';
+
+/** A message on the key stream that was dropped, and why. */
+export interface KeyEventRejection {
+  reason: KeyEventRejectionReason;
+  /** What was wrong, for the log; never a key string. */
+  detail: string;
+  /** The subject it came on, when known. */
+  subject?: string;
+  /** The key it named, when it could be parsed. */
+  keyId?: string;
+}
+
+/** Told of every message a {@link KeyEventFeed} (or its consumer) drops. */
+export type KeyEventRejectionHandler = (rejection: KeyEventRejection) => void;
+
 /** Where a verifier reads key events from: the latest event of every key, then live ones. */
 export interface KeyEventFeed {
-  /** Starts delivering; resolves once every event stored when it started was delivered. */
-  start(handler: KeyEventHandler): Promise<void>;
+  /**
+   * Starts delivering; resolves once every event stored when it started was delivered. A
+   * message that is not a valid event of the key its subject names goes to `onRejected` instead.
+   */
+  start(handler: KeyEventHandler, onRejected?: KeyEventRejectionHandler): Promise<void>;
   status(): KeyEventFeedStatus;
   stop(): Promise<void>;
 }

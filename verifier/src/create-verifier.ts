@@ -10,9 +10,11 @@ import {
   DEFAULT_KEY_AUDIENCE,
   isUsageSource,
   type KeyEventFeed,
+  type KeyEventRejectionHandler,
   type Logger,
   type UsagePublisher,
 } from '@akm/common';
+import { createEventGuard } from './domain/event-guard.js';
 import { createKeyStateStore } from './domain/key-state-store.js';
 import { createKeyVerifier } from './domain/key-verifier.js';
 import type { RateLimiter } from './domain/rate-limiter.js';
@@ -27,6 +29,8 @@ import { createVerifierMetrics, type VerifierMetrics } from './verifier-metrics.
 
 /** Default staleness bound, in seconds: see docs/verifier.md for why. */
 export const DEFAULT_MAX_STALENESS_SECONDS = 300;
+/** Default longest key lifetime, in seconds: the issuer's default `AKM_MAX_KEY_TTL_S` (365 days). */
+export const DEFAULT_MAX_KEY_LIFETIME_SECONDS = 365 * 24 * 3600;
 
 /** Options of {@link createVerifier}. */
 export interface VerifierOptions {
@@ -52,6 +56,11 @@ export interface VerifierOptions {
    * its signed claims (its `key.created` event may still be on its way). Default 300.
    */
   newKeyGraceSeconds?: number;
+  /**
+   * The issuer's longest key lifetime (`AKM_MAX_KEY_TTL_S`), in seconds. An event whose
+   * `expiresAt` lies further ahead (plus an hour of leeway) is dropped as forged. Default 365 days.
+   */
+  maxKeyLifetimeSeconds?: number;
   /** Allowed clock skew on signed times, in seconds. Default 5. */
   clockToleranceSeconds?: number;
   /** Key strings whose signature check is remembered (LRU); 0 turns the cache off. Default 10 000. */
@@ -128,6 +137,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
     replayed: () => readiness.check().replayed,
   });
   const usage = options.usage ? createUsage(options, options.usage, now, logger, metrics) : undefined;
+  const reject: KeyEventRejectionHandler = (rejection) => {
+    metrics.badEvent(rejection.reason);
+    logger.warn(rejection, 'dropped a key event');
+  };
+  const applyEvent = createEventGuard({
+    store,
+    now,
+    maxKeyLifetimeSeconds: options.maxKeyLifetimeSeconds ?? DEFAULT_MAX_KEY_LIFETIME_SECONDS,
+    onRejected: reject,
+    onVersionJump: (event, heldVersion) =>
+      logger.warn({ keyId: event.keyId, heldVersion, version: event.version, type: event.type }, 'key event version jumped absurdly; applied'),
+  });
   let starting: Promise<void> | undefined;
 
   return {
@@ -136,7 +157,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     start() {
       usage?.reporter.start();
       starting ??= (async () => {
-        await options.feed.start((event) => store.apply(event));
+        await options.feed.start(applyEvent, reject);
         readiness.markReplayed();
         logger.info({ keys: store.size(), jwks: options.keys.origin }, 'key stream replayed; ready');
       })();

@@ -1,9 +1,10 @@
 /**
  * The verifier's Prometheus metrics, on a registry of its own (no global state): outcomes by
  * reason, verification latency, key-state entries, stream staleness, Redis fallbacks and
- * unparseable events.
+ * key events dropped as bad.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { KeyEventRejectionReason } from '@akm/common';
 import type { Outcome } from './domain/verdict.js';
 
 /** Metrics of one verifier instance. */
@@ -13,8 +14,8 @@ export interface VerifierMetrics {
   observe(outcome: Outcome, seconds: number): void;
   /** Counts a request counted in memory because Redis could not be used. */
   redisFallback(): void;
-  /** Counts a key-stream message that was not a valid key event. */
-  unparseableEvent(): void;
+  /** Counts a key-stream message dropped instead of applied, by why. */
+  badEvent(reason: KeyEventRejectionReason): void;
   /** Counts one attempt to publish a usage report. */
   usageReport(result: 'sent' | 'failed'): void;
   /** Counts requests whose usage could not be reported (bus down too long, or at shutdown). */
@@ -44,9 +45,10 @@ export function createVerifierMetrics(registry = new Registry()): VerifierMetric
     help: 'Rate-limit calls answered from per-instance memory because Redis could not be used.',
     registers: [registry],
   });
-  const unparseable = new Counter({
-    name: 'akm_verifier_unparseable_events_total',
-    help: 'Key-stream messages skipped because they were not valid key events.',
+  const badEvents = new Counter({
+    name: 'akm_verifier_bad_events_total',
+    help: 'Key-stream messages dropped instead of applied, by reason (unparseable, wrong_subject, expiry_out_of_range).',
+    labelNames: ['reason'] as const,
     registers: [registry],
   });
   const usageReports = new Counter({
@@ -92,7 +94,7 @@ export function createVerifierMetrics(registry = new Registry()): VerifierMetric
       latency.observe({ outcome }, seconds);
     },
     redisFallback: () => fallbacks.inc(),
-    unparseableEvent: () => unparseable.inc(),
+    badEvent: (reason) => badEvents.inc({ reason }),
     usageReport: (result) => usageReports.inc({ result }),
     usageLost: (requests) => usageLost.inc(requests),
     track(s) {

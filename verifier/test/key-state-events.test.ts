@@ -133,7 +133,7 @@ describe('verifier: key state from the key stream', () => {
     await untilStatus(key.token, 401);
 
     const metrics = await verifier.metricsText();
-    expect(metrics).to.match(/^akm_verifier_unparseable_events_total 1$/m);
+    expect(metrics).to.match(/^akm_verifier_bad_events_total\{reason="unparseable"\} 1$/m);
     expect((await price(key.token)).body.code).to.equal('key_disabled');
   });
 

@@ -15,7 +15,7 @@ import {
   positiveIntVar,
   stringVar,
 } from '@akm/common';
-import { DEFAULT_MAX_STALENESS_SECONDS } from '../create-verifier.js';
+import { DEFAULT_MAX_KEY_LIFETIME_SECONDS, DEFAULT_MAX_STALENESS_SECONDS } from '../create-verifier.js';
 
 const optionalString = () => z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 
@@ -32,6 +32,8 @@ export const verifierEnvSchema = z.object({
   AKM_AUDIENCE: stringVar(DEFAULT_KEY_AUDIENCE),
   AKM_STREAM: stringVar(KEY_STREAM),
   VERIFIER_MAX_STALENESS_S: positiveIntVar(DEFAULT_MAX_STALENESS_SECONDS),
+  // The issuer's variable: a key event expiring further ahead than this is dropped as forged.
+  AKM_MAX_KEY_TTL_S: positiveIntVar(DEFAULT_MAX_KEY_LIFETIME_SECONDS),
   VERIFIER_CACHE_SIZE: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).default(10_000)),
   VERIFIER_USAGE_INTERVAL_MS: positiveIntVar(5000),
   LOG_LEVEL: logLevelVar(),

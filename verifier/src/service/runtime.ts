@@ -68,6 +68,7 @@ export function verifierRuntimeOptionsFromEnv(env: VerifierEnv): VerifierRuntime
     issuer: env.AKM_ISSUER,
     audience: env.AKM_AUDIENCE,
     maxStalenessSeconds: env.VERIFIER_MAX_STALENESS_S,
+    maxKeyLifetimeSeconds: env.AKM_MAX_KEY_TTL_S,
     cacheSize: env.VERIFIER_CACHE_SIZE,
     usageIntervalMs: env.VERIFIER_USAGE_INTERVAL_MS,
     port: env.VERIFIER_PORT,
@@ -104,11 +105,7 @@ export async function createVerifierRuntime(options: VerifierRuntimeOptions): Pr
       ...(options.stream ? { stream: options.stream } : {}),
       ...(options.subjects ? { subjects: options.subjects } : {}),
       ...(options.now ? { now: options.now } : {}),
-      onRetry: (reason) => logger.warn({ reason }, 'key stream not available yet; retrying'),
-      onUnparseable: (detail, subject) => {
-        metrics.unparseableEvent();
-        logger.warn({ subject, detail }, 'skipped a key event that cannot be parsed');
-      },
+      onRetry: (reason) => logger.warn({ reason }, 'retrying the key stream consumer'),
     });
   }
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { connectNats, ensureKeyStream, type KeyEvent, type NatsConnection } from '@akm/common';
+import { connectNats, ensureKeyStream, type KeyEvent, type KeyEventRejection, type NatsConnection } from '@akm/common';
 import { startNats, waitFor, type TestServer } from '../../../test/support/processes.js';
 import { createJetStreamKeyFeed } from '../../src/consumers/jetstream-key-feed.js';
 import { createTestStream, keyEvent, type TestStream } from '../support/key-events.js';
@@ -59,16 +59,38 @@ describe('JetStream key feed', () => {
 
   it('when a message is not a key event, skips it, reports it, and delivers the next one', async () => {
     const key = await signKey(signer);
-    const bad: string[] = [];
+    const bad: KeyEventRejection[] = [];
     const seen: KeyEvent[] = [];
-    const feed = feedOf({ onUnparseable: (detail) => bad.push(detail) });
-    await feed.start((e) => seen.push(e));
+    const feed = feedOf();
+    await feed.start((e) => seen.push(e), (r) => bad.push(r));
 
     await stream.publishRaw('junk', '{not json');
     await stream.publish(keyEvent(key, 'key.created', { version: 1 }));
 
     await waitFor(() => seen.length === 1, 3000);
-    expect(bad).to.have.length(1);
+    expect(bad.map((r) => r.reason)).to.deep.equal(['unparseable']);
+    await feed.stop();
+  });
+
+  it("when an event arrives on another key's subject, drops it and reports it, live and on replay", async () => {
+    const victim = await signKey(signer);
+    const marker = await signKey(signer);
+    const forged = keyEvent(victim, 'key.enabled', { version: 99 });
+    await stream.publishRaw('anything', JSON.stringify(forged));
+    const bad: KeyEventRejection[] = [];
+    const seen: KeyEvent[] = [];
+    const feed = feedOf();
+
+    await feed.start((e) => seen.push(e), (r) => bad.push(r));
+    await stream.publishRaw(marker.keyId, JSON.stringify(forged));
+    await stream.publish(keyEvent(marker, 'key.created', { version: 1 }));
+    await waitFor(() => seen.length === 1, 3000);
+
+    expect(seen.map((e) => e.keyId)).to.deep.equal([marker.keyId]);
+    expect(bad.map((r) => [r.reason, r.keyId, r.subject])).to.deep.equal([
+      ['wrong_subject', victim.keyId, `${stream.subjects.slice(0, -1)}anything`],
+      ['wrong_subject', victim.keyId, `${stream.subjects.slice(0, -1)}${marker.keyId}`],
+    ]);
     await feed.stop();
   });
 
