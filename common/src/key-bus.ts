@@ -15,6 +15,11 @@ export interface KeyEventPublisher {
   publish(event: KeyEvent): Promise<void>;
   /** True while connected to the bus. */
   isConnected(): boolean;
+  /**
+   * Calls `listener` each time the publisher (re)connects to the bus, so a caller waiting out a
+   * back-off can retry at once. A bus that is never away may not implement it.
+   */
+  onConnected?(listener: () => void): void;
   /** Releases the publisher's resources (not the shared connection). */
   close(): Promise<void>;
 }

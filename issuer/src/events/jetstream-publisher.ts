@@ -33,11 +33,16 @@ export function createJetStreamPublisher(options: JetStreamPublisherOptions): Ke
   let connected = false;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
+  const listeners: Array<() => void> = [];
+  const connectedNow = () => {
+    connected = true;
+    for (const listener of listeners) listener();
+  };
 
   const watch = async (conn: NatsConnection) => {
     for await (const s of conn.status()) {
       if (s.type === 'disconnect') connected = false;
-      else if (s.type === 'reconnect') connected = true;
+      else if (s.type === 'reconnect') connectedNow();
     }
   };
 
@@ -49,9 +54,9 @@ export function createJetStreamPublisher(options: JetStreamPublisherOptions): Ke
       await options.ensureStream(conn);
       nc = conn;
       js = jetstream(conn, { timeout: options.timeoutMs ?? 2000 });
-      connected = true;
       watch(conn).catch(() => undefined);
       options.logger.info('connected to NATS JetStream');
+      connectedNow();
     } catch (err) {
       options.logger.warn({ err: (err as Error).message }, `NATS not reachable; retrying in ${retryMs} ms`);
       timer = setTimeout(() => void open(), retryMs);
@@ -62,10 +67,15 @@ export function createJetStreamPublisher(options: JetStreamPublisherOptions): Ke
   return {
     async publish(event) {
       if (!js) throw new Error('not connected to NATS yet');
+      // While the client reconnects it would hold the request until its time-out (2 s) and the
+      // relay would then sleep its back-off; failing now lets the reconnect wake the relay instead.
+      if (!connected) throw new Error('disconnected from NATS');
       await js.publish(keySubject(event.keyId), encodeKeyEvent(event), { msgID: event.id });
-      connected = true;
     },
     isConnected: () => connected,
+    onConnected(listener) {
+      listeners.push(listener);
+    },
     async close() {
       closed = true;
       clearTimeout(timer);

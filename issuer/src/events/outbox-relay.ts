@@ -1,6 +1,7 @@
 /**
  * Publishes the outbox in order. An event is marked sent only after the bus acknowledged it;
- * while the bus is down the relay backs off and retries, so events go out, in order, when it
+ * while the bus is down the relay backs off and retries, and the moment the publisher reconnects
+ * it retries at once (from the shortest back-off), so events go out, in order, as soon as the bus
  * is back. The event id is the de-duplication id, so a retry after a lost ack stores nothing twice.
  */
 import type { KeyEventPublisher, Logger } from '@akm/common';
@@ -14,7 +15,7 @@ export interface OutboxRelayOptions {
   now: () => number;
   /** Events read per batch. */
   batchSize?: number;
-  /** Longest wait between retries while the bus is down, ms. */
+  /** Longest wait between retries while the bus is down, ms (default 2000). */
   maxBackoffMs?: number;
   /** Sent events are deleted after this long, ms (default 7 days). */
   retainSentMs?: number;
@@ -37,6 +38,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { outbox, publisher, logger, now } = options;
   const batchSize = options.batchSize ?? 256;
   const maxBackoffMs = options.maxBackoffMs ?? 2000;
+  const minBackoffMs = 50;
+  let backoff = minBackoffMs;
   const retainSentMs = options.retainSentMs ?? 7 * 24 * 3600 * 1000;
   let running = false;
   let wake: (() => void) | undefined;
@@ -76,7 +79,6 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   async function run(): Promise<void> {
-    let backoff = 50;
     while (running) {
       let result: 'idle' | 'more' | 'failed';
       try {
@@ -87,7 +89,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         result = 'failed';
       }
       if (result === 'more') {
-        backoff = 50;
+        backoff = minBackoffMs;
         continue;
       }
       if (result === 'failed') {
@@ -111,6 +113,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     start() {
       if (running) return;
       running = true;
+      publisher.onConnected?.(() => {
+        backoff = minBackoffMs;
+        wake?.();
+      });
       loop = run().catch((err) => logger.error({ err }, 'outbox relay stopped'));
     },
     notify() {

@@ -109,6 +109,10 @@ describe('issuer: outbox to JetStream (real nats-server)', function () {
 
     await nats.start();
     await waitFor(async () => (await request(issuer!.url).get('/readyz')).body.outboxBacklog === 0, 20_000, 50);
+    // The outbox drains within a reconnect of the issuer's client: the test's own connection
+    // may still be reconnecting, and a request sent meanwhile times out. Read with a new one.
+    await nc?.close();
+    nc = undefined;
     const state = await streamState();
     expect(state.last_seq, 'every event stored once: 1 + 20 created + 10 revoked').to.equal(31);
     expect(state.messages).to.equal(21);
