@@ -2,7 +2,8 @@
  * NATS connection and the `AKM_KEYS` stream definition, shared by the issuer (which publishes)
  * and the verifiers (which consume).
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import {
   DiscardPolicy,
   JetStreamApiCodes,
@@ -16,9 +17,25 @@ import { KEY_STREAM, KEY_SUBJECTS } from './events.js';
 
 export type { NatsConnection };
 
+/** How a client proves who it is to NATS, and which servers it trusts: at most one credential. */
+export interface NatsAuthOptions {
+  /** A `.creds` file (user JWT and NKey seed, as `nsc` writes it). */
+  credsFile?: string;
+  /** User and password of a user in the server's configuration. */
+  user?: string;
+  password?: string;
+  /** A token in the server's configuration. */
+  token?: string;
+  /**
+   * PEM file of the CA that signed the servers' certificates. Setting it (or a `tls://` URL)
+   * requires TLS: the client refuses a server that does not offer it.
+   */
+  caFile?: string;
+}
+
 /** Options of {@link connectNats}. */
-export interface ConnectNatsOptions {
-  /** One or more comma-separated server URLs. */
+export interface ConnectNatsOptions extends NatsAuthOptions {
+  /** One or more comma-separated server URLs (`nats://` or `tls://`). */
   url: string;
   /** Client name shown by the server. */
   name: string;
@@ -31,13 +48,19 @@ export interface ConnectNatsOptions {
  * staleness bound decide what happens meanwhile, not the connection).
  */
 export async function connectNats(options: ConnectNatsOptions): Promise<NatsConnection> {
+  const servers = options.url.split(',').map((s) => s.trim());
+  const tls = options.caFile !== undefined || servers.some((s) => /^tls:\/\//i.test(s));
   return connect({
-    servers: options.url.split(',').map((s) => s.trim()),
+    servers,
     name: options.name,
     timeout: options.timeoutMs ?? 5000,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     pingInterval: 5000,
+    ...(options.user !== undefined ? { user: options.user, pass: options.password ?? '' } : {}),
+    ...(options.token !== undefined ? { token: options.token } : {}),
+    ...(options.credsFile !== undefined ? { authenticator: credsAuthenticator(readFileSync(options.credsFile)) } : {}),
+    ...(tls ? { tls: options.caFile !== undefined ? { caFile: options.caFile } : {} } : {}),
   });
 }
 

@@ -3,11 +3,14 @@
  */
 import { z } from 'zod';
 import {
+  ConfigError,
+  connectionEnvProblems,
+  connectionEnvShape,
   DEFAULT_ISSUER,
   DEFAULT_KEY_AUDIENCE,
   type Logger,
   logLevelVar,
-  optionalUrlVar,
+  natsAuthFromEnv,
   parseEnv,
   portVar,
   positiveIntVar,
@@ -23,9 +26,7 @@ export const issuerEnvSchema = z.object({
   ISSUER_PORT: portVar(8080),
   AKM_HOST: stringVar('127.0.0.1'),
   AKM_DATA_DIR: stringVar('./data'),
-  NATS_URL: optionalUrlVar(),
-  // The schemes ioredis reads as a URL: it takes `http://host` for the host "http".
-  REDIS_URL: optionalUrlVar(['redis:', 'rediss:']),
+  ...connectionEnvShape,
   AKM_ISSUER: stringVar(DEFAULT_ISSUER),
   AKM_AUDIENCE: stringVar(DEFAULT_KEY_AUDIENCE),
   AKM_SIGNING_KEY_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
@@ -47,12 +48,11 @@ export type IssuerEnv = z.infer<typeof issuerEnvSchema>;
 /** Reads the issuer's configuration; throws ConfigError naming any bad variable. */
 export function loadIssuerEnv(env: NodeJS.ProcessEnv): IssuerEnv {
   const parsed = parseEnv(issuerEnvSchema, env);
+  const problems = connectionEnvProblems(parsed);
   if (parsed.AKM_DEFAULT_KEY_TTL_S > parsed.AKM_MAX_KEY_TTL_S) {
-    return parseEnv(
-      issuerEnvSchema.refine(() => false, { message: 'must not exceed AKM_MAX_KEY_TTL_S', path: ['AKM_DEFAULT_KEY_TTL_S'] }),
-      env,
-    );
+    problems.push(`  AKM_DEFAULT_KEY_TTL_S: must not exceed AKM_MAX_KEY_TTL_S (got ${JSON.stringify(env['AKM_DEFAULT_KEY_TTL_S'])})`);
   }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   return parsed;
 }
 
@@ -66,12 +66,14 @@ export function issuerOptionsFromEnv(env: IssuerEnv, logger: Logger): IssuerOpti
     audience: env.AKM_AUDIENCE,
     signingKeyFile: env.AKM_SIGNING_KEY_FILE,
     natsUrl: env.NATS_URL,
+    natsAuth: natsAuthFromEnv(env),
     streamReplicas: env.AKM_STREAM_REPLICAS,
     maxKeyTtlSeconds: env.AKM_MAX_KEY_TTL_S,
     defaultKeyTtlSeconds: env.AKM_DEFAULT_KEY_TTL_S,
     sessionTtlSeconds: env.AKM_SESSION_TTL_S,
     adminPassword: env.AKM_ADMIN_PASSWORD,
     redisUrl: env.REDIS_URL,
+    redisCaFile: env.REDIS_CA_FILE,
     pool: poolOptionsFromEnv(env),
     logger,
   };

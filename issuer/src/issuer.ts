@@ -11,6 +11,7 @@ import {
   connectNats,
   ensureKeyStream,
   listen,
+  redisTlsOptions,
   DEFAULT_ISSUER,
   DEFAULT_KEY_AUDIENCE,
   type KeyEventPublisher,
@@ -18,6 +19,7 @@ import {
   type MemoryKeyBus,
   type UsageFeed,
   type UsagePublisher,
+  type NatsAuthOptions,
 } from '@akm/common';
 import { Router } from 'express';
 import { Redis } from 'ioredis';
@@ -76,6 +78,8 @@ export interface IssuerOptions {
   signingKeyFile?: string;
   /** JetStream servers; without it (and without `publisher`) events go to an in-process bus. */
   natsUrl?: string;
+  /** Credentials and CA for `natsUrl`. */
+  natsAuth?: NatsAuthOptions;
   /** An event publisher to use instead of connecting (e.g. a shared in-process bus). */
   publisher?: KeyEventPublisher;
   streamReplicas?: number;
@@ -87,8 +91,10 @@ export interface IssuerOptions {
   adminPassword?: string;
   /** Receives the generated first admin password; by default it is printed to stderr, once. */
   onGeneratedAdminPassword?: (password: string) => void;
-  /** Redis for the token pool; without it the pool lives in SQLite. */
+  /** Redis for the token pool; without it the pool lives in SQLite. User and password go in the URL. */
   redisUrl?: string;
+  /** PEM file of the CA that signed a `rediss://` server's certificate. */
+  redisCaFile?: string;
   /** Token pool settings. */
   pool?: Partial<PoolOptions>;
   /** Limits of sign-in brute-force protection. */
@@ -142,7 +148,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
   if (!publisher && options.natsUrl) {
     const natsUrl = options.natsUrl;
     publisher = createJetStreamPublisher({
-      connect: () => connectNats({ url: natsUrl, name: 'akm-issuer' }),
+      connect: () => connectNats({ ...options.natsAuth, url: natsUrl, name: 'akm-issuer' }),
       // Events must outlive the longest key: the latest event of a key is what verifiers rebuild from.
       ensureStream: (nc) => ensureKeyStream(nc, { maxAgeSeconds: maxKeyTtlSeconds + DAY, replicas: options.streamReplicas }),
       logger,
@@ -184,7 +190,13 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
   if (boot.created) logger.info('created the first admin user "admin"');
   let redis: Redis | undefined;
   if (options.redisUrl) {
-    redis = new Redis(options.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+    redis = new Redis(options.redisUrl, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      ...redisTlsOptions(options.redisCaFile),
+    });
     redis.on('error', () => undefined); // an outage answers 503 storage_failed per request; it is not a crash
     await redis.connect().catch((err: Error) => logger.warn({ err: err.message }, 'Redis not reachable yet; the token pool answers 503 until it is'));
   }
@@ -201,7 +213,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
   if (options.natsUrl) {
     const natsUrl = options.natsUrl;
     usageFeed = createJetStreamUsageFeed({
-      connect: () => connectNats({ url: natsUrl, name: 'akm-issuer-usage' }),
+      connect: () => connectNats({ ...options.natsAuth, url: natsUrl, name: 'akm-issuer-usage' }),
       ensureStream: (nc) => ensureUsageStream(nc, { replicas: options.streamReplicas }),
       logger,
       onUnparseable: (detail, subject) => {

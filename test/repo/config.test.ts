@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@akm/common';
 import { loadIssuerEnv } from '@akm/issuer';
 import { loadVerifierEnv } from '@akm/verifier/service';
@@ -45,6 +46,43 @@ describe('configuration loaders', () => {
       expect(err.message).to.include(`(got "${bad}")`);
     });
   }
+
+  // Connection settings are shared by both services: each mistake stops both, naming the variable.
+  const NATS = 'nats://127.0.0.1:4222';
+  const A_FILE = fileURLToPath(new URL('../../package.json', import.meta.url));
+  const connectionCases: Array<[string, Record<string, string>, string]> = [
+    ['NATS_URL of another scheme', { NATS_URL: 'http://127.0.0.1:4222' }, 'NATS_URL: must be a nats:// or tls:// URL'],
+    ['credentials inside NATS_URL', { NATS_URL: 'nats://akm:secret@127.0.0.1:4222' }, 'NATS_URL: must not carry credentials'],
+    ['NATS_USER without NATS_PASSWORD', { NATS_URL: NATS, NATS_USER: 'akm-verifier' }, 'NATS_PASSWORD: required with NATS_USER'],
+    ['NATS_PASSWORD without NATS_USER', { NATS_URL: NATS, NATS_PASSWORD: 'pw' }, 'NATS_USER: required with NATS_PASSWORD'],
+    ['a token and a user', { NATS_URL: NATS, NATS_TOKEN: 't', NATS_USER: 'u', NATS_PASSWORD: 'p' }, 'NATS_USER, NATS_TOKEN: set only one kind'],
+    ['a NATS_CREDS file that does not exist', { NATS_URL: NATS, NATS_CREDS: '/nonexistent/akm.creds' }, 'NATS_CREDS: must name a readable file'],
+    ['a NATS_CA_FILE that does not exist', { NATS_URL: NATS, NATS_CA_FILE: '/nonexistent/ca.pem' }, 'NATS_CA_FILE: must name a readable file'],
+    ['REDIS_CA_FILE with a redis:// URL', { NATS_URL: NATS, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CA_FILE: A_FILE }, 'REDIS_CA_FILE: needs a rediss://'],
+    ['a REDIS_CA_FILE that does not exist', { NATS_URL: NATS, REDIS_URL: 'rediss://127.0.0.1:6379', REDIS_CA_FILE: '/nonexistent/ca.pem' }, 'REDIS_CA_FILE: must name a readable file'],
+  ];
+  for (const [what, vars, message] of connectionCases) {
+    it(`with ${what}, the issuer and the verifier refuse naming it`, () => {
+      for (const load of [() => loadIssuerEnv(vars), () => loadVerifierEnv({ ...VERIFIER_REQUIRED, ...vars })]) {
+        expect(configErrorOf(load).message).to.include(message);
+      }
+    });
+  }
+
+  it('with NATS credentials but no NATS_URL, the issuer refuses naming both', () => {
+    expect(configErrorOf(() => loadIssuerEnv({ NATS_USER: 'akm-issuer', NATS_PASSWORD: 'pw' })).message).to.include(
+      'NATS_USER: set, but NATS_URL is not',
+    );
+  });
+
+  it('with a user, a tls:// URL, a CA file and rediss:// with a CA, both services accept the settings', () => {
+    const vars = {
+      NATS_URL: 'tls://nats.internal:4222', NATS_USER: 'akm-verifier', NATS_PASSWORD: 'pw', NATS_CA_FILE: A_FILE,
+      REDIS_URL: 'rediss://akm:secret@redis.internal:6380', REDIS_CA_FILE: A_FILE,
+    };
+    expect(loadIssuerEnv(vars)).to.include(vars);
+    expect(loadVerifierEnv({ ...VERIFIER_REQUIRED, ...vars })).to.include(vars);
+  });
 
   // `localhost:6379` parses as a URL of scheme "localhost:", and ioredis reads `http://host:6379`
   // as the host "http": both ran with a Redis the operator did not mean.

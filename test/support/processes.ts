@@ -117,6 +117,8 @@ interface ManagedOptions {
   scheme: string;
   port?: number;
   dir?: string;
+  /** Environment of the process (on top of PATH). */
+  env?: Record<string, string>;
 }
 
 async function managed(options: ManagedOptions): Promise<TestServer> {
@@ -132,7 +134,10 @@ async function managed(options: ManagedOptions): Promise<TestServer> {
     owned: true,
     async start() {
       if (child && child.exitCode === null && child.signalCode === null) return;
-      child = spawn(options.binary, options.args(port, dir), { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(options.binary, options.args(port, dir), {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        ...(options.env ? { env: { PATH: process.env.PATH ?? '', ...options.env } } : {}),
+      });
       child.stdout?.on('data', (d: Buffer) => output.push(d.toString()));
       child.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
       try {
@@ -208,6 +213,15 @@ export interface NatsServerOptions extends TestServerOptions {
   dir?: string;
   /** Extra nats-server arguments (cluster routes, server name…). */
   extraArgs?: (port: number, dir: string) => string[];
+  /**
+   * A configuration file (`-c`), e.g. deploy/nats/nats-server.conf with its accounts and
+   * permissions; the port, address and store directory on the command line still win.
+   */
+  configFile?: string;
+  /** Environment of nats-server (the variables the configuration file reads). */
+  env?: Record<string, string>;
+  /** Serve clients over TLS with this certificate and key (PEM files); the URL is then `tls://`. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 const NATS: BinarySpec = {
@@ -223,24 +237,40 @@ const REDIS: BinarySpec = { name: 'redis-server', pkg: 'redis-server', envVar: '
  * server of `TEST_NATS_URL` when it is set and the test did not ask for an owned one.
  */
 export async function startNats(options: NatsServerOptions = {}): Promise<TestServer> {
-  const owned = options.owned === true || options.port !== undefined || options.dir !== undefined || options.extraArgs !== undefined;
+  const owned =
+    options.owned === true ||
+    options.port !== undefined ||
+    options.dir !== undefined ||
+    options.extraArgs !== undefined ||
+    options.configFile !== undefined ||
+    options.tls !== undefined;
   const externalUrl = process.env.TEST_NATS_URL;
   if (externalUrl && !owned) return external(NATS, externalUrl, 4222);
   const binary = requireBinary(NATS, options.searchPath ?? defaultSearchPath(), owned);
   return managed({
     name: 'nats',
     binary,
-    scheme: 'nats',
+    scheme: options.tls ? 'tls' : 'nats',
     port: options.port,
     dir: options.dir,
-    args: (port, dir) => ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, ...(options.extraArgs?.(port, dir) ?? [])],
+    env: options.env,
+    args: (port, dir) => [
+      ...(options.configFile ? ['-c', options.configFile] : []),
+      '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir,
+      ...(options.tls ? ['--tls', '--tlscert', options.tls.certFile, '--tlskey', options.tls.keyFile] : []),
+      ...(options.extraArgs?.(port, dir) ?? []),
+    ],
   });
 }
 
 /** Options of {@link startRedis}. */
 export interface RedisServerOptions extends TestServerOptions {
-  /** A given port implies `owned`. */
+  /** A given port, extra arguments or TLS imply `owned`. */
   port?: number;
+  /** Extra redis-server arguments, e.g. ACL users: `['--user', 'default', 'off', '--user', 'akm', 'on', '>pw', '~akm:*', '+@all']`. */
+  extraArgs?: string[];
+  /** Serve TLS only, with this certificate, key and CA (PEM files); the URL is then `rediss://`. */
+  tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
 /**
@@ -248,17 +278,22 @@ export interface RedisServerOptions extends TestServerOptions {
  * `TEST_REDIS_URL` when it is set and the test did not ask for an owned one.
  */
 export async function startRedis(options: RedisServerOptions = {}): Promise<TestServer> {
-  const owned = options.owned === true || options.port !== undefined;
+  const owned = options.owned === true || options.port !== undefined || options.extraArgs !== undefined || options.tls !== undefined;
   const externalUrl = process.env.TEST_REDIS_URL;
   if (externalUrl && !owned) return external(REDIS, externalUrl, 6379);
   const binary = requireBinary(REDIS, options.searchPath ?? defaultSearchPath(), owned);
   return managed({
     name: 'redis',
     binary,
-    scheme: 'redis',
+    scheme: options.tls ? 'rediss' : 'redis',
     port: options.port,
     args: (port, dir) => [
-      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+      ...(options.tls
+        ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', options.tls.certFile, '--tls-key-file', options.tls.keyFile,
+          '--tls-ca-cert-file', options.tls.caFile, '--tls-auth-clients', 'no']
+        : ['--port', String(port)]),
+      '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+      ...(options.extraArgs ?? []),
     ],
   });
 }

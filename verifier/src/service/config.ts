@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import {
   ConfigError,
+  connectionEnvProblems,
+  connectionEnvShape,
   DEFAULT_ISSUER,
   DEFAULT_KEY_AUDIENCE,
   KEY_STREAM,
@@ -25,9 +27,7 @@ export const verifierEnvSchema = z.object({
   AKM_HOST: stringVar('127.0.0.1'),
   ISSUER_URL: optionalUrlVar(),
   AKM_JWKS_FILE: optionalString(),
-  NATS_URL: optionalUrlVar(),
-  // The schemes ioredis reads as a URL: it takes `http://host` for the host "http".
-  REDIS_URL: optionalUrlVar(['redis:', 'rediss:']),
+  ...connectionEnvShape,
   AKM_ISSUER: stringVar(DEFAULT_ISSUER),
   AKM_AUDIENCE: stringVar(DEFAULT_KEY_AUDIENCE),
   AKM_STREAM: stringVar(KEY_STREAM),
@@ -60,7 +60,7 @@ export interface LoadVerifierEnvOptions {
  */
 export function loadVerifierEnv(env: NodeJS.ProcessEnv, options: LoadVerifierEnvOptions = {}): VerifierEnv {
   const parsed = parseEnv(verifierEnvSchema, env);
-  const problems: string[] = [];
+  const problems = connectionEnvProblems(parsed);
   if (!parsed.ISSUER_URL && !parsed.AKM_JWKS_FILE) {
     problems.push('  ISSUER_URL or AKM_JWKS_FILE: one is required (where the issuer\'s public keys come from)');
   }

@@ -11,7 +11,10 @@ import { randomUUID } from 'node:crypto';
 import {
   connectNats,
   createLogger,
+  natsAuthFromEnv,
+  redisTlsOptions,
   type KeyEventFeed,
+  type NatsAuthOptions,
   type NatsConnection,
   type UsagePublisher,
 } from '@akm/common';
@@ -36,14 +39,18 @@ export interface VerifierRuntimeOptions extends Omit<VerifierServiceOptions, 'ke
   keys?: KeySource;
   /** JetStream servers (comma-separated) carrying the key stream. */
   natsUrl?: string;
+  /** Credentials and CA for `natsUrl`. */
+  natsAuth?: NatsAuthOptions;
   /** A key event feed at hand (the issuer's in-process bus) instead of `natsUrl`. */
   feed?: KeyEventFeed;
   /** Stream to follow on NATS. Default `AKM_KEYS`. */
   stream?: string;
   /** Subject filter on that stream. Default `akm.keys.*`. */
   subjects?: string;
-  /** Redis to count in (`redis://` or `rediss://`); counts stay in this process without it. */
+  /** Redis to count in (`redis://` or `rediss://`, user and password in the URL); counts stay in this process without it. */
   redisUrl?: string;
+  /** PEM file of the CA that signed a `rediss://` server's certificate. */
+  redisCaFile?: string;
   /** Prefix of the counters; instances that share limits share it. Default `akm:rl`. */
   keyPrefix?: string;
   /** Client name shown by NATS. Default `akm-verifier`. */
@@ -62,8 +69,9 @@ export function verifierRuntimeOptionsFromEnv(env: VerifierEnv): VerifierRuntime
   return {
     ...(env.ISSUER_URL ? { issuerUrl: env.ISSUER_URL } : {}),
     ...(env.AKM_JWKS_FILE ? { jwksFile: env.AKM_JWKS_FILE } : {}),
-    ...(env.NATS_URL ? { natsUrl: env.NATS_URL } : {}),
+    ...(env.NATS_URL ? { natsUrl: env.NATS_URL, natsAuth: natsAuthFromEnv(env) } : {}),
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
+    ...(env.REDIS_CA_FILE ? { redisCaFile: env.REDIS_CA_FILE } : {}),
     stream: env.AKM_STREAM,
     issuer: env.AKM_ISSUER,
     audience: env.AKM_AUDIENCE,
@@ -99,7 +107,7 @@ export async function createVerifierRuntime(options: VerifierRuntimeOptions): Pr
   let feed = options.feed;
   if (!feed) {
     if (!options.natsUrl) throw new TypeError('createVerifierRuntime: natsUrl or feed is required');
-    nc = await connectNats({ url: options.natsUrl, name: options.name ?? 'akm-verifier' });
+    nc = await connectNats({ ...options.natsAuth, url: options.natsUrl, name: options.name ?? 'akm-verifier' });
     feed = createJetStreamKeyFeed({
       nc,
       ...(options.stream ? { stream: options.stream } : {}),
@@ -115,7 +123,7 @@ export async function createVerifierRuntime(options: VerifierRuntimeOptions): Pr
   if (options.redisUrl) {
     // Loaded only here: a service that counts in memory needs no Redis client installed.
     const { Redis } = await import('ioredis');
-    const client = new Redis(options.redisUrl, REDIS_CLIENT_OPTIONS);
+    const client = new Redis(options.redisUrl, { ...REDIS_CLIENT_OPTIONS, ...redisTlsOptions(options.redisCaFile) });
     client.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis unavailable; counting in memory'));
     redis = client;
     limiter = createRedisRateLimiter({ redis: client, ...(keyPrefix ? { keyPrefix } : {}), onFallback: () => metrics.redisFallback() });
