@@ -20,6 +20,8 @@ export interface TestVerifierOptions {
   feed?: KeyEventFeed;
   /** Count in this Redis; in memory when omitted. */
   redisUrl?: string;
+  /** The CA of a `rediss://` Redis. */
+  redisCaFile?: string;
   /** Shared by instances that must share counts. */
   keyPrefix?: string;
   now?: () => number;
@@ -51,6 +53,7 @@ export async function startTestVerifier(options: TestVerifierOptions): Promise<T
       ? { natsUrl: options.natsUrl, stream: options.stream.stream, subjects: options.stream.subjects }
       : {}),
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+    ...(options.redisCaFile ? { redisCaFile: options.redisCaFile } : {}),
     keyPrefix: options.keyPrefix ?? `rl-${randomUUID()}`,
     name: 'verifier-under-test',
     logger: createLogger({ name: 'verifier-test', level: 'silent' }),
