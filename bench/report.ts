@@ -47,6 +47,13 @@ export function checkTargets(r: Omit<BenchResults, 'targets'>): TargetCheck[] {
     checks.push({ target: `${row.target} (${row.load}): p99 <= 1.2x bare`, measured: `${f(row.p99Ratio)}x`, met: row.p99Ratio! <= 1.2 });
   }
   checks.push({ target: 'revocation p99 (both verifiers) <= 10 ms', measured: `${f(r.revocation.both.p99)} ms`, met: r.revocation.both.p99 <= 10 });
+  // The maximum, not a percentile: one revocation in ~600 waiting 2 s for a pull to expire left
+  // every percentile the benchmark printed untouched (issue 13).
+  checks.push({
+    target: `revocation max (both verifiers, ${n(r.revocation.revocations)} revocations) <= 50 ms`,
+    measured: `${f(r.revocation.both.max)} ms (p99.9 ${f(r.revocation.both.p999)} ms)`,
+    met: r.revocation.both.max <= 50,
+  });
   const million = r.coldStart.find((c) => c.keyStates === 1_000_000);
   checks.push({
     target: 'cold start with 1,000,000 key states <= 10 s',
@@ -84,10 +91,10 @@ export function formatResults(r: BenchResults): string {
   const rv = r.revocation;
   out.push('', `3. Revocation propagation: issuer 204 → verifier answers 401 key_revoked (${n(rv.revocations)} revocations, poll round trip ${f(rv.pollRoundTripMs)} ms)`);
   out.push(table(
-    ['verifier', 'p50 ms', 'p99 ms', 'max ms'],
+    ['verifier', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms'],
     [
-      ...rv.perVerifier.map((s, i) => [`verifier ${'AB'[i]}`, f(s.p50), f(s.p99), f(s.max)]),
-      ['both refuse', f(rv.both.p50), f(rv.both.p99), f(rv.both.max)],
+      ...rv.perVerifier.map((s, i) => [`verifier ${'AB'[i]}`, f(s.p50), f(s.p99), f(s.p999), f(s.max)]),
+      ['both refuse', f(rv.both.p50), f(rv.both.p99), f(rv.both.p999), f(rv.both.max)],
     ],
   ));
 

@@ -24,13 +24,14 @@ const quick = process.argv.includes('--quick');
 const settings = quick
   ? {
       throughput: { rounds: 2, durationS: 2, fixedRateDurationS: 2, connections: 16 },
-      revocations: 200,
+      revocations: 1000,
       coldStart: { sizes: [100_000], runs: 1 },
       issuer: { rounds: 2, durationS: 2, connections: 16 },
     }
   : {
       throughput: { rounds: 5, durationS: 10, fixedRateDurationS: 5, connections: 16 },
-      revocations: 1000,
+      // At least 10,000: the maximum must catch a one-in-600 stall (issue 13), not just p99.
+      revocations: 10_000,
       coldStart: { sizes: [100_000, 1_000_000], runs: 3 },
       issuer: { rounds: 5, durationS: 10, connections: 16 },
     };
@@ -108,7 +109,7 @@ async function main(root: Scope): Promise<void> {
     'all processes share the machine: the load generator, the server under test, Redis and NATS compete for the same cores',
     ...(quick
       ? [
-          `quick mode: ${settings.throughput.rounds} rounds of ${settings.throughput.durationS} s per target (full: 5 × 10 s), ${settings.revocations} revocations (full: 1,000), cold start at 100,000 key states only, 1 start each (full: 100,000 and 1,000,000, 3 starts), issuer ${settings.issuer.rounds} × ${settings.issuer.durationS} s, token pool up to 100,000 tokens`,
+          `quick mode: ${settings.throughput.rounds} rounds of ${settings.throughput.durationS} s per target (full: 5 × 10 s), ${settings.revocations} revocations (full: 10,000), cold start at 100,000 key states only, 1 start each (full: 100,000 and 1,000,000, 3 starts), issuer ${settings.issuer.rounds} × ${settings.issuer.durationS} s, token pool up to 100,000 tokens`,
         ]
       : []),
   ];

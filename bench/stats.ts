@@ -8,6 +8,8 @@ export interface LatencySummary {
   p50: number;
   p90: number;
   p99: number;
+  /** p99.9: with 10,000 samples, the tenth slowest. */
+  p999: number;
   max: number;
 }
 
@@ -26,6 +28,7 @@ export function summarize(samples: Float64Array | number[]): LatencySummary {
     p50: percentile(sorted, 50),
     p90: percentile(sorted, 90),
     p99: percentile(sorted, 99),
+    p999: percentile(sorted, 99.9),
     max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
   };
 }
