@@ -4,12 +4,13 @@
  * processes configured only through their environment, as in production.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { createUser } from '@nats-io/nkeys';
 import { connectNats, encodeKeyEvent, KEY_STREAM, keySubject, type KeyEvent, type NatsConnection } from '@akm/common';
 import { startIssuerProcess, startVerifierProcess, type AkmProcess } from '../support/akm-processes.js';
 import { startNats, waitFor, type TestServer } from '../support/processes.js';
@@ -237,5 +238,73 @@ describe('e2e: NATS over TLS with the shipped configuration', function () {
     expect(await attempt(certs!.otherCaFile)).to.match(/certificate/i);
     expect(await attempt()).to.match(/certificate/i);
     expect(await attempt(certs!.caFile)).to.equal('connected');
+  });
+});
+
+/** A `.creds` file for an NKey user: its seed, and a user JWT that a server without an operator does not read. */
+function writeCreds(path: string, seed: Uint8Array): void {
+  const jwt = `${Buffer.from('{"typ":"JWT","alg":"ed25519-nkey"}').toString('base64url')}.${Buffer.from('{}').toString('base64url')}.unused`;
+  writeFileSync(
+    path,
+    `-----BEGIN NATS USER JWT-----\n${jwt}\n------END NATS USER JWT------\n\n` +
+      `-----BEGIN USER NKEY SEED-----\n${new TextDecoder().decode(seed)}\n------END USER NKEY SEED------\n`,
+    { mode: 0o600 },
+  );
+}
+
+describe('e2e: NATS_CREDS, a .creds file', function () {
+  this.timeout(60_000);
+  let nats: TestServer | undefined;
+  let dir: string;
+  let issuer: AkmProcess | undefined;
+  let verifier: AkmProcess | undefined;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'akm-nats-creds-'));
+    // The server knows each user by its NKey and checks the signature made with the creds' seed.
+    // (Operator mode, where it would also check the user JWT, is not run here.)
+    const users = { issuer: createUser(), verifier: createUser() };
+    writeFileSync(
+      join(dir, 'nats.conf'),
+      `authorization { users: [ { nkey: "${users.issuer.getPublicKey()}" }, { nkey: "${users.verifier.getPublicKey()}" } ] }\n`,
+    );
+    writeCreds(join(dir, 'issuer.creds'), users.issuer.getSeed());
+    writeCreds(join(dir, 'verifier.creds'), users.verifier.getSeed());
+    writeCreds(join(dir, 'stranger.creds'), createUser().getSeed());
+    nats = await startNats({ configFile: join(dir, 'nats.conf') });
+    const logDir = join(dir, 'logs');
+    issuer = await startIssuerProcess({
+      logDir, name: 'issuer', dataDir: join(dir, 'data'), adminPassword: ADMIN_PASSWORD, natsUrl: nats.url,
+      env: { NATS_CREDS: join(dir, 'issuer.creds') },
+    });
+    verifier = await startVerifierProcess({
+      logDir, name: 'verifier', issuerUrl: issuer.url, natsUrl: nats.url, env: { NATS_CREDS: join(dir, 'verifier.creds') },
+    });
+  });
+  after(async () => {
+    await Promise.all([issuer?.kill(), verifier?.kill()]);
+    await nats?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the issuer and the verifier sign in with their .creds files: a revocation is refused', async () => {
+    await waitFor(async () => (await call(verifier!.url, '/readyz')).status === 200, 20_000, 50);
+    const login = await call(issuer!.url, '/auth/login', { method: 'POST', body: { username: 'admin', password: ADMIN_PASSWORD } });
+    const token = String(login.body.token);
+    const minted = await call(issuer!.url, '/admin/keys', { method: 'POST', token, body: { sub: 'dave' } });
+    expect(minted.status, shown(minted)).to.equal(201);
+    const key = String(minted.body.key);
+    expect((await call(verifier!.url, '/price?symbol=BTC', { token: key })).status).to.equal(200);
+
+    await call(issuer!.url, `/admin/keys/${String(minted.body.id)}`, { method: 'DELETE', token });
+    await waitFor(async () => (await call(verifier!.url, '/price?symbol=BTC', { token: key })).status === 401, 5000, 20);
+  });
+
+  it('a .creds file of a user the server does not know is refused', async () => {
+    const answer = await connectNats({ url: nats!.url, name: 'stranger', credsFile: join(dir, 'stranger.creds'), timeoutMs: 2000 }).then(
+      async (nc) => (await nc.close(), 'connected'),
+      (err: Error) => err.message,
+    );
+    expect(answer).to.match(/authorization/i);
   });
 });
