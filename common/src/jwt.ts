@@ -68,7 +68,7 @@ async function check<C>(
   schema: z.ZodType<C>,
   options: CheckOptions,
 ): Promise<TokenCheck<C>> {
-  if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'invalid', detail: 'token too long' };
+  if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'invalid', detail: `longer than ${MAX_TOKEN_LENGTH} characters` };
   try {
     const { payload, protectedHeader } = await jwtVerify(token, key, {
       algorithms: [SIGNING_ALG],
@@ -95,9 +95,32 @@ function failure<C>(err: unknown, schema: z.ZodType<C>): TokenCheck<C> {
   if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'nbf') {
     return { ok: false, reason: 'not_yet_valid', detail: 'token not yet valid' };
   }
-  if (err instanceof errors.JOSEError) return { ok: false, reason: 'invalid', detail: err.code };
+  if (err instanceof errors.JWTClaimValidationFailed) return { ok: false, reason: 'invalid', detail: claimDetail(err) };
+  if (err instanceof errors.JOSEError) return { ok: false, reason: 'invalid', detail: PLAIN[err.code] ?? 'not a valid token' };
   // jose raises TypeError for some garbage input (e.g. a key set that cannot be read).
-  return { ok: false, reason: 'invalid', detail: 'unreadable token' };
+  return { ok: false, reason: 'invalid', detail: 'not a readable token' };
+}
+
+/** jose's error codes in plain words: a refusal's detail never shows a library's internal code. */
+const PLAIN: Record<string, string> = {
+  ERR_JWS_SIGNATURE_VERIFICATION_FAILED: 'the signature does not match the issuer\'s key',
+  ERR_JWKS_NO_MATCHING_KEY: 'signed by a key the issuer does not publish',
+  ERR_JWKS_MULTIPLE_MATCHING_KEYS: 'signed by a key the issuer does not publish',
+  ERR_JOSE_ALG_NOT_ALLOWED: `not signed with ${SIGNING_ALG}`,
+  ERR_JOSE_NOT_SUPPORTED: `not signed with ${SIGNING_ALG}`,
+  ERR_JWS_INVALID: 'not a well-formed signed token',
+  ERR_JWT_INVALID: 'the token\'s claims are not a JSON object',
+  ERR_JWKS_TIMEOUT: 'the issuer\'s keys could not be fetched in time',
+  ERR_JWKS_INVALID: 'the issuer\'s key set cannot be read',
+  ERR_JWK_INVALID: 'the issuer\'s key set cannot be read',
+};
+
+function claimDetail(err: InstanceType<typeof errors.JWTClaimValidationFailed>): string {
+  if (err.reason === 'missing') return `the ${err.claim} claim is missing`;
+  if (err.claim === 'typ') return 'the token is of another type';
+  if (err.claim === 'iss') return 'the token is from another issuer';
+  if (err.claim === 'aud') return 'the token is meant for another audience';
+  return `the ${err.claim} claim is not valid`;
 }
 
 /**

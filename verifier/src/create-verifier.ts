@@ -15,6 +15,7 @@ import {
   type UsagePublisher,
 } from '@akm/common';
 import { createEventGuard } from './domain/event-guard.js';
+import { createAccessDecision, type AccessDecision, type AccessOptions } from './domain/access-decision.js';
 import { createKeyStateStore } from './domain/key-state-store.js';
 import { createKeyVerifier } from './domain/key-verifier.js';
 import type { RateLimiter } from './domain/rate-limiter.js';
@@ -22,6 +23,8 @@ import { createReadiness, type ReadinessReport } from './domain/readiness.js';
 import { createUsageReporter, type UsageReporter } from './domain/usage-reporter.js';
 import { createUsageTally, type UsageTally } from './domain/usage-tally.js';
 import type { Verdict } from './domain/verdict.js';
+import { createDecisionRecorder } from './middleware/decision-log.js';
+import { createForwardAuth } from './middleware/forward-auth.js';
 import { createProtect, type ProtectOptions } from './middleware/protect.js';
 import { createMemoryRateLimiter } from './store/memory-rate-limiter.js';
 import type { KeySource } from './store/key-source.js';
@@ -82,6 +85,20 @@ export interface Verifier {
   verify(token: string): Promise<Verdict>;
   /** Middleware guarding a route: a valid key, within its rate limit, with an allowed role. */
   protect(options?: ProtectOptions): RequestHandler;
+  /**
+   * The decision `protect()` takes, for other frameworks: an `Authorization` header value in,
+   * `{ ok: true, key, window } | { ok: false, reason, detail, … }` out. It counts the request
+   * (unless `consume: false`) but records no metric or log line.
+   */
+  decide(authorization: string | undefined, options?: AccessOptions): Promise<AccessDecision>;
+  /** The same decision on a key string given as it is (e.g. in a request body). */
+  decideKey(key: string, options?: AccessOptions): Promise<AccessDecision>;
+  /**
+   * A forward-auth handler for gateways (nginx `auth_request`, Traefik ForwardAuth, Envoy
+   * `ext_authz`): 200 with `X-Akm-Key-Id`, `X-Akm-Sub`, `X-Akm-Role` and the RateLimit fields,
+   * or the refusal as `protect()` answers it. Query `roles=a,b` restricts the roles.
+   */
+  forwardAuth(): RequestHandler;
   /** Starts following the key stream; resolves once it was replayed (requests get 503 until then). */
   start(): Promise<void>;
   /** Stops following the key stream. */
@@ -151,9 +168,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
   });
   let starting: Promise<void> | undefined;
 
+  const access = createAccessDecision({ verify, limiter });
+  const record = createDecisionRecorder(metrics, logger, usage?.tally);
+
   return {
     verify,
-    protect: createProtect({ verify, limiter, metrics, logger, ...(usage ? { usage: usage.tally } : {}) }),
+    protect: createProtect({ access, record }),
+    decide: access.decide,
+    decideKey: access.decideKey,
+    forwardAuth: () => createForwardAuth({ access, record }),
     start() {
       usage?.reporter.start();
       starting ??= (async () => {

@@ -58,7 +58,7 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
       return { ok: true, claims };
     }
     if (!result.ok && result.reason === 'not_yet_valid') return { ok: false, reason: 'not_yet_valid', detail: result.detail };
-    return { ok: false, reason: 'invalid', detail: result.ok ? 'unreadable claims' : result.detail };
+    return { ok: false, reason: 'invalid', detail: result.ok ? 'the claims cannot be read' : result.detail };
   }
 
   return async function verify(token) {

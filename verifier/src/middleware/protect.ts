@@ -1,38 +1,24 @@
 /**
- * The Express middleware that guards a route with an API key: bearer → key verdict → rate
- * limit → role. Every refusal is data until here, where it becomes one problem+json answer;
- * each decision is counted, timed and logged with the key id (never the key string).
+ * The Express middleware that guards a route with an API key. The decision (bearer → key
+ * verdict → rate limit → role) is the verifier's one access decision; here a refusal becomes
+ * one problem+json answer and a pass sets the RateLimit headers and the key for the route.
  */
 import { performance } from 'node:perf_hooks';
-import type { Request, RequestHandler, Response } from 'express';
-import { addRequestLogFields, readBearer, requestIdOf, sendProblem, type Logger, type Role } from '@akm/common';
-import type { KeyVerifier } from '../domain/key-verifier.js';
-import type { RateLimiter, RateWindow } from '../domain/rate-limiter.js';
-import type { UsageTally } from '../domain/usage-tally.js';
-import type { Outcome, Refusal, VerifiedKey } from '../domain/verdict.js';
-import type { VerifierMetrics } from '../verifier-metrics.js';
+import type { RequestHandler, Response } from 'express';
+import type { AccessDecider, AccessOptions } from '../domain/access-decision.js';
+import type { RateWindow } from '../domain/rate-limiter.js';
+import type { VerifiedKey } from '../domain/verdict.js';
+import type { DecisionRecorder } from './decision-log.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
-import { problemFor } from './refusal-problems.js';
+import { sendRefusal } from './refusal-problems.js';
 
-/** Options of one protected route. */
-export interface ProtectOptions {
-  /** Roles allowed on the route; any role when omitted. */
-  roles?: readonly Role[];
-  /**
-   * Whether the request counts against the key's rate limit. Default true. When false the
-   * counter is only read (the headers still show it) and an exhausted key is not refused.
-   */
-  consume?: boolean;
-}
+/** Options of one protected route: the roles allowed, and whether a request counts. */
+export type ProtectOptions = AccessOptions;
 
 /** Collaborators of {@link createProtect}. */
 export interface ProtectDeps {
-  verify: KeyVerifier;
-  limiter: RateLimiter;
-  metrics: VerifierMetrics;
-  logger: Logger;
-  /** Per-key usage counts, when the verifier reports them. */
-  usage?: UsageTally;
+  access: AccessDecider;
+  record: DecisionRecorder;
 }
 
 const KEY = 'akmApiKey';
@@ -50,54 +36,18 @@ export function rateWindowOf(res: Response): RateWindow {
   return res.locals[WINDOW] as RateWindow;
 }
 
-/** Creates the factory of protecting middleware over a verifier's collaborators. */
+/** Creates the factory of protecting middleware over a verifier's access decision. */
 export function createProtect(deps: ProtectDeps): (options?: ProtectOptions) => RequestHandler {
-  function record(req: Request, res: Response, started: number, outcome: Outcome, who: { keyId?: string; sub?: string }) {
-    const seconds = (performance.now() - started) / 1000;
-    deps.metrics.observe(outcome, seconds);
-    if (who.keyId !== undefined) deps.usage?.record(who.keyId, outcome);
-    const fields = { keyId: who.keyId, sub: who.sub, outcome, latencyMs: seconds * 1000 };
-    // One line per request: in an app with akm's request log the decision joins its line (a
-    // second JSON line per request cost ~8% of the verifier's CPU); elsewhere it has its own.
-    if (addRequestLogFields(res, fields)) return;
-    (req.log ?? deps.logger).info({ requestId: requestIdOf(res), ...fields }, 'api key checked');
-  }
-
   return (options = {}) =>
     async function protect(req, res, next) {
       const started = performance.now();
-      const refuse = (reason: Refusal, detail: string, who: { keyId?: string; sub?: string } = {}, headers = {}) => {
-        record(req, res, started, reason, who);
-        const problem = problemFor(reason);
-        sendProblem(res, problem.code, detail, { headers: { ...problem.headers, ...headers } });
-      };
-
-      const bearer = readBearer(req.get('authorization'));
-      if (!bearer.ok) {
-        const missing = bearer.reason === 'missing_credentials';
-        return refuse(bearer.reason, missing ? 'an API key is required' : 'expected "Authorization: Bearer <key>"');
-      }
-      const verdict = await deps.verify(bearer.token);
-      if (!verdict.ok) return refuse(verdict.reason, verdict.detail, verdict);
-      const { key } = verdict;
-      const who = { keyId: key.id, sub: key.sub };
-
-      const decision =
-        options.consume === false
-          ? { allowed: true as const, window: await deps.limiter.peek(key.id, key.rateLimit) }
-          : await deps.limiter.consume(key.id, key.rateLimit);
+      const decision = await deps.access.decide(req.get('authorization'), options);
+      deps.record(req, res, started, decision);
+      if (!decision.ok) return sendRefusal(res, decision);
       const headers = rateLimitHeaders(decision.window);
-      if (!decision.allowed) {
-        const retry = { ...headers, 'Retry-After': String(decision.retryAfterSeconds) };
-        return refuse('rate_limited', `over ${key.rateLimit} requests per minute`, who, retry);
-      }
-      if (options.roles && !options.roles.includes(key.role)) {
-        return refuse('forbidden', `role ${key.role} may not use this route`, who, headers);
-      }
-      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-      res.locals[KEY] = key;
+      for (const name in headers) res.setHeader(name, headers[name] as string);
+      res.locals[KEY] = decision.key;
       res.locals[WINDOW] = decision.window;
-      record(req, res, started, 'ok', who);
       next();
     };
 }

@@ -2,8 +2,11 @@
  * The one place where a refusal becomes HTTP: its problem code (whose status comes from
  * common's single code → status table) and the headers it must carry.
  */
-import type { ErrorCode } from '@akm/common';
+import type { Response } from 'express';
+import { sendProblem, type ErrorCode } from '@akm/common';
+import type { AccessRefusal } from '../domain/access-decision.js';
 import type { Refusal } from '../domain/verdict.js';
+import { rateLimitHeaders } from './rate-limit-headers.js';
 
 const CODES: Record<Refusal, ErrorCode> = {
   missing_credentials: 'missing_credentials',
@@ -27,6 +30,7 @@ export interface RefusalProblem {
 /** Maps a refusal to its problem code and headers (`WWW-Authenticate` on 401s, RFC 6750). */
 export function problemFor(reason: Refusal): RefusalProblem {
   const code = CODES[reason];
+  // A fresh object each time: sendRefusal adds to it.
   if (reason === 'missing_credentials') return { code, headers: { 'WWW-Authenticate': 'Bearer realm="akm"' } };
   if (reason === 'malformed_credentials') {
     return { code, headers: { 'WWW-Authenticate': 'Bearer realm="akm", error="invalid_request"' } };
@@ -35,4 +39,15 @@ export function problemFor(reason: Refusal): RefusalProblem {
     return { code, headers: { 'WWW-Authenticate': 'Bearer realm="akm", error="invalid_token"' } };
   }
   return { code, headers: {} };
+}
+
+/**
+ * Answers a refused request with its problem: `WWW-Authenticate` on 401s, the RateLimit
+ * fields once the key's window was read, and `Retry-After` when rate limited.
+ */
+export function sendRefusal(res: Response, refusal: AccessRefusal): void {
+  const problem = problemFor(refusal.reason);
+  const headers = refusal.window ? { ...problem.headers, ...rateLimitHeaders(refusal.window) } : problem.headers;
+  if (refusal.retryAfterSeconds !== undefined) headers['Retry-After'] = String(refusal.retryAfterSeconds);
+  sendProblem(res, problem.code, refusal.detail, { headers });
 }

@@ -5,9 +5,11 @@
 import express, { type Express } from 'express';
 import { baseMiddleware, errorHandler, notFoundHandler, type Logger } from '@akm/common';
 import type { Verifier } from '../create-verifier.js';
+import { createDecisionRecorder } from '../middleware/decision-log.js';
 import { keyInfoRoute } from './key-info-route.js';
 import { opsRoutes } from './ops-routes.js';
 import { priceRoute } from './price-route.js';
+import { verifyRoute } from './verify-route.js';
 
 /** Options of {@link createVerifierApp}. */
 export interface VerifierAppOptions {
@@ -27,6 +29,8 @@ export function createVerifierApp(options: VerifierAppOptions): Express {
   app.use(priceRoute(verifier.protect({ roles: ['user', 'admin'] })));
   app.use(keyInfoRoute(verifier.protect({ consume: false }), options.now ?? Date.now));
   app.use(opsRoutes(verifier, verifier.protect({ roles: ['admin'] })));
+  app.all('/auth', verifier.forwardAuth());
+  app.use(verifyRoute({ access: verifier, record: createDecisionRecorder(verifier.metrics, logger) }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

@@ -1,0 +1,65 @@
+/**
+ * `POST /v1/verify {"key": "…"}`: for a service that prefers to ask rather than embed the
+ * verifier or sit behind a gateway. The same access decision as `protect()`; it counts against
+ * the key's limit unless `"consume": false`. 200 means the question was answered, whatever the
+ * answer; 503 that it cannot be answered now (the key stream is not replayed or too stale).
+ *
+ * It is no oracle: it answers only what the key string itself proves. A forged or mangled
+ * string gets `invalid_key` and nothing else, never the state of the key it names; the owner,
+ * role and limit come back only for a string whose signature is the issuer's.
+ */
+import { performance } from 'node:perf_hooks';
+import { Router } from 'express';
+import { jsonBody, parseInput, sendProblem } from '@akm/common';
+import type { AccessDecider, AccessDecision } from '../domain/access-decision.js';
+import type { DecisionRecorder } from '../middleware/decision-log.js';
+import { problemFor } from '../middleware/refusal-problems.js';
+import { verifyBody, type VerifyAnswer } from './verify-schemas.js';
+
+/** Collaborators of {@link verifyRoute}. */
+export interface VerifyRouteDeps {
+  access: AccessDecider;
+  record: DecisionRecorder;
+}
+
+/** The verify route. */
+export function verifyRoute(deps: VerifyRouteDeps): Router {
+  const router = Router();
+  router.post('/v1/verify', jsonBody('16kb'), async (req, res) => {
+    const started = performance.now();
+    const body = parseInput(verifyBody, req.body, 'request');
+    const decision = await deps.access.decideKey(body.key, { consume: body.consume });
+    deps.record(req, res, started, decision);
+    if (!decision.ok && decision.reason === 'unavailable') return sendProblem(res, 'unavailable', decision.detail);
+    res.set('Cache-Control', 'no-store').json(answerOf(decision));
+  });
+  return router;
+}
+
+function answerOf(decision: AccessDecision): VerifyAnswer {
+  if (decision.ok) {
+    const { key, window } = decision;
+    return {
+      valid: true,
+      keyId: key.id,
+      sub: key.sub,
+      role: key.role,
+      expiresAt: new Date(key.expiresAt * 1000).toISOString(),
+      limit: window.limit,
+      remaining: window.remaining,
+      reset: window.resetSeconds,
+    };
+  }
+  const code = problemFor(decision.reason).code as Extract<VerifyAnswer, { valid: false }>['code'];
+  if (decision.reason !== 'rate_limited' || !decision.window) return { valid: false, code, detail: decision.detail };
+  const { window } = decision;
+  return {
+    valid: false,
+    code,
+    detail: decision.detail,
+    limit: window.limit,
+    remaining: window.remaining,
+    reset: window.resetSeconds,
+    retryAfter: decision.retryAfterSeconds ?? window.resetSeconds,
+  };
+}
