@@ -8,7 +8,7 @@
  * that needs an empty server, asks for `{ owned: true }` and always gets a process of its own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -295,6 +295,57 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Test
       '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
       ...(options.extraArgs ?? []),
     ],
+  });
+}
+
+/** Options of {@link startNginx}. */
+export interface NginxOptions {
+  /**
+   * The `http` block's contents for a server on `port` (logs and temporary files already go to
+   * `dir`). Include the shipped snippets by absolute path.
+   */
+  http: (port: number, dir: string) => string;
+  searchPath?: string;
+}
+
+const NGINX: BinarySpec = { name: 'nginx', pkg: 'nginx', envVar: '(none)', envHint: '' };
+
+/**
+ * Starts a real nginx (Debian's `nginx`) in the foreground on a free port, with its
+ * configuration, logs, pid and temporary files in a throwaway directory (`dir/error.log` holds
+ * what it complained about). Always a process of the test's own.
+ */
+export async function startNginx(options: NginxOptions): Promise<TestServer> {
+  const binary = requireBinary(NGINX, options.searchPath ?? defaultSearchPath(), true);
+  return managed({
+    name: 'nginx',
+    binary,
+    scheme: 'http',
+    args: (port, dir) => {
+      const conf = join(dir, 'nginx.conf');
+      writeFileSync(
+        conf,
+        [
+          'daemon off;',
+          'master_process on;',
+          'worker_processes 1;',
+          `pid ${join(dir, 'nginx.pid')};`,
+          `error_log ${join(dir, 'error.log')} info;`,
+          'events { worker_connections 64; }',
+          'http {',
+          `  access_log ${join(dir, 'access.log')};`,
+          `  client_body_temp_path ${join(dir, 'client_body')};`,
+          `  proxy_temp_path ${join(dir, 'proxy')};`,
+          `  fastcgi_temp_path ${join(dir, 'fastcgi')};`,
+          `  uwsgi_temp_path ${join(dir, 'uwsgi')};`,
+          `  scgi_temp_path ${join(dir, 'scgi')};`,
+          options.http(port, dir),
+          '}',
+          '',
+        ].join('\n'),
+      );
+      return ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')];
+    },
   });
 }
 
