@@ -22,10 +22,13 @@ export class StartupError extends Error {
 export interface Stoppable {
   /** Stops it in order (HTTP, consumers, connections, stores); resolves when done. */
   stop(): Promise<void>;
+  /** Re-reads what may change under it (e.g. a key file), on SIGHUP; without it SIGHUP stops the process. */
+  reload?(): Promise<void>;
 }
 
 /**
- * Stops `running` on the first SIGTERM or SIGINT, then exits (0, or 1 when stopping failed).
+ * Stops `running` on the first SIGTERM or SIGINT, then exits (0, or 1 when stopping failed);
+ * calls its `reload` on SIGHUP when it has one.
  * Only process entry points call this: it owns the process.
  */
 export function runUntilSignal(running: Stoppable, logger: Logger): void {
@@ -44,6 +47,14 @@ export function runUntilSignal(running: Stoppable, logger: Logger): void {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  const { reload } = running;
+  if (reload) {
+    process.on('SIGHUP', () => {
+      if (stopping) return;
+      logger.info({ signal: 'SIGHUP' }, 'reloading');
+      reload.call(running).catch((err: unknown) => logger.error({ err }, 'reload failed'));
+    });
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -79,5 +79,50 @@ describe('verifier main: a real process', () => {
     expect(await exited).to.equal(0);
     child = undefined;
     await stream.close();
+  });
+
+  it('after a signing-key rotation, honours a new JWKS file without a restart, and re-reads it on SIGHUP (which does not stop it)', async function () {
+    this.timeout(30_000);
+    const oldSigner = await createSigner();
+    const newSigner = await createSigner();
+    const jwksFile = join(dir, 'rotating-jwks.json');
+    writeFileSync(jwksFile, JSON.stringify(oldSigner.jwks));
+    // A server of its own: the stream takes the default subjects, as the other test's does.
+    const ownNats = await startNats({ owned: true });
+    const stream = await createTestStream(ownNats.url, { prefix: 'akm.keys.' });
+    const fresh = await signKey(newSigner);
+    await stream.publish(keyEvent(fresh, 'key.created', { version: 1 }));
+    const port = await freePort();
+    const env = {
+      PATH: process.env.PATH, NATS_URL: ownNats.url, REDIS_URL: redis.url, AKM_JWKS_FILE: jwksFile,
+      AKM_STREAM: stream.stream, VERIFIER_PORT: String(port), LOG_LEVEL: 'info',
+    };
+    const out: string[] = [];
+    child = spawn(process.execPath, [ENTRY_POINTS.verifier], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d: Buffer) => out.push(d.toString()));
+    const url = `http://127.0.0.1:${port}`;
+    const price = async () => (await fetch(`${url}/price?symbol=BTC`, { headers: { authorization: `Bearer ${fresh.token}` } })).status;
+    try {
+      await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, 15_000, 100);
+      expect(await price(), 'signed by a key not in the file yet').to.equal(401);
+
+      writeFileSync(`${jwksFile}.tmp`, JSON.stringify({ keys: [...oldSigner.jwks.keys, ...newSigner.jwks.keys] }));
+      renameSync(`${jwksFile}.tmp`, jwksFile);
+      await waitFor(async () => (await price()) === 200, 5000, 50);
+
+      const reads = () => out.join('').split('\n').filter((l) => l.includes('"JWKS file read"')).length;
+      const before = reads();
+      child.kill('SIGHUP');
+      await waitFor(() => reads() > before, 5000, 20);
+      expect(child.exitCode, 'SIGHUP reloads, it does not stop').to.equal(null);
+      expect(await price()).to.equal(200);
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).to.equal(0);
+      child = undefined;
+      await stream.close();
+      await ownNats.destroy();
+    }
   });
 });

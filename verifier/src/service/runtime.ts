@@ -14,6 +14,7 @@ import {
   natsAuthFromEnv,
   redisTlsOptions,
   type KeyEventFeed,
+  type Logger,
   type NatsAuthOptions,
   type NatsConnection,
   type UsagePublisher,
@@ -60,6 +61,8 @@ export interface VerifierRuntimeOptions extends Omit<VerifierServiceOptions, 'ke
 /** A running verifier service and what it owns. */
 export interface VerifierRuntime {
   service: RunningVerifier;
+  /** Reads the issuer's keys again now (a JWKS file; `main.ts` calls it on SIGHUP). */
+  reload(): Promise<void>;
   /** Stops HTTP, then the key stream consumer, then drains NATS and quits Redis. */
   stop(): Promise<void>;
 }
@@ -84,9 +87,15 @@ export function verifierRuntimeOptionsFromEnv(env: VerifierEnv): VerifierRuntime
   };
 }
 
-async function keySourceOf(options: VerifierRuntimeOptions): Promise<KeySource> {
+async function keySourceOf(options: VerifierRuntimeOptions, logger: Logger): Promise<KeySource> {
   if (options.keys) return options.keys;
-  if (options.jwksFile) return loadKeySourceFile(options.jwksFile);
+  if (options.jwksFile) {
+    const file = options.jwksFile;
+    return loadKeySourceFile(file, {
+      onReload: (keys) => logger.info({ jwks: file, keys }, 'JWKS file read'),
+      onReloadError: (detail) => logger.warn({ jwks: file, detail }, 'JWKS file not read; keeping the keys read before'),
+    });
+  }
   if (options.issuerUrl) return createRemoteKeySource({ url: new URL('/.well-known/jwks.json', options.issuerUrl).toString() });
   throw new TypeError('createVerifierRuntime: one of keys, jwksFile or issuerUrl is required');
 }
@@ -101,7 +110,7 @@ async function keySourceOf(options: VerifierRuntimeOptions): Promise<KeySource> 
 export async function createVerifierRuntime(options: VerifierRuntimeOptions): Promise<VerifierRuntime> {
   const logger = options.logger ?? createLogger({ name: 'verifier' });
   const metrics = options.metrics ?? createVerifierMetrics();
-  const keys = await keySourceOf(options);
+  const keys = await keySourceOf(options, logger);
 
   let nc: NatsConnection | undefined;
   let feed = options.feed;
@@ -148,9 +157,14 @@ export async function createVerifierRuntime(options: VerifierRuntimeOptions): Pr
   let stopping: Promise<void> | undefined;
   return {
     service,
+    async reload() {
+      if (!keys.reload) return logger.info({ jwks: keys.origin }, 'nothing to reload: the keys come from the issuer URL');
+      await keys.reload();
+    },
     stop() {
       stopping ??= (async () => {
         await service.stop();
+        keys.close?.();
         await nc?.drain().catch(() => nc?.close());
         if (redis) await redis.quit().catch(() => redis?.disconnect());
       })();
