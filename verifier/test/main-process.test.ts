@@ -116,10 +116,11 @@ describe('verifier main: a real process', () => {
       await waitFor(() => reads() > before, 5000, 20);
       expect(child.exitCode, 'SIGHUP reloads, it does not stop').to.equal(null);
       expect(await price()).to.equal(200);
-    } finally {
       const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       expect(await exited).to.equal(0);
+    } finally {
+      child?.kill('SIGKILL');
       child = undefined;
       await stream.close();
       await ownNats.destroy();
