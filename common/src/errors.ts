@@ -61,6 +61,9 @@ const STATUS: Record<ErrorCode, number> = {
   internal: 500,
 };
 
+/** Every error code, in the order of the table. */
+export const ERROR_CODES = Object.keys(STATUS) as readonly ErrorCode[];
+
 /** HTTP status for an error code: the single `code → status` table of akm. */
 export function statusFor(code: ErrorCode): number {
   return STATUS[code];

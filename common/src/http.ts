@@ -10,6 +10,7 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler, t
 import helmet from 'helmet';
 import { AppError, isAppError, statusFor, type ErrorCode } from './errors.js';
 import type { Logger } from './logger.js';
+import type { Problem } from './problem-schema.js';
 import { requestLog } from './request-log.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -81,18 +82,16 @@ export function sendProblem(
   // RFC 7235: a 401 names the scheme it wants. Here, not at each throw site, since the status
   // comes from the code; a caller may still give a more precise challenge (RFC 6750 `error=`).
   if (status === 401 && !res.hasHeader('WWW-Authenticate')) res.setHeader('WWW-Authenticate', BEARER_CHALLENGE);
-  res
-    .status(status)
-    .type('application/problem+json')
-    .json({
-      type: `https://akm.dev/problems/${code.replaceAll('_', '-')}`,
-      title: code.replaceAll('_', ' '),
-      status,
-      code,
-      detail,
-      requestId: requestIdOf(res),
-      ...(extra.fields ? { errors: extra.fields } : {}),
-    });
+  const problem: Problem = {
+    type: `https://akm.dev/problems/${code.replaceAll('_', '-')}`,
+    title: code.replaceAll('_', ' '),
+    status,
+    code,
+    detail,
+    requestId: requestIdOf(res),
+    ...(extra.fields ? { errors: extra.fields } : {}),
+  };
+  res.status(status).type('application/problem+json').json(problem);
 }
 
 /** Answers 404 `not_found` for any route nobody handled. */

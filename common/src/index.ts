@@ -1,7 +1,7 @@
 /**
  * `common`: what the issuer and the verifier share. Named exports only.
  */
-export { AppError, isAppError, statusFor } from './errors.js';
+export { AppError, ERROR_CODES, isAppError, statusFor } from './errors.js';
 export type { AppErrorOptions, ErrorCode, FieldIssue } from './errors.js';
 export {
   API_KEY_TYP,
@@ -73,5 +73,9 @@ export {
 } from './http.js';
 export type { BearerResult, RunningServer } from './http.js';
 export { fieldIssues, parseInput } from './validation.js';
+export { fieldIssueSchema, problemSchema } from './problem-schema.js';
+export type { Problem } from './problem-schema.js';
+export { buildOpenApiDocument } from './openapi.js';
+export type { ApiHeader, ApiInfo, ApiMethod, ApiOperation, ApiResponse } from './openapi.js';
 export { checkApiKey, checkSession, MAX_TOKEN_LENGTH } from './jwt.js';
 export type { CheckOptions, TokenCheck, TokenFailure } from './jwt.js';

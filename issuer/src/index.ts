@@ -5,4 +5,5 @@
 export { startIssuer } from './issuer.js';
 export type { IssuerOptions, RunningIssuer } from './issuer.js';
 export { issuerOptionsFromEnv, loadIssuerEnv } from './config.js';
+export { issuerOpenApi, ISSUER_VERSION } from './http/openapi.js';
 export type { IssuerEnv } from './config.js';

@@ -39,6 +39,7 @@ import { createAuth } from './http/auth.js';
 import { createConsoleRoutes } from './http/console-routes.js';
 import { createKeyActivityRoutes } from './http/key-activity-routes.js';
 import { createKeyRoutes } from './http/key-routes.js';
+import { createOpenApiRoutes } from './http/openapi.js';
 import { createSystemRoutes } from './http/system-routes.js';
 import { createUserRoutes } from './http/user-routes.js';
 import { createIssuerMetrics } from './metrics.js';
@@ -293,6 +294,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
       }),
       createConsoleRoutes({ logger }),
       Router().use('/pool', createPoolRouter({ service: pool, requireAdmin: auth.requireAdmin, requireCaller: auth.requireCaller })),
+      createOpenApiRoutes(),
     ],
   });
 

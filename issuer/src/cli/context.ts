@@ -3,7 +3,9 @@
  * options, environment or the saved sign-in, in that order.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { createApiClient, CliError, type ApiClient } from './api-client.js';
+import type { IssuerClient } from '@akm/client';
+import { CliError } from './cli-error.js';
+import { connectIssuer } from './issuer-api.js';
 import { loadSession } from './session-file.js';
 
 /** Global options of the CLI. */
@@ -19,7 +21,8 @@ export interface CliContext {
   json: boolean;
   /** The sign-in token the API client sends, if any. */
   token: string | undefined;
-  api: ApiClient;
+  /** The issuer's typed client; its calls throw a CliError on any failure. */
+  api: IssuerClient;
 }
 
 /** Default issuer URL. */
@@ -35,7 +38,7 @@ export function contextOf(command: Command, { needToken = true } = {}): CliConte
   if (needToken && !token) {
     throw new CliError('not signed in: run `akm login`, set AKM_TOKEN, or pass --token (see `akm admin-token`)');
   }
-  return { url, json: opts.json ?? false, token, api: createApiClient({ url, token }) };
+  return { url, json: opts.json ?? false, token, api: connectIssuer({ url, ...(token ? { token } : {}) }) };
 }
 
 /**

@@ -9,7 +9,7 @@ import { LOCAL_ADMIN_SUB, mintSessionToken } from '../domain/session-tokens.js';
 import { openSigningKeys } from '../domain/signing-keys.js';
 import { openDatabase } from '../store/database.js';
 import { createSigningKeyRepository } from '../store/signing-key-repository.js';
-import { CliError } from './api-client.js';
+import { CliError } from './cli-error.js';
 
 /** Mints an admin token from the data directory; `ttlSeconds` defaults to AKM_SESSION_TTL_S. */
 export async function mintLocalAdminToken(

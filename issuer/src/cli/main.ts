@@ -5,7 +5,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '@akm/common';
-import { CliError } from './api-client.js';
+import { CliError } from './cli-error.js';
+import { answerOf } from './issuer-api.js';
 import { keysCommand } from './commands/keys.js';
 import { sessionCommands, usersCommand } from './commands/users.js';
 import { contextOf, positiveInt } from './context.js';
@@ -49,7 +50,7 @@ export function buildProgram(): Command {
     .description('make a new signing key current; the old one stays published until its tokens expire')
     .action(async (_o: unknown, cmd: Command) => {
       const { api, json } = contextOf(cmd);
-      printRecord(await api.request<Record<string, unknown>>('POST', '/admin/signing-keys/rotate'), json);
+      printRecord(await answerOf(api.POST('/admin/signing-keys/rotate')), json);
     });
 
   return program;

@@ -3,7 +3,7 @@
  * `AKM_PASSWORD`, or from a prompt that does not echo when a terminal is attached.
  */
 import { createInterface } from 'node:readline';
-import { CliError } from './api-client.js';
+import { CliError } from './cli-error.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -1,21 +1,12 @@
 /**
  * How a key's metadata is shown over the API (never the key string, except once at creation).
  */
+import type { z } from 'zod';
 import type { KeyRecord } from '../domain/key-record.js';
+import type { keyViewSchema } from './response-schemas.js';
 
 /** A key as the API shows it; `status` is `expired` for an active key past its expiry. */
-export interface KeyView {
-  id: string;
-  sub: string;
-  role: string;
-  name: string | null;
-  meta: Record<string, unknown> | null;
-  rateLimit: number;
-  expiresAt: string;
-  createdAt: string;
-  updatedAt: string;
-  status: 'active' | 'disabled' | 'revoked' | 'expired';
-}
+export type KeyView = z.infer<typeof keyViewSchema>;
 
 /** The view of `record` at `nowMs`. */
 export function keyView(record: KeyRecord, nowMs: number): KeyView {
@@ -25,7 +16,8 @@ export function keyView(record: KeyRecord, nowMs: number): KeyView {
     sub: record.sub,
     role: record.role,
     name: record.name,
-    meta: record.meta,
+    // Stored as given to POST /admin/keys, whose schema allows these value types only.
+    meta: record.meta as KeyView['meta'],
     rateLimit: record.rateLimit,
     expiresAt: new Date(record.expiresAt * 1000).toISOString(),
     createdAt: new Date(record.createdAt).toISOString(),

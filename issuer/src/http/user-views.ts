@@ -1,16 +1,12 @@
 /**
  * How users are shown over the API (never the password hash).
  */
+import type { z } from 'zod';
 import type { UserRecord } from '../domain/user-record.js';
+import type { userViewSchema } from './response-schemas.js';
 
 /** A user as the API shows it. */
-export interface UserView {
-  username: string;
-  role: string;
-  status: string;
-  createdAt: string;
-  updatedAt: string;
-}
+export type UserView = z.infer<typeof userViewSchema>;
 
 /** The view of a user. */
 export function userView(user: UserRecord): UserView {

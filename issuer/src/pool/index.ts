@@ -19,6 +19,8 @@ export { migratePool } from './sqlite-pool-schema.js';
 export { createPoolService } from './pool-service.js';
 export type { PoolFailureCode, PoolOutcome, PoolPrincipal, PoolService, PoolServiceOptions } from './pool-service.js';
 export { createPoolRouter, poolTokenView } from './pool-routes.js';
+export { poolOperations } from './pool-operations.js';
+export type { PoolGuardProblems } from './pool-operations.js';
 export type { PoolRouterOptions, PoolTokenView } from './pool-routes.js';
 export { createPoolMetrics } from './pool-metrics.js';
 export type { PoolMetrics } from './pool-metrics.js';

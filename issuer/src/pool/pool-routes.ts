@@ -4,7 +4,8 @@
  */
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { AppError, parseInput } from '@akm/common';
-import { generateTokensBody, poolTokenParam } from './pool-schemas.js';
+import type { z } from 'zod';
+import { generateTokensBody, poolTokenParam, type poolTokenViewSchema } from './pool-schemas.js';
 import type { PoolOutcome, PoolPrincipal, PoolService } from './pool-service.js';
 import type { PoolToken } from './pool-store.js';
 
@@ -24,15 +25,7 @@ export interface PoolRouterOptions {
 }
 
 /** A pool token as the API shows it; times are RFC 3339. */
-export interface PoolTokenView {
-  token: string;
-  state: PoolToken['state'];
-  assignedTo: string | null;
-  /** When the assignment is released unless unblocked or kept alive; null while available. */
-  expiresAt: string | null;
-  /** When the token is purged unless kept alive. */
-  aliveUntil: string;
-}
+export type PoolTokenView = z.infer<typeof poolTokenViewSchema>;
 
 /** The API view of a token. */
 export function poolTokenView(token: PoolToken): PoolTokenView {

@@ -7,6 +7,8 @@ import { baseMiddleware, errorHandler, notFoundHandler, type Logger } from '@akm
 import type { Verifier } from '../create-verifier.js';
 import { createDecisionRecorder } from '../middleware/decision-log.js';
 import { keyInfoRoute } from './key-info-route.js';
+import { verifierOpenApi } from './openapi.js';
+import { VERIFIER_VERSION } from './package-version.js';
 import { opsRoutes } from './ops-routes.js';
 import { priceRoute } from './price-route.js';
 import { verifyRoute } from './verify-route.js';
@@ -30,6 +32,10 @@ export function createVerifierApp(options: VerifierAppOptions): Express {
   app.use(keyInfoRoute(verifier.protect({ consume: false }), options.now ?? Date.now));
   app.use(opsRoutes(verifier, verifier.protect({ roles: ['admin'] })));
   app.all('/auth', verifier.forwardAuth());
+  const openapi = verifierOpenApi(VERIFIER_VERSION);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
   app.use(verifyRoute({ access: verifier, record: createDecisionRecorder(verifier.metrics, logger) }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -12,4 +12,6 @@ export type { RunningVerifier, VerifierServiceOptions } from './start-service.js
 export { createVerifierRuntime, verifierRuntimeOptionsFromEnv } from './runtime.js';
 export type { VerifierRuntime, VerifierRuntimeOptions } from './runtime.js';
 export { loadVerifierEnv } from './config.js';
+export { verifierOpenApi } from './openapi.js';
+export { VERIFIER_VERSION } from './package-version.js';
 export type { LoadVerifierEnvOptions, VerifierEnv } from './config.js';

@@ -4,23 +4,12 @@
  * learn when its window resets.
  */
 import { Router, type RequestHandler } from 'express';
+import type { z } from 'zod';
 import { rateWindowOf, verifiedKeyOf } from '../middleware/protect.js';
+import type { keyInfoSchema } from './service-schemas.js';
 
 /** The caller's plan, as `GET /key/info` answers it. */
-export interface KeyInfo {
-  id: string;
-  sub: string;
-  role: string;
-  /** Requests per minute. */
-  rateLimit: number;
-  /** ISO 8601, like every time in akm's HTTP APIs. */
-  expiresAt: string;
-  status: string;
-  /** Requests left in the current window. */
-  remaining: number;
-  /** When the current window resets, ISO 8601. */
-  resetAt: string;
-}
+export type KeyInfo = z.infer<typeof keyInfoSchema>;
 
 /** The key-info route, behind `guard` (a non-consuming protect), with the verifier's clock. */
 export function keyInfoRoute(guard: RequestHandler, now: () => number): Router {

@@ -5,16 +5,10 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { AppError, parseInput } from '@akm/common';
+import type { tokenInfoSchema } from './service-schemas.js';
 
 /** What the service knows about a token. */
-export interface TokenInfo {
-  symbol: string;
-  name: string;
-  /** Price in US dollars. */
-  priceUsd: number;
-  /** Change over the last 24 hours, in percent. */
-  change24hPct: number;
-}
+export type TokenInfo = z.infer<typeof tokenInfoSchema>;
 
 const TOKENS: ReadonlyMap<string, TokenInfo> = new Map(
   [
@@ -26,7 +20,8 @@ const TOKENS: ReadonlyMap<string, TokenInfo> = new Map(
   ].map((t) => [t.symbol, t]),
 );
 
-const query = z.object({
+/** Query of `GET /price`. */
+export const priceQuery = z.object({
   symbol: z
     .string({ error: 'symbol is required' })
     .regex(/^[A-Za-z0-9]{1,10}$/, 'symbol must be 1 to 10 letters or digits')
@@ -42,7 +37,7 @@ export function findToken(symbol: string): TokenInfo | undefined {
 export function priceRoute(guard: RequestHandler): Router {
   const router = Router();
   router.get('/price', guard, (req, res) => {
-    const { symbol } = parseInput(query, req.query, 'query');
+    const { symbol } = parseInput(priceQuery, req.query, 'query');
     const token = findToken(symbol);
     if (!token) throw new AppError('not_found', `unknown symbol ${symbol}`);
     res.json(token);

@@ -2,12 +2,25 @@
  * `akm keys …`: create, list, show, update, disable, enable and revoke keys.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { KEY_STATUSES, ROLES, USAGE_OUTCOMES } from '@akm/common';
-import { CliError } from '../api-client.js';
+import type { IssuerPaths, IssuerSchemas } from '@akm/client';
+import { KEY_STATUSES, ROLES, USAGE_OUTCOMES, type Role } from '@akm/common';
+import { CliError } from '../cli-error.js';
+import { answerOf } from '../issuer-api.js';
 import { contextOf, positiveInt } from '../context.js';
 import { printRecord, printRows, sparkline } from '../output.js';
 
-type Key = Record<string, unknown> & { id: string };
+type Key = IssuerSchemas['Key'];
+type KeyPage = IssuerSchemas['KeyPage'];
+type KeyStatusFilter = NonNullable<NonNullable<IssuerPaths['/admin/keys']['get']['parameters']['query']>['status']>;
+interface CreateOptions {
+  sub: string;
+  role: Role;
+  rateLimit?: number;
+  ttl?: number;
+  expiresAt?: string;
+  name?: string;
+  meta?: string[];
+}
 const COLUMNS = ['id', 'sub', 'role', 'rateLimit', 'status', 'expiresAt', 'name'];
 
 function parseMeta(pairs: string[] | undefined): Record<string, string> | undefined {
@@ -21,14 +34,8 @@ function parseMeta(pairs: string[] | undefined): Record<string, string> | undefi
   return meta;
 }
 
+type Usage = IssuerSchemas['KeyUsage'];
 type Counts = Record<(typeof USAGE_OUTCOMES)[number], number>;
-interface Usage {
-  granularity: string;
-  from: string;
-  to: string;
-  items: Array<{ at: string } & Counts>;
-  totals: Counts;
-}
 
 const UNIT_SECONDS: Record<string, number> = { m: 60, h: 3600, d: 86_400 };
 
@@ -54,7 +61,7 @@ export function keysCommand(): Command {
     .option('--expires-at <iso>', 'expiry as ISO 8601')
     .option('--name <name>', 'a label')
     .option('--meta <key=value...>', 'metadata entries')
-    .action(async (o: Record<string, unknown>, cmd: Command) => {
+    .action(async (o: CreateOptions, cmd: Command) => {
       const { api, json } = contextOf(cmd);
       const body = {
         sub: o.sub,
@@ -63,9 +70,9 @@ export function keysCommand(): Command {
         ttl: o.ttl,
         expiresAt: o.expiresAt,
         name: o.name,
-        meta: parseMeta(o.meta as string[] | undefined),
+        meta: parseMeta(o.meta),
       };
-      const created = await api.request<Key>('POST', '/admin/keys', body);
+      const created = await answerOf(api.POST('/admin/keys', { body }));
       printRecord(created, json);
       if (!json) process.stderr.write('Store the key now: it is not shown again.\n');
     });
@@ -77,16 +84,13 @@ export function keysCommand(): Command {
     .addOption(new Option('--status <status>', 'only keys in this state').choices([...KEY_STATUSES, 'expired']))
     .option('--limit <n>', 'page size (1-200)', positiveInt, 50)
     .option('--all', 'follow the cursor through every page')
-    .action(async (o: { sub?: string; status?: string; limit: number; all?: boolean }, cmd: Command) => {
+    .action(async (o: { sub?: string; status?: KeyStatusFilter; limit: number; all?: boolean }, cmd: Command) => {
       const { api, json } = contextOf(cmd);
       const items: Key[] = [];
       let cursor: string | null = null;
       do {
-        const q = new URLSearchParams({ limit: String(o.limit) });
-        if (o.sub) q.set('sub', o.sub);
-        if (o.status) q.set('status', o.status);
-        if (cursor) q.set('cursor', cursor);
-        const page: { items: Key[]; nextCursor: string | null } = await api.request('GET', `/admin/keys?${q}`);
+        const query = { limit: o.limit, sub: o.sub, status: o.status, ...(cursor ? { cursor } : {}) };
+        const page: KeyPage = await answerOf(api.GET('/admin/keys', { params: { query } }));
         items.push(...page.items);
         cursor = page.nextCursor;
       } while (o.all && cursor);
@@ -98,7 +102,7 @@ export function keysCommand(): Command {
     .description('show one key')
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const { api, json } = contextOf(cmd);
-      printRecord(await api.request<Key>('GET', `/admin/keys/${encodeURIComponent(id)}`), json);
+      printRecord(await answerOf(api.GET('/admin/keys/{id}', { params: { path: { id } } })), json);
     });
 
   keys
@@ -109,7 +113,7 @@ export function keysCommand(): Command {
     .action(async (id: string, o: { rateLimit?: number; expiresAt?: string }, cmd: Command) => {
       if (o.rateLimit === undefined && o.expiresAt === undefined) throw new CliError('give --rate-limit and/or --expires-at');
       const { api, json } = contextOf(cmd);
-      printRecord(await api.request<Key>('PATCH', `/admin/keys/${encodeURIComponent(id)}`, o), json);
+      printRecord(await answerOf(api.PATCH('/admin/keys/{id}', { params: { path: { id } }, body: o })), json);
     });
 
   for (const [name, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {
@@ -118,7 +122,7 @@ export function keysCommand(): Command {
       .description(`${name} a key`)
       .action(async (id: string, _o: unknown, cmd: Command) => {
         const { api, json } = contextOf(cmd);
-        printRecord(await api.request<Key>('PATCH', `/admin/keys/${encodeURIComponent(id)}`, { status }), json);
+        printRecord(await answerOf(api.PATCH('/admin/keys/{id}', { params: { path: { id } }, body: { status } })), json);
       });
   }
 
@@ -127,11 +131,10 @@ export function keysCommand(): Command {
     .description("a key's requests per period by outcome: a table and a sparkline")
     .option('--since <duration>', 'how far back: 30m, 24h, 7d', duration, '24h')
     .addOption(new Option('--granularity <g>', 'period of each row (default: by the window)').choices(['minute', 'hour', 'day']))
-    .action(async (id: string, o: { since: string; granularity?: string }, cmd: Command) => {
+    .action(async (id: string, o: { since: string; granularity?: Usage['granularity'] }, cmd: Command) => {
       const { api, json } = contextOf(cmd);
-      const q = new URLSearchParams({ from: new Date(Date.now() - secondsOf(o.since) * 1000).toISOString() });
-      if (o.granularity) q.set('granularity', o.granularity);
-      const usage = await api.request<Usage>('GET', `/admin/keys/${encodeURIComponent(id)}/usage?${q}`);
+      const query = { from: new Date(Date.now() - secondsOf(o.since) * 1000).toISOString(), ...(o.granularity ? { granularity: o.granularity } : {}) };
+      const usage: Usage = await answerOf(api.GET('/admin/keys/{id}/usage', { params: { path: { id }, query } }));
       if (json) return printRecord(usage as unknown as Record<string, unknown>, json);
       printRows(usage.items, ['at', ...USAGE_OUTCOMES], false);
       const total = requestsOf(usage.totals);
@@ -145,10 +148,9 @@ export function keysCommand(): Command {
     .addOption(new Option('--by <outcome>', 'rank by').choices(['served', 'rate_limited']).default('served'))
     .option('--window <duration>', 'the window, ending now: 30m, 24h, 7d', duration, '24h')
     .option('--limit <n>', 'how many keys (1-100)', positiveInt, 10)
-    .action(async (o: { by: string; window: string; limit: number }, cmd: Command) => {
+    .action(async (o: { by: 'served' | 'rate_limited'; window: string; limit: number }, cmd: Command) => {
       const { api, json } = contextOf(cmd);
-      const q = new URLSearchParams({ by: o.by, window: o.window, limit: String(o.limit) });
-      const top = await api.request<{ items: Array<Record<string, unknown>> }>('GET', `/admin/usage/top?${q}`);
+      const top = await answerOf(api.GET('/admin/usage/top', { params: { query: { by: o.by, window: o.window, limit: o.limit } } }));
       if (json) return printRecord(top, json);
       printRows(top.items, ['id', 'sub', 'name', 'status', ...USAGE_OUTCOMES], false);
     });
@@ -158,7 +160,7 @@ export function keysCommand(): Command {
     .description('revoke a key for good')
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const { api, json } = contextOf(cmd);
-      await api.request('DELETE', `/admin/keys/${encodeURIComponent(id)}`);
+      await answerOf(api.DELETE('/admin/keys/{id}', { params: { path: { id } } }));
       if (json) printRecord({ id, status: 'revoked' }, json);
       else process.stdout.write(`revoked ${id}\n`);
     });

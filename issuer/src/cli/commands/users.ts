@@ -2,17 +2,19 @@
  * `akm login`, `logout`, `whoami` and `akm users …`.
  */
 import { Command, Option } from 'commander';
-import { ROLES } from '@akm/common';
-import { CliError, createApiClient } from '../api-client.js';
+import { ROLES, type Role } from '@akm/common';
+import type { IssuerSchemas } from '@akm/client';
+import { CliError } from '../cli-error.js';
+import { answerOf, connectIssuer } from '../issuer-api.js';
 import { contextOf, type GlobalOptions } from '../context.js';
 import { printRecord, printRows } from '../output.js';
 import { readPassword } from '../read-password.js';
 import { clearSession, saveSession, sessionPath } from '../session-file.js';
 import { whoamiCommand } from './whoami.js';
 
-type User = Record<string, unknown> & { username: string };
+type User = IssuerSchemas['User'];
 const COLUMNS = ['username', 'role', 'status', 'createdAt'];
-const path = (name: string) => `/admin/users/${encodeURIComponent(name)}`;
+const path = (username: string) => ({ params: { path: { username } } });
 
 /** `akm login`, `akm logout` and `akm whoami`. */
 export function sessionCommands(): Command[] {
@@ -23,8 +25,8 @@ export function sessionCommands(): Command[] {
     .action(async (username: string, o: { passwordStdin?: boolean }, cmd: Command) => {
       const { url, json } = contextOf(cmd, { needToken: false });
       const password = await readPassword(o.passwordStdin);
-      const api = createApiClient({ url });
-      const res = await api.request<{ token: string; expiresAt: string; role: string }>('POST', '/auth/login', { username, password });
+      const api = connectIssuer({ url });
+      const res = await answerOf(api.POST('/auth/login', { body: { username, password } }));
       const file = saveSession({ url, token: res.token, expiresAt: Math.floor(Date.parse(res.expiresAt) / 1000) });
       const summary = { username, role: res.role, expiresAt: res.expiresAt, savedTo: file };
       printRecord(summary, json);
@@ -48,10 +50,10 @@ export function usersCommand(): Command {
     .description('create a user')
     .addOption(new Option('--role <role>', 'role of the user').choices(ROLES).default('user'))
     .option('--password-stdin', 'read the password from standard input')
-    .action(async (username: string, o: { role: string; passwordStdin?: boolean }, cmd: Command) => {
+    .action(async (username: string, o: { role: Role; passwordStdin?: boolean }, cmd: Command) => {
       const { api, json } = contextOf(cmd);
       const password = await readPassword(o.passwordStdin, `Password for ${username}: `);
-      printRecord(await api.request<User>('POST', '/admin/users', { username, password, role: o.role }), json);
+      printRecord(await answerOf(api.POST('/admin/users', { body: { username, password, role: o.role } })), json);
     });
 
   users
@@ -62,8 +64,8 @@ export function usersCommand(): Command {
       const items: User[] = [];
       let after: string | null = null;
       do {
-        const q: string = after ? `&after=${encodeURIComponent(after)}` : '';
-        const page: { items: User[]; next: string | null } = await api.request('GET', `/admin/users?limit=200${q}`);
+        const query = { limit: 200, ...(after ? { after } : {}) };
+        const page: IssuerSchemas['UserPage'] = await answerOf(api.GET('/admin/users', { params: { query } }));
         items.push(...page.items);
         after = page.next;
       } while (after);
@@ -75,7 +77,7 @@ export function usersCommand(): Command {
     .description('show one user')
     .action(async (username: string, _o: unknown, cmd: Command) => {
       const { api, json } = contextOf(cmd);
-      printRecord(await api.request<User>('GET', path(username)), json);
+      printRecord(await answerOf(api.GET('/admin/users/{username}', path(username))), json);
     });
 
   users
@@ -83,13 +85,13 @@ export function usersCommand(): Command {
     .description('change role and/or password')
     .addOption(new Option('--role <role>', 'new role').choices(ROLES))
     .option('--password-stdin', 'read a new password from standard input')
-    .action(async (username: string, o: { role?: string; passwordStdin?: boolean }, cmd: Command) => {
+    .action(async (username: string, o: { role?: Role; passwordStdin?: boolean }, cmd: Command) => {
       if (!o.role && !o.passwordStdin) throw new CliError('give --role and/or --password-stdin');
       const { api, json } = contextOf(cmd);
-      const body: Record<string, string> = {};
+      const body: { role?: Role; password?: string } = {};
       if (o.role) body.role = o.role;
       if (o.passwordStdin) body.password = await readPassword(true);
-      printRecord(await api.request<User>('PATCH', path(username), body), json);
+      printRecord(await answerOf(api.PATCH('/admin/users/{username}', { ...path(username), body })), json);
     });
 
   for (const [name, status, note] of [
@@ -101,7 +103,7 @@ export function usersCommand(): Command {
       .description(note)
       .action(async (username: string, _o: unknown, cmd: Command) => {
         const { api, json } = contextOf(cmd);
-        printRecord(await api.request<User>('PATCH', path(username), { status }), json);
+        printRecord(await answerOf(api.PATCH('/admin/users/{username}', { ...path(username), body: { status } })), json);
       });
   }
 
@@ -110,7 +112,7 @@ export function usersCommand(): Command {
     .description('delete a user and revoke all their keys')
     .action(async (username: string, _o: unknown, cmd: Command) => {
       const { api, json } = contextOf(cmd);
-      await api.request('DELETE', path(username));
+      await answerOf(api.DELETE('/admin/users/{username}', path(username)));
       if (json) printRecord({ username, deleted: true }, json);
       else process.stdout.write(`deleted ${username}\n`);
     });

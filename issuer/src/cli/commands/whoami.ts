@@ -5,7 +5,9 @@
 import { Command } from 'commander';
 import { decodeJwt } from 'jose';
 import { LOCAL_ADMIN_SUB } from '../../domain/session-tokens.js';
-import { CliError, type ApiClient } from '../api-client.js';
+import type { IssuerClient } from '@akm/client';
+import { CliError } from '../cli-error.js';
+import { answerOf } from '../issuer-api.js';
 import { contextOf } from '../context.js';
 import { printRecord } from '../output.js';
 
@@ -22,11 +24,11 @@ function claimsOf(token: string | undefined): { sub?: string; role?: unknown; ex
 const isoOf = (seconds: number | undefined) => (seconds === undefined ? undefined : new Date(seconds * 1000).toISOString());
 
 /** What whoami prints for the caller holding `token`. */
-export async function describeCaller(api: ApiClient, token: string | undefined): Promise<Record<string, unknown>> {
+export async function describeCaller(api: IssuerClient, token: string | undefined): Promise<Record<string, unknown>> {
   const claims = claimsOf(token);
   const tokenExpiresAt = isoOf(claims?.exp);
   try {
-    const me = await api.request<Record<string, unknown>>('GET', '/me');
+    const me = await answerOf(api.GET('/me'));
     return { ...me, tokenExpiresAt };
   } catch (err) {
     // GET /me checks the token before it looks the subject up, so not_found means the issuer

@@ -1,0 +1,185 @@
+/**
+ * The issuer's OpenAPI 3.1 document, built from the zod schemas its routes validate with and
+ * its views are typed by. Served at `/openapi.json`; `npm run openapi` writes it to
+ * `docs/openapi/issuer.json`, from which `@akm/client` is generated.
+ */
+import { readFileSync } from 'node:fs';
+import { Router } from 'express';
+import { z } from 'zod';
+import { buildOpenApiDocument, statusFor, type ApiHeader, type ApiOperation, type ErrorCode } from '@akm/common';
+import { poolOperations } from '../pool/index.js';
+import { issueKeyBody, listKeysQuery, myKeysQuery, updateKeyBody } from './key-schemas.js';
+import {
+  createdKeySchema,
+  issuerHealthSchema,
+  issuerReadinessSchema,
+  jwksSchema,
+  keyPageSchema,
+  keyViewSchema,
+  rotatedSchema,
+  signInSchema,
+  userPageSchema,
+  userViewSchema,
+} from './response-schemas.js';
+import { createUserBody, listUsersQuery, loginBody, updateUserBody, usernameSchema } from './user-schemas.js';
+
+const BEARER: readonly ErrorCode[] = ['missing_credentials', 'malformed_credentials'];
+const SESSION: readonly ErrorCode[] = [...BEARER, 'invalid_token', 'token_expired'];
+const ADMIN: readonly ErrorCode[] = [...SESSION, 'forbidden'];
+const API_KEY: readonly ErrorCode[] = [...BEARER, 'invalid_key', 'key_not_yet_valid', 'key_revoked', 'key_expired'];
+const CALLER: readonly ErrorCode[] = [...SESSION, 'invalid_key', 'key_not_yet_valid', 'key_revoked', 'key_expired', 'key_disabled'];
+
+const keyId = z.object({ id: z.string().meta({ description: 'The key id.' }) });
+const username = z.object({ username: usernameSchema });
+const admin = { security: ['session'] } as const;
+const WWW_AUTHENTICATE: Record<number, Record<string, ApiHeader>> = {
+  401: { 'WWW-Authenticate': { description: 'RFC 6750 challenge, `Bearer realm="akm"`.' } },
+};
+const key = { description: 'The key.', schema: keyViewSchema };
+const user = { description: 'The user.', schema: userViewSchema };
+
+const OPERATIONS: ApiOperation[] = [
+  // Keys
+  {
+    ...admin, tags: ['keys'], method: 'post', path: '/admin/keys', operationId: 'createKey', summary: 'Issue an API key (admin)',
+    description: 'Role defaults to user, rateLimit to 60 per minute, lifetime to 30 days (`ttl` in seconds, or `expiresAt`). The key string is shown this once.',
+    body: issueKeyBody,
+    responses: { 201: { description: 'The key, with its string.', schema: createdKeySchema, headers: { Location: { description: '`/admin/keys/{id}`' } } } },
+    problems: [...ADMIN, 'validation_failed', 'malformed_json'],
+  },
+  {
+    ...admin, tags: ['keys'], method: 'get', path: '/admin/keys', operationId: 'listKeys', summary: 'List keys, newest first (admin)',
+    query: listKeysQuery,
+    responses: { 200: { description: 'A page of keys.', schema: keyPageSchema } },
+    problems: [...ADMIN, 'validation_failed'],
+  },
+  {
+    ...admin, tags: ['keys'], method: 'get', path: '/admin/keys/:id', operationId: 'getKey', summary: 'One key (admin)',
+    params: keyId, responses: { 200: key }, problems: [...ADMIN, 'not_found'],
+  },
+  {
+    ...admin, tags: ['keys'], method: 'patch', path: '/admin/keys/:id', operationId: 'updateKey', summary: 'Change a key\'s limit, expiry or status (admin)',
+    description: 'Applies on every verifier without a new key. A revoked key cannot change (409).',
+    params: keyId, body: updateKeyBody, responses: { 200: key },
+    problems: [...ADMIN, 'validation_failed', 'malformed_json', 'not_found', 'conflict'],
+  },
+  {
+    ...admin, tags: ['keys'], method: 'delete', path: '/admin/keys/:id', operationId: 'revokeKey', summary: 'Revoke a key for good (admin)',
+    params: keyId, responses: { 204: { description: 'Revoked.' } }, problems: [...ADMIN, 'not_found'],
+  },
+  {
+    tags: ['keys'], security: ['apiKey'], method: 'post', path: '/key/disable', operationId: 'disableOwnKey', summary: 'Disable the API key that calls',
+    responses: { 200: key }, problems: [...API_KEY, 'conflict'],
+  },
+  // Sign-in, users, self-service
+  {
+    tags: ['users'], method: 'post', path: '/auth/login', operationId: 'signIn', summary: 'Sign in',
+    description: 'A wrong name and a wrong password get the same 401. Too many failures per name or address: 429 with Retry-After, even with the right password.',
+    body: loginBody,
+    responses: { 200: { description: 'The sign-in token.', schema: signInSchema } },
+    problems: ['validation_failed', 'malformed_json', 'invalid_credentials', 'too_many_attempts'],
+    problemHeaders: { 429: { 'Retry-After': { description: 'Seconds until sign-in may be tried again.' } } },
+  },
+  {
+    ...admin, tags: ['users'], method: 'post', path: '/admin/users', operationId: 'createUser', summary: 'Create a user (admin)',
+    body: createUserBody,
+    responses: { 201: { ...user, headers: { Location: { description: '`/admin/users/{username}`' } } } },
+    problems: [...ADMIN, 'validation_failed', 'malformed_json', 'conflict'],
+  },
+  {
+    ...admin, tags: ['users'], method: 'get', path: '/admin/users', operationId: 'listUsers', summary: 'List users by name (admin)',
+    query: listUsersQuery, responses: { 200: { description: 'A page of users.', schema: userPageSchema } }, problems: [...ADMIN, 'validation_failed'],
+  },
+  {
+    ...admin, tags: ['users'], method: 'get', path: '/admin/users/:username', operationId: 'getUser', summary: 'One user (admin)',
+    params: username, responses: { 200: user }, problems: [...ADMIN, 'validation_failed', 'not_found'],
+  },
+  {
+    ...admin, tags: ['users'], method: 'patch', path: '/admin/users/:username', operationId: 'updateUser', summary: 'Change a user\'s role, password or status (admin)',
+    description: 'Disabling a user disables all their keys. The last active admin cannot be demoted or disabled (409).',
+    params: username, body: updateUserBody, responses: { 200: user },
+    problems: [...ADMIN, 'validation_failed', 'malformed_json', 'not_found', 'conflict'],
+  },
+  {
+    ...admin, tags: ['users'], method: 'delete', path: '/admin/users/:username', operationId: 'deleteUser', summary: 'Delete a user and revoke their keys (admin)',
+    params: username, responses: { 204: { description: 'Deleted.' } }, problems: [...ADMIN, 'validation_failed', 'not_found', 'conflict'],
+  },
+  {
+    tags: ['self-service'], security: ['session'], method: 'get', path: '/me', operationId: 'getMe', summary: 'The signed-in user',
+    responses: { 200: user }, problems: [...SESSION, 'not_found'],
+  },
+  {
+    tags: ['self-service'], security: ['session'], method: 'get', path: '/me/keys', operationId: 'listMyKeys', summary: 'The signed-in user\'s keys',
+    query: myKeysQuery, responses: { 200: { description: 'A page of keys.', schema: keyPageSchema } }, problems: [...SESSION, 'validation_failed'],
+  },
+  {
+    tags: ['self-service'], security: ['session'], method: 'post', path: '/me/keys/:id/disable', operationId: 'disableMyKey', summary: 'Disable one of the signed-in user\'s keys',
+    params: keyId, responses: { 200: key }, problems: [...SESSION, 'not_found', 'forbidden', 'conflict'],
+  },
+  ...poolOperations({ admin: ADMIN, caller: CALLER }),
+  // System
+  {
+    tags: ['operations'], method: 'get', path: '/healthz', operationId: 'getHealth', summary: 'The process answers',
+    responses: { 200: { description: 'Alive.', schema: issuerHealthSchema } },
+  },
+  {
+    tags: ['operations'], method: 'get', path: '/readyz', operationId: 'getReadiness', summary: 'The database answers',
+    description: 'The API works without NATS (the outbox keeps the events), so the bus does not decide readiness.',
+    responses: {
+      200: { description: 'Ready.', schema: issuerReadinessSchema },
+      503: { description: 'The database does not answer.', schema: issuerReadinessSchema },
+    },
+  },
+  {
+    tags: ['operations'], method: 'get', path: '/metrics', operationId: 'getMetrics', summary: 'Prometheus metrics',
+    responses: { 200: { description: 'Prometheus text format.', schema: z.string(), contentType: 'text/plain' } },
+  },
+  {
+    tags: ['signing keys'], method: 'get', path: '/.well-known/jwks.json', operationId: 'getJwks', summary: 'The issuer\'s public keys',
+    description: 'Every public key that may still have live tokens. See docs/key-format.md.',
+    responses: { 200: { description: 'RFC 7517 key set.', schema: jwksSchema } },
+  },
+  {
+    ...admin, tags: ['signing keys'], method: 'post', path: '/admin/signing-keys/rotate', operationId: 'rotateSigningKey', summary: 'Make a new signing key current (admin)',
+    responses: { 201: { description: 'The new key id.', schema: rotatedSchema } }, problems: ADMIN,
+  },
+  {
+    tags: ['operations'], method: 'get', path: '/openapi.json', operationId: 'getOpenApi', summary: 'This document',
+    responses: { 200: { description: 'OpenAPI 3.1.', schema: z.record(z.string(), z.unknown()) } },
+  },
+];
+
+/** Every operation that may answer 401 documents its challenge. */
+const withChallenges = (ops: ApiOperation[]): ApiOperation[] =>
+  ops.map((op) => (op.problems?.some((c) => statusFor(c) === 401) ? { ...op, problemHeaders: { ...WWW_AUTHENTICATE, ...op.problemHeaders } } : op));
+
+/** The issuer's OpenAPI document. */
+export function issuerOpenApi(version: string): Record<string, unknown> {
+  return buildOpenApiDocument(
+    {
+      title: 'akm issuer',
+      version,
+      description:
+        'Issues akm API keys (EdDSA-signed JWTs), signs users in, manages users and the token pool, and publishes every ' +
+        'key change to the JetStream key stream. Every error is RFC 9457 problem+json with a stable `code`.',
+      securitySchemes: {
+        session: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (akm-session+jwt)', description: 'A sign-in token from `POST /auth/login`.' },
+        apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (akm-key+jwt)', description: 'An akm API key.' },
+      },
+    },
+    withChallenges(OPERATIONS),
+  );
+}
+
+/** The `version` of `@akm/issuer` (its package.json sits two levels up from `src/http` and `dist/http`). */
+export const ISSUER_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** `GET /openapi.json`: the document, built once. */
+export function createOpenApiRoutes(): Router {
+  const document = issuerOpenApi(ISSUER_VERSION);
+  return Router().get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * Shapes of the issuer's answers. The views are typed by these and the OpenAPI document is
+ * built from them, so what the API answers and what it documents are one thing.
+ */
+import { z } from 'zod';
+import { ROLES } from '@akm/common';
+
+const time = (description: string) => z.iso.datetime().meta({ description: `${description}, RFC 3339.` });
+
+/** A key's metadata as the API shows it (never the key string, except once at creation). */
+export const keyViewSchema = z
+  .object({
+    id: z.string().meta({ description: 'The key id, also its `jti` and its subject on the key stream.' }),
+    sub: z.string().meta({ description: 'Owner of the key.' }),
+    role: z.enum(ROLES),
+    name: z.string().nullable(),
+    meta: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).nullable(),
+    rateLimit: z.number().int().meta({ description: 'Requests per minute.' }),
+    expiresAt: time('When the key expires (the stored expiry, which verifiers honour over the signed `exp`)'),
+    createdAt: time('When the key was issued'),
+    updatedAt: time('When the key last changed'),
+    status: z.enum(['active', 'disabled', 'revoked', 'expired']).meta({ description: '`expired` for an active key past its expiry.' }),
+  })
+  .meta({ id: 'Key' });
+
+/** `POST /admin/keys`: the key's metadata and, this once, the key string. */
+export const createdKeySchema = keyViewSchema
+  .extend({ key: z.string().meta({ description: 'The API key string (a JWS, see docs/key-format.md). Shown this once.' }) })
+  .meta({ id: 'CreatedKey' });
+
+/** A page of keys, newest first. */
+export const keyPageSchema = z
+  .object({
+    items: z.array(keyViewSchema),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last.' }),
+  })
+  .meta({ id: 'KeyPage' });
+
+/** A user as the API shows it (never the password hash). */
+export const userViewSchema = z
+  .object({
+    username: z.string(),
+    role: z.enum(ROLES),
+    status: z.enum(['active', 'disabled']),
+    createdAt: time('When the user was created'),
+    updatedAt: time('When the user last changed'),
+  })
+  .meta({ id: 'User' });
+
+/** A page of users, by name. */
+export const userPageSchema = z
+  .object({
+    items: z.array(userViewSchema),
+    next: z.string().nullable().meta({ description: 'Pass as `after` for the next page; null on the last.' }),
+  })
+  .meta({ id: 'UserPage' });
+
+/** `POST /auth/login`. */
+export const signInSchema = z
+  .object({
+    token: z.string().meta({ description: 'The sign-in token (typ `akm-session+jwt`, aud `akm-issuer`); never an API key.' }),
+    tokenType: z.literal('Bearer'),
+    expiresAt: time('When the sign-in ends'),
+    username: z.string(),
+    role: z.enum(ROLES),
+  })
+  .meta({ id: 'SignIn' });
+
+/** The issuer's public keys (RFC 7517). */
+export const jwksSchema = z
+  .object({
+    keys: z.array(
+      z
+        .object({
+          kty: z.literal('OKP'),
+          crv: z.literal('Ed25519'),
+          x: z.string(),
+          kid: z.string().meta({ description: 'RFC 7638 thumbprint of the key.' }),
+          alg: z.literal('EdDSA'),
+          use: z.literal('sig'),
+        })
+        .loose(),
+    ),
+  })
+  .meta({ id: 'Jwks' });
+
+/** `POST /admin/signing-keys/rotate`. */
+export const rotatedSchema = z.object({ kid: z.string().meta({ description: 'The new current signing key.' }) }).meta({ id: 'Rotated' });
+
+/** `GET /healthz`. */
+export const issuerHealthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'IssuerHealth' });
+
+/** `GET /readyz` (200 ready, 503 not). */
+export const issuerReadinessSchema = z
+  .object({
+    status: z.enum(['ready', 'not_ready']),
+    database: z.enum(['ok', 'unavailable']),
+    eventBus: z.enum(['connected', 'disconnected', 'in-process']),
+    outboxBacklog: z.number().int().nullable().meta({ description: 'Events not yet acknowledged by JetStream.' }),
+  })
+  .meta({ id: 'IssuerReadiness' });
