@@ -1062,18 +1062,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description `conflict` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code?: "conflict";
-                    };
-                };
-            };
             /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
             default: {
                 headers: {
@@ -1329,6 +1317,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The user name. */
                 username: string;
             };
             cookie?: never;
@@ -1344,7 +1333,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description `malformed_credentials`, `validation_failed` */
+            /** @description `malformed_credentials` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1352,7 +1341,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "malformed_credentials" | "validation_failed";
+                        code?: "malformed_credentials";
                     };
                 };
             };
@@ -1410,6 +1399,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The user name. */
                 username: string;
             };
             cookie?: never;
@@ -1423,7 +1413,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `malformed_credentials`, `validation_failed` */
+            /** @description `malformed_credentials` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1431,7 +1421,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "malformed_credentials" | "validation_failed";
+                        code?: "malformed_credentials";
                     };
                 };
             };
@@ -1501,6 +1491,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The user name. */
                 username: string;
             };
             cookie?: never;

@@ -523,10 +523,6 @@ export interface operations {
             /** @description `malformed_credentials`, `validation_failed` */
             400: {
                 headers: {
-                    /** @description The key's quota: `"default";q=<requests>;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description What is left: `"default";r=<remaining>;t=<seconds to reset>`. */
-                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -547,22 +543,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "missing_credentials" | "invalid_key" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled";
-                    };
-                };
-            };
-            /** @description `forbidden` */
-            403: {
-                headers: {
-                    /** @description The key's quota: `"default";q=<requests>;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description What is left: `"default";r=<remaining>;t=<seconds to reset>`. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code?: "forbidden";
                     };
                 };
             };

@@ -94,8 +94,8 @@ const OPERATIONS: readonly ApiOperation[] = [
     security: ['apiKey'],
     query: priceQuery,
     responses: { 200: { description: 'The token.', schema: tokenInfoSchema, headers: RATE_HEADERS } },
-    problems: [...guarded({ roles: true }), 'validation_failed', 'not_found'],
-    problemHeaders: { ...REFUSAL_HEADERS, 400: RATE_HEADERS, 404: RATE_HEADERS },
+    problems: [...guarded({}), 'validation_failed', 'not_found'],
+    problemHeaders: { ...REFUSAL_HEADERS, 404: RATE_HEADERS },
   },
   {
     method: 'get',
