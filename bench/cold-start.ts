@@ -95,7 +95,7 @@ async function publishKeyStates(nc: Awaited<ReturnType<typeof connectNats>>, cou
   for (let i = 0; i < count; i++) {
     const keyId = randomUUID();
     const event: KeyEvent = {
-      v: 1,
+      v: 2,
       type: i % 10 === 0 ? 'key.revoked' : 'key.updated',
       id: randomUUID(),
       keyId,
@@ -105,7 +105,7 @@ async function publishKeyStates(nc: Awaited<ReturnType<typeof connectNats>>, cou
       rateLimit: 600,
       expiresAt,
       version: 2,
-      at,
+      at: Math.floor(at / 1000),
     };
     const ack = js.publish(keySubject(keyId), JSON.stringify(event));
     inFlight.add(ack);

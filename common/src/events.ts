@@ -29,31 +29,40 @@ export const KEY_EVENT_TYPES = [
 export type KeyEventType = (typeof KEY_EVENT_TYPES)[number];
 
 const keyState = {
-  /** Schema version of the payload. */
-  v: z.literal(1),
   /** Unique event id, also the JetStream `Nats-Msg-Id`. */
-  id: z.string().min(1).max(64),
-  keyId: z.string().min(1).max(64),
+  id: z.string().min(1).max(64).meta({ description: 'Unique event id, also the JetStream `Nats-Msg-Id` (duplicates are dropped).' }),
+  keyId: z.string().min(1).max(64).meta({ description: 'The key id: the `jti` of the key and the last token of the subject `akm.keys.<keyId>`.' }),
   /** Owner of the key. */
-  sub: z.string().min(1).max(128),
+  sub: z.string().min(1).max(128).meta({ description: 'Owner of the key (its `sub`).' }),
   role: z.enum(ROLES),
-  status: z.enum(KEY_STATUSES),
+  status: z.enum(KEY_STATUSES).meta({ description: '`revoked` is final.' }),
   /** Requests per minute. */
-  rateLimit: z.number().int().positive(),
+  rateLimit: z.number().int().positive().meta({ description: 'Requests per minute, now (it may differ from the signed `rate_limit`).' }),
   /** Seconds since epoch. */
-  expiresAt: z.number().int().positive(),
+  expiresAt: z.number().int().positive().meta({ description: 'When the key expires now, seconds since epoch (it may differ from the signed `exp`).' }),
   /** Monotonic per key: a consumer ignores an event older than the state it holds. */
-  version: z.number().int().positive(),
-  /** When the change happened, milliseconds since epoch. */
-  at: z.number().int().nonnegative(),
+  version: z.number().int().positive().meta({ description: 'Grows with every change of the key: ignore an event whose version is not above the one held.' }),
   /** Request id of the change that caused the event. */
-  requestId: z.string().max(128).optional(),
+  requestId: z.string().max(128).optional().meta({ description: 'Request id of the change, as in the issuer\'s logs.' }),
 };
 
 const eventOf = <T extends KeyEventType>(type: T) =>
-  z.object({ type: z.literal(type), ...keyState }).strict();
+  z
+    .object({
+      type: z.literal(type),
+      /** Schema version of the payload. */
+      v: z.literal(2).meta({ description: 'Payload version.' }),
+      ...keyState,
+      /** When the change happened, seconds since epoch (like every time of an event). */
+      at: z.number().int().nonnegative().meta({ description: 'When the change happened, seconds since epoch.' }),
+    })
+    .strict()
+    .meta({ id: type, description: `The key's whole state after a \`${type}\` change.` });
 
-/** Schema of a key event, version 1: a discriminated union on `type`. */
+/**
+ * Schema of a key event, version 2: a discriminated union on `type`; every time is in seconds
+ * since epoch. What the issuer publishes; `docs/events.schema.json` is generated from it.
+ */
 export const keyEventSchema = z.discriminatedUnion('type', [
   eventOf('key.created'),
   eventOf('key.updated'),
@@ -62,8 +71,21 @@ export const keyEventSchema = z.discriminatedUnion('type', [
   eventOf('key.revoked'),
 ]);
 
-/** A validated key event. */
+/** A validated key event (version 2). */
 export type KeyEvent = z.infer<typeof keyEventSchema>;
+
+/**
+ * Version 1, which issuers before version 2 published: the same fields, but `at` in
+ * milliseconds. A stream keeps a key's latest event until the key changes again or ages out
+ * (the longest key lifetime plus a day), so verifiers still read it; see docs/key-format.md.
+ */
+const legacyKeyEventV1Schema = z
+  .object({ type: z.enum(KEY_EVENT_TYPES), v: z.literal(1), ...keyState, at: z.number().int().nonnegative() })
+  .strict()
+  .transform((e): KeyEvent => ({ ...e, v: 2, at: Math.floor(e.at / 1000) }) as KeyEvent);
+
+/** What a consumer accepts: version 2, or version 1 read as version 2. */
+const readableKeyEventSchema = z.union([keyEventSchema, legacyKeyEventV1Schema]);
 
 /** Result of parsing a raw payload: expected failures are data. */
 export type ParsedKeyEvent = { ok: true; event: KeyEvent } | { ok: false; error: string };
@@ -72,7 +94,7 @@ export type ParsedKeyEvent = { ok: true; event: KeyEvent } | { ok: false; error:
 // Buffer.from(bytes) copied each one first (a fifth of parse + validate, measured).
 const utf8 = new TextDecoder();
 
-/** Parses and validates a key event from its JSON bytes or text. */
+/** Parses and validates a key event (version 2, or version 1 converted) from its JSON bytes or text. */
 export function parseKeyEvent(raw: Uint8Array | string): ParsedKeyEvent {
   let value: unknown;
   try {
@@ -80,7 +102,7 @@ export function parseKeyEvent(raw: Uint8Array | string): ParsedKeyEvent {
   } catch {
     return { ok: false, error: 'payload is not JSON' };
   }
-  const result = keyEventSchema.safeParse(value);
+  const result = readableKeyEventSchema.safeParse(value);
   if (!result.success) return { ok: false, error: z.prettifyError(result.error) };
   return { ok: true, event: result.data };
 }

@@ -5,10 +5,10 @@ import { randomUUID } from 'node:crypto';
 import type { KeyEvent, KeyEventType } from '@akm/common';
 import type { KeyRecord } from './key-record.js';
 
-/** The event of type `type` carrying `record`'s whole state. */
-export function keyEventOf(record: KeyRecord, type: KeyEventType, at: number, requestId?: string): KeyEvent {
+/** The event of type `type` carrying `record`'s whole state, at `nowMs` (milliseconds since epoch). */
+export function keyEventOf(record: KeyRecord, type: KeyEventType, nowMs: number, requestId?: string): KeyEvent {
   return {
-    v: 1,
+    v: 2,
     id: randomUUID(),
     type,
     keyId: record.id,
@@ -18,7 +18,7 @@ export function keyEventOf(record: KeyRecord, type: KeyEventType, at: number, re
     rateLimit: record.rateLimit,
     expiresAt: record.expiresAt,
     version: record.version,
-    at,
+    at: Math.floor(nowMs / 1000),
     ...(requestId ? { requestId } : {}),
   };
 }

@@ -4,9 +4,9 @@ import type { KeyEvent } from '@akm/common';
 
 const T0 = 1_700_000_000_000;
 
-function event(keyId: string, version: number, expiresAt: number, at = T0): KeyEvent {
+function event(keyId: string, version: number, expiresAt: number, at = T0 / 1000): KeyEvent {
   return {
-    v: 1, type: 'key.updated', id: `${keyId}-${version}`, keyId, sub: 'alice', role: 'user',
+    v: 2, type: 'key.updated', id: `${keyId}-${version}`, keyId, sub: 'alice', role: 'user',
     status: 'active', rateLimit: 10, expiresAt, version, at,
   };
 }

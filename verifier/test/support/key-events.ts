@@ -59,7 +59,7 @@ export function keyEvent(
 ): KeyEvent {
   const status = state.status ?? (type === 'key.revoked' ? 'revoked' : type === 'key.disabled' ? 'disabled' : 'active');
   return {
-    v: 1,
+    v: 2,
     type,
     id: randomUUID(),
     keyId: key.keyId,
@@ -69,6 +69,6 @@ export function keyEvent(
     rateLimit: state.rateLimit ?? key.rateLimit,
     expiresAt: state.expiresAt ?? key.exp,
     version: state.version,
-    at: state.at ?? Date.now(),
+    at: state.at ?? Math.floor(Date.now() / 1000),
   } as KeyEvent;
 }
