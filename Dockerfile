@@ -7,12 +7,14 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.base.json tsconfig.build.json tsconfig.json ./
 COPY common/package.json common/
+COPY client/package.json client/
 COPY verifier/package.json verifier/
 COPY issuer/package.json issuer/
 # --ignore-scripts: the root `prepare` build needs the sources, copied below; better-sqlite3's
 # native module is then built on its own.
 RUN npm ci --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3
 COPY common common
+COPY client client
 COPY verifier verifier
 COPY issuer issuer
 COPY main.ts ./
@@ -31,6 +33,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/common/package.json ./common/
 COPY --from=build /app/common/dist ./common/dist
+COPY --from=build /app/client/package.json ./client/
+COPY --from=build /app/client/dist ./client/dist
 COPY --from=build /app/verifier/package.json ./verifier/
 COPY --from=build /app/verifier/dist ./verifier/dist
 COPY --from=build /app/issuer/package.json ./issuer/

@@ -16,7 +16,7 @@ import { freePort, startNats, waitFor, type TestServer } from '../support/proces
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const WORKSPACES = ['common', 'verifier', 'issuer'];
+const WORKSPACES = ['common', 'client', 'verifier', 'issuer'];
 
 interface ImagePlan {
   /** `[from, to]` of each `COPY --from=build` of the runtime stage, relative to /app. */

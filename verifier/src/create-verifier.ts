@@ -24,7 +24,7 @@ import { createUsageReporter, type UsageReporter } from './domain/usage-reporter
 import { createUsageTally, type UsageTally } from './domain/usage-tally.js';
 import type { Verdict } from './domain/verdict.js';
 import { createDecisionRecorder } from './middleware/decision-log.js';
-import { createForwardAuth } from './middleware/forward-auth.js';
+import { createForwardAuth, type ForwardAuthOptions } from './middleware/forward-auth.js';
 import { createProtect, type ProtectOptions } from './middleware/protect.js';
 import { createMemoryRateLimiter } from './store/memory-rate-limiter.js';
 import type { KeySource } from './store/key-source.js';
@@ -98,7 +98,7 @@ export interface Verifier {
    * `ext_authz`): 200 with `X-Akm-Key-Id`, `X-Akm-Sub`, `X-Akm-Role` and the RateLimit fields,
    * or the refusal as `protect()` answers it. Query `roles=a,b` restricts the roles.
    */
-  forwardAuth(): RequestHandler;
+  forwardAuth(options?: ForwardAuthOptions): RequestHandler;
   /** Starts following the key stream; resolves once it was replayed (requests get 503 until then). */
   start(): Promise<void>;
   /** Stops following the key stream. */
@@ -176,7 +176,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     protect: createProtect({ access, record }),
     decide: access.decide,
     decideKey: access.decideKey,
-    forwardAuth: () => createForwardAuth({ access, record }),
+    forwardAuth: (forwardOptions) => createForwardAuth({ access, record }, forwardOptions),
     start() {
       usage?.reporter.start();
       starting ??= (async () => {

@@ -24,6 +24,7 @@ export { rateWindowOf, verifiedKeyOf } from './middleware/protect.js';
 export type { ProtectOptions } from './middleware/protect.js';
 export { rateLimitHeaders } from './middleware/rate-limit-headers.js';
 export { FORWARD_AUTH_HEADERS } from './middleware/forward-auth.js';
+export type { ForwardAuthOptions } from './middleware/forward-auth.js';
 export { createJetStreamKeyFeed } from './consumers/jetstream-key-feed.js';
 export type { JetStreamKeyFeedOptions } from './consumers/jetstream-key-feed.js';
 export { createRemoteKeySource, createStaticKeySource, loadKeySourceFile } from './store/key-source.js';

@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { RequestHandler } from 'express';
-import { parseInput } from '@akm/common';
+import { parseInput, type Role } from '@akm/common';
 import type { AccessDecider } from '../domain/access-decision.js';
 import type { DecisionRecorder } from './decision-log.js';
 import { forwardAuthQuery, type ForwardAuthAnswer } from './forward-auth-schemas.js';
@@ -23,12 +23,29 @@ export interface ForwardAuthDeps {
 /** Headers a gateway copies onto the request it lets through to its upstream. */
 export const FORWARD_AUTH_HEADERS = { keyId: 'X-Akm-Key-Id', sub: 'X-Akm-Sub', role: 'X-Akm-Role' } as const;
 
+/** Options of one forward-auth endpoint. */
+export interface ForwardAuthOptions {
+  /**
+   * Whether the query is this endpoint's own (`roles=a,b`, anything else refused). False where
+   * the gateway appends the original request's path and query (Envoy `ext_authz`): the query is
+   * then ignored. Default true.
+   */
+  query?: boolean;
+  /** Roles allowed when the query is not read; any role when omitted. */
+  roles?: readonly Role[];
+}
+
 /** Creates the forward-auth handler (mount it for every method: gateways forward the method they got). */
-export function createForwardAuth(deps: ForwardAuthDeps): RequestHandler {
+export function createForwardAuth(deps: ForwardAuthDeps, options: ForwardAuthOptions = {}): RequestHandler {
+  const fixed = options.roles ? { roles: options.roles } : undefined;
   return async function forwardAuth(req, res) {
     const started = performance.now();
-    const { roles } = parseInput(forwardAuthQuery, req.query, 'query');
-    const decision = await deps.access.decide(req.get('authorization'), roles ? { roles } : undefined);
+    let access = fixed;
+    if (options.query !== false) {
+      const { roles } = parseInput(forwardAuthQuery, req.query, 'query');
+      if (roles) access = { roles };
+    }
+    const decision = await deps.access.decide(req.get('authorization'), access);
     deps.record(req, res, started, decision);
     if (!decision.ok) return sendRefusal(res, decision);
     const { key } = decision;

@@ -32,6 +32,8 @@ export function createVerifierApp(options: VerifierAppOptions): Express {
   app.use(keyInfoRoute(verifier.protect({ consume: false }), options.now ?? Date.now));
   app.use(opsRoutes(verifier, verifier.protect({ roles: ['admin'] })));
   app.all('/auth', verifier.forwardAuth());
+  // Envoy's ext_authz appends the request's path and query to its path_prefix.
+  app.all('/auth/*path', verifier.forwardAuth({ query: false }));
   const openapi = verifierOpenApi(VERIFIER_VERSION);
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);

@@ -50,6 +50,13 @@ describe('verifier: forward auth (/auth)', () => {
     }
   });
 
+  it('answers under any path below /auth as well (Envoy ext_authz appends the request path to its prefix)', async () => {
+    const key = await known({ sub: 'erin' });
+    const res = await request(verifier.url).post('/auth/orders/42?x=1').set('Authorization', `Bearer ${key.token}`);
+    expect(res.status, shown(res)).to.equal(200);
+    expect(res.headers['x-akm-sub']).to.equal('erin');
+  });
+
   it('counts against the same limit as protect(): /auth and /price share one window, and the next request after it is used up is refused on both', async () => {
     const key = await known({ rateLimit: 3 });
     expect((await auth(key.token)).status).to.equal(200);
