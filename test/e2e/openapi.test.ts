@@ -13,10 +13,11 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { expect } from 'chai';
 import request from 'supertest';
-import { API_KEY_TYP, createLogger, SESSION_AUDIENCE, SESSION_TYP, type KeyEventFeed } from '@akm/common';
+import { API_KEY_TYP, createLogger, SESSION_AUDIENCE, SESSION_TYP } from '@akm/common';
 import { startIssuer, type RunningIssuer } from '@akm/issuer';
 import { createVerifierRuntime, type VerifierRuntime } from '@akm/verifier/service';
 import { openApiArtifacts } from '../../scripts/openapi-artifacts.js';
+import { neverReplayedFeed } from '../../verifier/test/support/never-replayed-feed.js';
 import { startNats, startRedis, waitFor, type TestServer } from '../support/processes.js';
 import { startWiredVerifier } from '../support/wired-verifier.js';
 
@@ -62,8 +63,7 @@ describe('e2e: OpenAPI documents of the issuer and the verifier', () => {
       pool: { maxTokens: 1000 }, loginGuard: { perUser: 2 },
     });
     verifier = await startWiredVerifier({ issuerUrl: issuer.url, natsUrl: nats.url, redisUrl: redis.url, name: 'openapi-verifier' });
-    const never: KeyEventFeed = { start: () => new Promise(() => {}), status: () => ({ replayed: false, connected: false, lastContactAt: 0 }), stop: async () => {} };
-    unready = await createVerifierRuntime({ issuerUrl: issuer.url, feed: never, logger: silent('unready'), name: 'unready' });
+    unready = await createVerifierRuntime({ issuerUrl: issuer.url, feed: neverReplayedFeed(), logger: silent('unready'), name: 'unready' });
     await verifier.service.ready;
     docs.issuer = (await request(issuer.url).get('/openapi.json')).body;
     docs.verifier = (await request(verifier.service.url).get('/openapi.json')).body;

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { createMemoryKeyBus, type KeyEventFeed, type MemoryKeyBus } from '@akm/common';
-import { keyEvent } from '../support/key-events.js';
+import { createMemoryKeyBus, type MemoryKeyBus } from '@akm/common';
+import { keyEvent, publishNewKey } from '../support/key-events.js';
+import { neverReplayedFeed } from '../support/never-replayed-feed.js';
 import { REFUSED_TOKEN_CASES } from '../support/refused-token-cases.js';
-import { createSigner, signKey, type TestSigner } from '../support/signing.js';
+import { createSigner, signKey, type KeySpec, type TestSigner } from '../support/signing.js';
 import { shown, startTestVerifier, type TestVerifier } from '../support/verifier-fixture.js';
 
 /** Every refusal a gateway can get from /auth, with its status and code. */
@@ -28,11 +29,7 @@ describe('verifier: forward auth (/auth)', () => {
     return token === undefined ? req : req.set('Authorization', `Bearer ${token}`);
   };
 
-  async function known(spec: Parameters<typeof signKey>[1] = {}) {
-    const key = await signKey(signer, spec);
-    await bus.publisher.publish(keyEvent(key, 'key.created', { version: 1, role: spec.role ?? 'user' }));
-    return key;
-  }
+  const known = (spec: KeySpec = {}) => publishNewKey(bus, signer, spec);
 
   it('when a valid key is presented with any method, answers 200 with X-Akm-Key-Id, X-Akm-Sub, X-Akm-Role and the RateLimit fields, counting each request once', async () => {
     const key = await known({ sub: 'carol', rateLimit: 10 });
@@ -131,8 +128,7 @@ describe('verifier: forward auth (/auth)', () => {
 
   it('before the key stream is replayed, answers 503 unavailable', async () => {
     await verifier.stop();
-    const never: KeyEventFeed = { start: () => new Promise(() => {}), status: () => ({ replayed: false, connected: false, lastContactAt: 0 }), stop: async () => {} };
-    verifier = await startTestVerifier({ signer, feed: never, waitReady: false });
+    verifier = await startTestVerifier({ signer, feed: neverReplayedFeed(), waitReady: false });
     const res = await auth((await signKey(signer)).token);
     expect(res.status, shown(res)).to.equal(503);
     expect(res.body.code).to.equal('unavailable');

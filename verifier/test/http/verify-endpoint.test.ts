@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { createMemoryKeyBus, type KeyEventFeed, type MemoryKeyBus } from '@akm/common';
-import { keyEvent } from '../support/key-events.js';
+import { createMemoryKeyBus, type MemoryKeyBus } from '@akm/common';
+import { keyEvent, publishNewKey } from '../support/key-events.js';
+import { neverReplayedFeed } from '../support/never-replayed-feed.js';
 import { REFUSED_TOKEN_CASES } from '../support/refused-token-cases.js';
 import { createSigner, signKey, type KeySpec, type TestSigner } from '../support/signing.js';
 import { shown, startTestVerifier, type TestVerifier } from '../support/verifier-fixture.js';
@@ -24,11 +25,7 @@ describe('verifier: POST /v1/verify', () => {
 
   const ask = (body: unknown) => request(verifier.url).post('/v1/verify').send(body as object);
 
-  async function known(spec: KeySpec = {}) {
-    const key = await signKey(signer, spec);
-    await bus.publisher.publish(keyEvent(key, 'key.created', { version: 1, role: spec.role ?? 'user' }));
-    return key;
-  }
+  const known = (spec: KeySpec = {}) => publishNewKey(bus, signer, spec);
 
   it('for a valid key answers 200 valid:true with its id, owner, role, stored expiry and window, and counts the question', async () => {
     const key = await known({ sub: 'dave', rateLimit: 5 });
@@ -126,8 +123,7 @@ describe('verifier: POST /v1/verify', () => {
 
   it('before the key stream is replayed, answers 503 unavailable (the question cannot be answered yet)', async () => {
     await verifier.stop();
-    const never: KeyEventFeed = { start: () => new Promise(() => {}), status: () => ({ replayed: false, connected: false, lastContactAt: 0 }), stop: async () => {} };
-    verifier = await startTestVerifier({ signer, feed: never, waitReady: false });
+    verifier = await startTestVerifier({ signer, feed: neverReplayedFeed(), waitReady: false });
     const res = await ask({ key: (await signKey(signer)).token });
     expect(res.status, shown(res)).to.equal(503);
     expect(res.body.code).to.equal('unavailable');

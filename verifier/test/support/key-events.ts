@@ -10,9 +10,10 @@ import {
   ensureKeyStream,
   type KeyEvent,
   type KeyEventType,
+  type MemoryKeyBus,
   type NatsConnection,
 } from '@akm/common';
-import type { SignedKey } from './signing.js';
+import { signKey, type KeySpec, type SignedKey, type TestSigner } from './signing.js';
 
 /** A test's private key stream on a real nats-server. */
 export interface TestStream {
@@ -71,4 +72,11 @@ export function keyEvent(
     version: state.version,
     at: state.at ?? Math.floor(Date.now() / 1000),
   } as KeyEvent;
+}
+
+/** Signs a key and announces it on an in-process bus with its `key.created` event. */
+export async function publishNewKey(bus: MemoryKeyBus, signer: TestSigner, spec: KeySpec = {}): Promise<SignedKey> {
+  const key = await signKey(signer, spec);
+  await bus.publisher.publish(keyEvent(key, 'key.created', { version: 1, role: spec.role ?? 'user' }));
+  return key;
 }
