@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * Forward auth for gateways (any method)
-         * @description The check nginx `auth_request`, Traefik ForwardAuth and Envoy `ext_authz` delegate to. Any HTTP method is accepted (gateways forward the one they got). The same decision as a protected route: signature, key state from the stream, rate limit counted once, role. 200 names the key in `X-Akm-Key-Id`, `X-Akm-Sub`, `X-Akm-Role`.
+         * @description The check nginx `auth_request`, Traefik ForwardAuth and Envoy `ext_authz` delegate to. Any HTTP method is accepted (gateways forward the one they got), and so is any path under `/auth/` (Envoy `ext_authz` appends the request's path and query to its `path_prefix`; there the query is ignored). The same decision as a protected route: signature, key state from the stream, rate limit counted once, role. 200 names the key in `X-Akm-Key-Id`, `X-Akm-Sub`, `X-Akm-Role`.
          */
         get: operations["forwardAuth"];
         put?: never;
