@@ -86,13 +86,12 @@ function createConverter() {
     for (const [id, def] of Object.entries($defs ?? {})) {
       const hoisted = hoist(def) as Json;
       const text = JSON.stringify(hoisted);
-      const key = `${id}`;
-      if (texts.has(key) && texts.get(key) !== text) {
+      if (texts.has(id) && texts.get(id) !== text) {
         // A named schema read as input and as output may differ (defaults, transforms).
         throw new Error(`OpenAPI: the schema named ${id} differs between uses; name its input and output apart`);
       }
-      texts.set(key, text);
-      components[key] = hoisted;
+      texts.set(id, text);
+      components[id] = hoisted;
     }
     return hoist(rest) as Json;
   }
