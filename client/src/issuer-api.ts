@@ -175,6 +175,131 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me/keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the signed-in user's keys */
+        get: operations["getMyKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/keys/{id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A key's requests per period by outcome (admin)
+         * @description Default window: the 24 hours before `to` (default now); default period: minute up to 2 h, hour up to 7 d, else day.
+         */
+        get: operations["getKeyUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/keys/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A key's changes, newest first (admin) */
+        get: operations["listKeyEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/usage/top": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The busiest keys of a window (admin) */
+        get: operations["listTopKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/keys/{id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A key's requests per period by outcome of the signed-in user's keys
+         * @description Default window: the 24 hours before `to` (default now); default period: minute up to 2 h, hour up to 7 d, else day.
+         */
+        get: operations["getMyKeyUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/keys/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A key's changes, newest first of the signed-in user's keys */
+        get: operations["listMyKeyEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/usage/top": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The busiest keys of a window of the signed-in user's keys */
+        get: operations["listMyTopKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pool/tokens": {
         parameters: {
             query?: never;
@@ -498,10 +623,75 @@ export interface components {
              */
             status: "active" | "disabled" | "revoked" | "expired";
         };
+        KeyEventPage: {
+            items: components["schemas"]["KeyEventView"][];
+            /** @description Pass as `cursor` for the next page; null on the last. */
+            nextCursor: string | null;
+        };
+        KeyEventView: {
+            id: string;
+            /** @enum {string} */
+            type: "key.created" | "key.updated" | "key.disabled" | "key.enabled" | "key.revoked";
+            /**
+             * Format: date-time
+             * @description When the change happened, RFC 3339.
+             */
+            at: string;
+            version: number;
+            /** @enum {string} */
+            status: "active" | "disabled" | "revoked";
+            /** @enum {string} */
+            role: "admin" | "user";
+            /** @description Requests per minute after the change. */
+            rateLimit: number;
+            /**
+             * Format: date-time
+             * @description The expiry after the change, RFC 3339.
+             */
+            expiresAt: string;
+            requestId: string | null;
+        };
         KeyPage: {
             items: components["schemas"]["Key"][];
             /** @description Pass as `cursor` for the next page; null on the last. */
             nextCursor: string | null;
+        };
+        KeyUsage: {
+            keyId: string;
+            /** @enum {string} */
+            granularity: "minute" | "hour" | "day";
+            /**
+             * Format: date-time
+             * @description Window start, RFC 3339.
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description Window end (exclusive), RFC 3339.
+             */
+            to: string;
+            items: {
+                /**
+                 * Format: date-time
+                 * @description Start of the period, RFC 3339.
+                 */
+                at: string;
+                served: number;
+                rate_limited: number;
+                forbidden: number;
+                revoked: number;
+                disabled: number;
+                expired: number;
+            }[];
+            /** @description Requests by outcome: `served`, `rate_limited`, `forbidden`, `revoked`, `disabled`, `expired`. */
+            totals: {
+                served: number;
+                rate_limited: number;
+                forbidden: number;
+                revoked: number;
+                disabled: number;
+                expired: number;
+            };
         };
         PoolStats: {
             available: number;
@@ -559,6 +749,36 @@ export interface components {
             username: string;
             /** @enum {string} */
             role: "admin" | "user";
+        };
+        TopUsage: {
+            /** @enum {string} */
+            by: "served" | "rate_limited";
+            /**
+             * Format: date-time
+             * @description Window start, RFC 3339.
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description Window end, RFC 3339.
+             */
+            to: string;
+            items: {
+                id: string;
+                sub: string;
+                name: string | null;
+                /**
+                 * @description `expired` for an active key past its expiry.
+                 * @enum {string}
+                 */
+                status: "active" | "disabled" | "revoked" | "expired";
+                served: number;
+                rate_limited: number;
+                forbidden: number;
+                revoked: number;
+                disabled: number;
+                expired: number;
+            }[];
         };
         User: {
             username: string;
@@ -1795,6 +2015,560 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "conflict";
+                    };
+                };
+            };
+            /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Key"];
+                };
+            };
+            /** @description `malformed_credentials` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_credentials";
+                    };
+                };
+            };
+            /** @description `missing_credentials`, `invalid_token`, `token_expired` */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, `Bearer realm="akm"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "missing_credentials" | "invalid_token" | "token_expired";
+                    };
+                };
+            };
+            /** @description `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getKeyUsage: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                granularity?: "minute" | "hour" | "day";
+            };
+            header?: never;
+            path: {
+                /** @description The key id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The usage. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyUsage"];
+                };
+            };
+            /** @description `malformed_credentials`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_credentials" | "validation_failed";
+                    };
+                };
+            };
+            /** @description `missing_credentials`, `invalid_token`, `token_expired` */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, `Bearer realm="akm"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "missing_credentials" | "invalid_token" | "token_expired";
+                    };
+                };
+            };
+            /** @description `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listKeyEvents: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The key id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyEventPage"];
+                };
+            };
+            /** @description `malformed_credentials`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_credentials" | "validation_failed";
+                    };
+                };
+            };
+            /** @description `missing_credentials`, `invalid_token`, `token_expired` */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, `Bearer realm="akm"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "missing_credentials" | "invalid_token" | "token_expired";
+                    };
+                };
+            };
+            /** @description `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTopKeys: {
+        parameters: {
+            query?: {
+                by?: "served" | "rate_limited";
+                window?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys, busiest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopUsage"];
+                };
+            };
+            /** @description `malformed_credentials`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_credentials" | "validation_failed";
+                    };
+                };
+            };
+            /** @description `missing_credentials`, `invalid_token`, `token_expired` */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, `Bearer realm="akm"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "missing_credentials" | "invalid_token" | "token_expired";
+                    };
+                };
+            };
+            /** @description `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyKeyUsage: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                granularity?: "minute" | "hour" | "day";
+            };
+            header?: never;
+            path: {
+                /** @description The key id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The usage. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyUsage"];
+                };
+            };
+            /** @description `malformed_credentials`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_credentials" | "validation_failed";
+                    };
+                };
+            };
+            /** @description `missing_credentials`, `invalid_token`, `token_expired` */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, `Bearer realm="akm"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "missing_credentials" | "invalid_token" | "token_expired";
+                    };
+                };
+            };
+            /** @description `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyKeyEvents: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The key id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyEventPage"];
+                };
+            };
+            /** @description `malformed_credentials`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_credentials" | "validation_failed";
+                    };
+                };
+            };
+            /** @description `missing_credentials`, `invalid_token`, `token_expired` */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, `Bearer realm="akm"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "missing_credentials" | "invalid_token" | "token_expired";
+                    };
+                };
+            };
+            /** @description `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMyTopKeys: {
+        parameters: {
+            query?: {
+                by?: "served" | "rate_limited";
+                window?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys, busiest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopUsage"];
+                };
+            };
+            /** @description `malformed_credentials`, `validation_failed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_credentials" | "validation_failed";
+                    };
+                };
+            };
+            /** @description `missing_credentials`, `invalid_token`, `token_expired` */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, `Bearer realm="akm"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "missing_credentials" | "invalid_token" | "token_expired";
                     };
                 };
             };

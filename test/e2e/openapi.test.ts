@@ -273,6 +273,17 @@ describe('e2e: OpenAPI documents of the issuer and the verifier', () => {
       'disableMyKey 200': async () => ({ authorization: userSession, path: { id: (await mint({ sub: user.username })).id } }),
       'disableMyKey 403 forbidden': async () => ({ authorization: userSession, path: { id: (await mint({ sub: 'someone-else' })).id } }),
       'disableMyKey 409 conflict': async () => ({ authorization: userSession, path: { id: (await revoked({ sub: user.username })).id } }),
+      // issuer: usage, events, the busiest keys
+      'getKeyUsage 200': async () => admin({ path: { id: (await mint()).id } }),
+      'listKeyEvents 200': async () => admin({ path: { id: (await mint()).id } }),
+      'listTopKeys 200': async () => admin({ query: 'window=1h' }),
+      'getMyKey 200': async () => ({ authorization: userSession, path: { id: (await mint({ sub: user.username })).id } }),
+      'getMyKey 403 forbidden': async () => ({ authorization: userSession, path: { id: (await mint({ sub: 'someone-else' })).id } }),
+      'getMyKeyUsage 200': async () => ({ authorization: userSession, path: { id: (await mint({ sub: user.username })).id } }),
+      'getMyKeyUsage 403 forbidden': async () => ({ authorization: userSession, path: { id: (await mint({ sub: 'someone-else' })).id } }),
+      'listMyKeyEvents 200': async () => ({ authorization: userSession, path: { id: (await mint({ sub: user.username })).id } }),
+      'listMyKeyEvents 403 forbidden': async () => ({ authorization: userSession, path: { id: (await mint({ sub: 'someone-else' })).id } }),
+      'listMyTopKeys 200': async () => ({ authorization: userSession, query: 'by=rate_limited' }),
       // issuer: pool
       'generatePoolTokens 201': async () => admin({ body: { count: 1 } }),
       'generatePoolTokens 409 pool_full': async () => admin({ body: { count: 1001 } }),

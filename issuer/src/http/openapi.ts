@@ -14,13 +14,17 @@ import {
   issuerHealthSchema,
   issuerReadinessSchema,
   jwksSchema,
+  keyEventPageSchema,
   keyPageSchema,
+  keyUsageSchema,
   keyViewSchema,
   rotatedSchema,
   signInSchema,
+  topUsageSchema,
   userPageSchema,
   userViewSchema,
 } from './response-schemas.js';
+import { keyEventsQuery, keyUsageQuery, topUsageQuery } from './usage-schemas.js';
 import { createUserBody, listUsersQuery, loginBody, updateUserBody } from './user-schemas.js';
 
 const BEARER: readonly ErrorCode[] = ['missing_credentials', 'malformed_credentials'];
@@ -116,6 +120,12 @@ const OPERATIONS: ApiOperation[] = [
     tags: ['self-service'], security: ['session'], method: 'post', path: '/me/keys/:id/disable', operationId: 'disableMyKey', summary: 'Disable one of the signed-in user\'s keys',
     params: keyId, responses: { 200: key }, problems: [...SESSION, 'not_found', 'forbidden', 'conflict'],
   },
+  {
+    tags: ['self-service'], security: ['session'], method: 'get', path: '/me/keys/:id', operationId: 'getMyKey', summary: 'One of the signed-in user\'s keys',
+    params: keyId, responses: { 200: key }, problems: [...SESSION, 'not_found', 'forbidden'],
+  },
+  ...activityOperations('/admin', 'admin', ADMIN, ''),
+  ...activityOperations('/me', 'self-service', SESSION, 'My'),
   ...poolOperations({ admin: ADMIN, caller: CALLER }),
   // System
   {
@@ -148,6 +158,37 @@ const OPERATIONS: ApiOperation[] = [
     responses: { 200: { description: 'OpenAPI 3.1.', schema: z.record(z.string(), z.unknown()) } },
   },
 ];
+
+/**
+ * A key's usage and events and the busiest keys: every key for an admin (`/admin/…`), the
+ * signed-in user's own otherwise (`/me/…`, another's key 403).
+ */
+function activityOperations(prefix: string, tag: string, guard: readonly ErrorCode[], name: string): ApiOperation[] {
+  const whose = name ? 'of the signed-in user\'s keys' : '(admin)';
+  // Another user's key is 403 on /me; an admin sees every key.
+  const ofKey: readonly ErrorCode[] = name ? [...guard, 'forbidden', 'validation_failed', 'not_found'] : [...guard, 'validation_failed', 'not_found'];
+  return [
+    {
+      tags: [tag], security: ['session'], method: 'get', path: `${prefix}/keys/:id/usage`, operationId: `get${name}KeyUsage`,
+      summary: `A key's requests per period by outcome ${whose}`,
+      description: 'Default window: the 24 hours before `to` (default now); default period: minute up to 2 h, hour up to 7 d, else day.',
+      params: keyId, query: keyUsageQuery, responses: { 200: { description: 'The usage.', schema: keyUsageSchema } },
+      problems: ofKey,
+    },
+    {
+      tags: [tag], security: ['session'], method: 'get', path: `${prefix}/keys/:id/events`, operationId: `list${name}KeyEvents`,
+      summary: `A key's changes, newest first ${whose}`,
+      params: keyId, query: keyEventsQuery, responses: { 200: { description: 'A page of events.', schema: keyEventPageSchema } },
+      problems: ofKey,
+    },
+    {
+      tags: [tag], security: ['session'], method: 'get', path: `${prefix}/usage/top`, operationId: `list${name}TopKeys`,
+      summary: `The busiest keys of a window ${whose}`,
+      query: topUsageQuery, responses: { 200: { description: 'The keys, busiest first.', schema: topUsageSchema } },
+      problems: [...guard, 'validation_failed'],
+    },
+  ];
+}
 
 /** Every operation that may answer 401 documents its challenge. */
 const withChallenges = (ops: ApiOperation[]): ApiOperation[] =>

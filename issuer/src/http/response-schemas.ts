@@ -3,7 +3,7 @@
  * built from them, so what the API answers and what it documents are one thing.
  */
 import { z } from 'zod';
-import { ROLES } from '@akm/common';
+import { KEY_EVENT_TYPES, KEY_STATUSES, ROLES, USAGE_OUTCOMES } from '@akm/common';
 
 const time = (description: string) => z.iso.datetime().meta({ description: `${description}, RFC 3339.` });
 
@@ -99,3 +99,54 @@ export const issuerReadinessSchema = z
     outboxBacklog: z.number().int().nullable().meta({ description: 'Events not yet acknowledged by JetStream.' }),
   })
   .meta({ id: 'IssuerReadiness' });
+
+const counts = Object.fromEntries(
+  USAGE_OUTCOMES.map((o) => [o, z.number().int().nonnegative()]),
+) as Record<(typeof USAGE_OUTCOMES)[number], z.ZodNumber>;
+const countsDescription = `Requests by outcome: ${USAGE_OUTCOMES.map((o) => `\`${o}\``).join(', ')}.`;
+
+/** A key's usage per period (`GET …/keys/{id}/usage`). */
+export const keyUsageSchema = z
+  .object({
+    keyId: z.string(),
+    granularity: z.enum(['minute', 'hour', 'day']),
+    from: time('Window start'),
+    to: time('Window end (exclusive)'),
+    items: z.array(z.object({ at: time('Start of the period'), ...counts }).meta({ description: countsDescription })),
+    totals: z.object(counts).meta({ description: countsDescription }),
+  })
+  .meta({ id: 'KeyUsage' });
+
+/** The busiest keys of a window (`GET …/usage/top`). */
+export const topUsageSchema = z
+  .object({
+    by: z.enum(['served', 'rate_limited']),
+    from: time('Window start'),
+    to: time('Window end'),
+    items: z.array(
+      z.object({ id: z.string(), sub: z.string(), name: z.string().nullable(), status: keyViewSchema.shape.status, ...counts }),
+    ),
+  })
+  .meta({ id: 'TopUsage' });
+
+/** A page of a key's events, newest first (`GET …/keys/{id}/events`). */
+export const keyEventPageSchema = z
+  .object({
+    items: z.array(
+      z
+        .object({
+          id: z.string(),
+          type: z.enum(KEY_EVENT_TYPES),
+          at: time('When the change happened'),
+          version: z.number().int(),
+          status: z.enum(KEY_STATUSES),
+          role: z.enum(ROLES),
+          rateLimit: z.number().int().meta({ description: 'Requests per minute after the change.' }),
+          expiresAt: time('The expiry after the change'),
+          requestId: z.string().nullable(),
+        })
+        .meta({ id: 'KeyEventView' }),
+    ),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last.' }),
+  })
+  .meta({ id: 'KeyEventPage' });

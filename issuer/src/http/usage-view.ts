@@ -4,7 +4,9 @@
 import type { KeyEvent, UsageCounts } from '@akm/common';
 import type { KeyRecord } from '../domain/key-record.js';
 import type { KeyUsage, TopUsage } from '../domain/usage-service.js';
+import type { z } from 'zod';
 import { keyView, type KeyView } from './key-view.js';
+import type { keyEventPageSchema, keyUsageSchema, topUsageSchema } from './response-schemas.js';
 
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
@@ -12,14 +14,7 @@ const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 export type UsageItemView = { at: string } & UsageCounts;
 
 /** A key's usage as `GET …/keys/:id/usage` answers it. */
-export interface KeyUsageView {
-  keyId: string;
-  granularity: string;
-  from: string;
-  to: string;
-  items: UsageItemView[];
-  totals: UsageCounts;
-}
+export type KeyUsageView = z.infer<typeof keyUsageSchema>;
 
 /** The view of a key's usage. */
 export function keyUsageView(keyId: string, usage: KeyUsage): KeyUsageView {
@@ -39,10 +34,10 @@ export type TopItemView = Pick<KeyView, 'id' | 'sub' | 'name' | 'status'> & Usag
 /** The view of the busiest keys; `keyOf` reads a key's metadata. */
 export function topUsageView(
   top: TopUsage,
-  by: string,
+  by: z.infer<typeof topUsageSchema>['by'],
   keyOf: (id: string) => KeyRecord | undefined,
   nowMs: number,
-): { by: string; from: string; to: string; items: TopItemView[] } {
+): z.infer<typeof topUsageSchema> {
   const items: TopItemView[] = [];
   for (const { keyId, counts } of top.items) {
     const record = keyOf(keyId);
@@ -54,11 +49,11 @@ export function topUsageView(
 }
 
 /** A key event as `GET …/keys/:id/events` answers it (times in ISO 8601). */
-export function keyEventView(event: KeyEvent) {
+export function keyEventView(event: KeyEvent): z.infer<typeof keyEventPageSchema>['items'][number] {
   return {
     id: event.id,
     type: event.type,
-    at: new Date(event.at).toISOString(),
+    at: iso(event.at),
     version: event.version,
     status: event.status,
     role: event.role,

@@ -1,7 +1,7 @@
 /**
  * Key events in SQLite (`key_events`), written in the transaction of the change they describe.
  */
-import { encodeKeyEvent, type KeyEvent } from '@akm/common';
+import { encodeKeyEvent, parseKeyEvent, type KeyEvent } from '@akm/common';
 import type { KeyHistory } from '../domain/key-history.js';
 import type { Db } from './database.js';
 
@@ -20,9 +20,16 @@ export function createKeyHistoryRepository(db: Db): KeyHistory {
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
       return {
-        items: items.map((row) => JSON.parse(row.payload) as KeyEvent),
+        items: items.map((row) => eventOf(row.payload)),
         next: rows.length > limit && last ? last.seq : undefined,
       };
     },
   };
+}
+
+/** A stored event; rows written before event version 2 are read as version 2 (`at` in seconds). */
+function eventOf(payload: string): KeyEvent {
+  const parsed = parseKeyEvent(payload);
+  if (!parsed.ok) throw new Error(`a stored key event cannot be read: ${parsed.error}`);
+  return parsed.event;
 }
