@@ -214,6 +214,20 @@ describe('issuer: usage per key (GET …/keys/:id/usage, …/usage/top) and key 
     expect(rest.body.nextCursor).to.equal(null);
   });
 
+  it("shows when each event happened, also for events stored before event version 2 (whose at was in milliseconds)", async () => {
+    const id = await mint();
+    const legacy = {
+      v: 1, type: 'key.updated', id: 'legacy-event', keyId: id, sub: 'alice', role: 'user', status: 'active',
+      rateLimit: 9, expiresAt: nowS() + DAY, version: 9, at: clock - 3_600_000 + 250,
+    };
+    issuer.db.prepare('INSERT INTO key_events (event_id, key_id, payload) VALUES (?, ?, ?)').run(legacy.id, id, JSON.stringify(legacy));
+    const res = await request(issuer.url).get(`/admin/keys/${id}/events`).set(admin());
+    expect(res.status, show(res)).to.equal(200);
+    const [stored, created] = res.body.items as Array<{ type: string; at: string }>;
+    expect(stored).to.include({ type: 'key.updated', at: new Date(clock - 3_600_000).toISOString() });
+    expect(created).to.include({ type: 'key.created', at: new Date(clock).toISOString() });
+  });
+
   it('keeps minutes for 7 days and hours for 400 days', async () => {
     const id = await mint();
     const m = minuteOf(nowS());
