@@ -26,6 +26,7 @@ import type { Verdict } from './domain/verdict.js';
 import { createDecisionRecorder } from './middleware/decision-log.js';
 import { createForwardAuth, type ForwardAuthOptions } from './middleware/forward-auth.js';
 import { createProtect, type ProtectOptions } from './middleware/protect.js';
+import { createVerifyEndpoint } from './middleware/verify-endpoint.js';
 import { createMemoryRateLimiter } from './store/memory-rate-limiter.js';
 import type { KeySource } from './store/key-source.js';
 import { createVerifierMetrics, type VerifierMetrics } from './verifier-metrics.js';
@@ -99,6 +100,12 @@ export interface Verifier {
    * or the refusal as `protect()` answers it. Query `roles=a,b` restricts the roles.
    */
   forwardAuth(options?: ForwardAuthOptions): RequestHandler;
+  /**
+   * The handler of `POST /v1/verify {"key", "consume"?}` (mount it after a JSON body parser):
+   * 200 `{ valid: true, keyId, sub, role, expiresAt, limit, remaining, reset }` or
+   * `{ valid: false, code, detail }`, answering only what the key string proves.
+   */
+  verifyEndpoint(): RequestHandler;
   /** Starts following the key stream; resolves once it was replayed (requests get 503 until then). */
   start(): Promise<void>;
   /** Stops following the key stream. */
@@ -177,6 +184,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     decide: access.decide,
     decideKey: access.decideKey,
     forwardAuth: (forwardOptions) => createForwardAuth({ access, record }, forwardOptions),
+    verifyEndpoint: () => createVerifyEndpoint({ access, record }),
     start() {
       usage?.reporter.start();
       starting ??= (async () => {

@@ -3,15 +3,13 @@
  * operations routes, and the one error shape.
  */
 import express, { type Express } from 'express';
-import { baseMiddleware, errorHandler, notFoundHandler, type Logger } from '@akm/common';
+import { baseMiddleware, errorHandler, jsonBody, notFoundHandler, type Logger } from '@akm/common';
 import type { Verifier } from '../create-verifier.js';
-import { createDecisionRecorder } from '../middleware/decision-log.js';
 import { keyInfoRoute } from './key-info-route.js';
 import { verifierOpenApi } from './openapi.js';
 import { VERIFIER_VERSION } from './package-version.js';
 import { opsRoutes } from './ops-routes.js';
 import { priceRoute } from './price-route.js';
-import { verifyRoute } from './verify-route.js';
 
 /** Options of {@link createVerifierApp}. */
 export interface VerifierAppOptions {
@@ -38,7 +36,7 @@ export function createVerifierApp(options: VerifierAppOptions): Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
-  app.use(verifyRoute({ access: verifier, record: createDecisionRecorder(verifier.metrics, logger) }));
+  app.post('/v1/verify', jsonBody('16kb'), verifier.verifyEndpoint());
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

@@ -15,7 +15,7 @@ import {
   readySchema,
   tokenInfoSchema,
 } from './service-schemas.js';
-import { verifyAnswer, verifyBody } from './verify-schemas.js';
+import { verifyAnswer, verifyBody } from '../middleware/verify-schemas.js';
 
 const KEY_REFUSALS: readonly ErrorCode[] = [
   'missing_credentials',

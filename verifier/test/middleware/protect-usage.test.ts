@@ -68,4 +68,45 @@ describe('verifier library: usage per key', () => {
       [expired.keyId]: { expired: 1 },
     });
   });
+
+  it('counts requests decided by forward auth and /v1/verify in the same usage as protect(), once each', async () => {
+    const signer = await createSigner();
+    const keys = createMemoryKeyBus();
+    const usage = createMemoryUsageBus();
+    const reports: UsageReport[] = [];
+    usage.feed.start((r) => void reports.push(r));
+    const key = await signKey(signer, { sub: 'fay', rateLimit: 3 });
+    const revoked = await signKey(signer, { sub: 'gus' });
+    await keys.publisher.publish(keyEvent(key, 'key.created', { version: 1 }));
+    await keys.publisher.publish(keyEvent(revoked, 'key.revoked', { version: 2 }));
+    const verifier = createVerifier({
+      keys: createStaticKeySource(signer.jwks),
+      feed: keys.createFeed(),
+      usage: usage.publisher,
+      usageIntervalMs: 60_000,
+      usageSource: 'gateway-1',
+      logger: createLogger({ name: 'gateway', level: 'silent' }),
+    });
+    const app = express();
+    app.all('/auth', verifier.forwardAuth());
+    app.post('/v1/verify', express.json(), verifier.verifyEndpoint());
+    app.get('/orders', verifier.protect(), (_req, res) => void res.json({}));
+    await verifier.start();
+
+    const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+    const statuses = [
+      (await request(app).get('/auth').set(bearer(key.token))).status,
+      (await request(app).post('/v1/verify').send({ key: key.token })).body.valid,
+      (await request(app).get('/orders').set(bearer(key.token))).status,
+      (await request(app).get('/auth').set(bearer(key.token))).status,
+      (await request(app).post('/v1/verify').send({ key: revoked.token })).body.code,
+      (await request(app).get('/auth').set(bearer(revoked.token))).status,
+    ];
+    expect(statuses).to.deep.equal([200, true, 200, 429, 'key_revoked', 401]);
+    await verifier.stop();
+
+    const counts: Record<string, unknown> = {};
+    for (const minute of reports[0]!.minutes) Object.assign(counts, minute.keys);
+    expect(counts).to.deep.equal({ [key.keyId]: { served: 3, rate_limited: 1 }, [revoked.keyId]: { revoked: 2 } });
+  });
 });

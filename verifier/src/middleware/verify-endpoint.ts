@@ -9,31 +9,29 @@
  * role and limit come back only for a string whose signature is the issuer's.
  */
 import { performance } from 'node:perf_hooks';
-import { Router } from 'express';
-import { jsonBody, parseInput, sendProblem } from '@akm/common';
+import type { RequestHandler } from 'express';
+import { parseInput, sendProblem } from '@akm/common';
 import type { AccessDecider, AccessDecision } from '../domain/access-decision.js';
-import type { DecisionRecorder } from '../middleware/decision-log.js';
-import { problemFor } from '../middleware/refusal-problems.js';
+import type { DecisionRecorder } from './decision-log.js';
+import { problemFor } from './refusal-problems.js';
 import { verifyBody, type VerifyAnswer } from './verify-schemas.js';
 
-/** Collaborators of {@link verifyRoute}. */
-export interface VerifyRouteDeps {
+/** Collaborators of {@link createVerifyEndpoint}. */
+export interface VerifyEndpointDeps {
   access: AccessDecider;
   record: DecisionRecorder;
 }
 
-/** The verify route. */
-export function verifyRoute(deps: VerifyRouteDeps): Router {
-  const router = Router();
-  router.post('/v1/verify', jsonBody('16kb'), async (req, res) => {
+/** Creates the handler of `POST /v1/verify`; mount it after a JSON body parser. */
+export function createVerifyEndpoint(deps: VerifyEndpointDeps): RequestHandler {
+  return async function verifyEndpoint(req, res) {
     const started = performance.now();
     const body = parseInput(verifyBody, req.body, 'request');
     const decision = await deps.access.decideKey(body.key, { consume: body.consume });
     deps.record(req, res, started, decision);
     if (!decision.ok && decision.reason === 'unavailable') return sendProblem(res, 'unavailable', decision.detail);
     res.set('Cache-Control', 'no-store').json(answerOf(decision));
-  });
-  return router;
+  };
 }
 
 function answerOf(decision: AccessDecision): VerifyAnswer {
