@@ -127,8 +127,8 @@ describe('e2e: NATS with accounts and permissions (deploy/nats/nats-server.conf)
     const asVerifier = await connectAs('akm-verifier', passwords.verifier);
     const nowS = Math.floor(Date.now() / 1000);
     const forged: KeyEvent = {
-      v: 1, type: 'key.enabled', id: randomUUID(), keyId: id, sub: 'carol', role: 'admin', status: 'active',
-      rateLimit: 1_000_000, expiresAt: nowS + 3600, version: 1_000, at: Date.now(),
+      v: 2, type: 'key.enabled', id: randomUUID(), keyId: id, sub: 'carol', role: 'admin', status: 'active',
+      rateLimit: 1_000_000, expiresAt: nowS + 3600, version: 1_000, at: nowS,
     };
     const viaJetStream = await jetstream(asVerifier, { timeout: 2000 })
       .publish(keySubject(id), encodeKeyEvent(forged))

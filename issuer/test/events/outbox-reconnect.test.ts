@@ -14,7 +14,7 @@ const silent = createLogger({ name: 'outbox-reconnect-test', level: 'silent' });
 
 function eventOf(keyId = randomUUID()): KeyEvent {
   const nowS = Math.floor(Date.now() / 1000);
-  return { v: 1, type: 'key.revoked', id: randomUUID(), keyId, sub: 'alice', role: 'user', status: 'revoked', rateLimit: 10, expiresAt: nowS + 3600, version: 2, at: Date.now() };
+  return { v: 2, type: 'key.revoked', id: randomUUID(), keyId, sub: 'alice', role: 'user', status: 'revoked', rateLimit: 10, expiresAt: nowS + 3600, version: 2, at: nowS };
 }
 
 /** The outbox port in memory: the relay's behaviour, not SQLite's, is under test here. */
