@@ -19,9 +19,13 @@ import { createTestCertificates, type TestCertificates } from '../support/tls.js
 const NATS_CONFIG = fileURLToPath(new URL('../../deploy/nats/nats-server.conf', import.meta.url));
 const ADMIN_PASSWORD = `nats-security-${randomUUID()}`;
 
-/** Passwords for the two users of the shipped configuration, new for each server. */
+/**
+ * Passwords for the two users of the shipped configuration, new for each server. nats-server
+ * parses a variable's value as a config token, so a value starting with a digit ("3e…") is read
+ * as a number and the server refuses to start: they start with a letter, as the README says.
+ */
 function natsPasswords() {
-  return { issuer: randomBytes(18).toString('base64url'), verifier: randomBytes(18).toString('base64url') };
+  return { issuer: `p${randomBytes(18).toString('hex')}`, verifier: `p${randomBytes(18).toString('hex')}` };
 }
 
 interface Answer {
