@@ -6,10 +6,11 @@ import { calculateJwkThumbprint, exportJWK } from 'jose';
 import request from 'supertest';
 import { createLogger } from '@akm/common';
 import { startIssuer, type RunningIssuer } from '@akm/issuer';
-import { REFUSED_TOKEN_CASES } from '../../verifier/test/support/refused-token-cases.js';
+import { REFUSED_TOKEN_CASES, UNKNOWN_TO_STREAM } from '../../verifier/test/support/refused-token-cases.js';
 import { createSigner, type TestSigner } from '../../verifier/test/support/signing.js';
 import { startNats, startRedis, waitFor, type TestServer } from '../support/processes.js';
 import type { VerifierRuntime } from '@akm/verifier/service';
+import { stopEach } from '../support/teardown.js';
 import { startWiredVerifier } from '../support/wired-verifier.js';
 
 const shown = (res: { status: number; text: string }) => `HTTP ${res.status}: ${res.text}`;
@@ -31,18 +32,20 @@ async function issuerSigner(dataDir: string): Promise<{ signer: TestSigner; keyF
 }
 
 describe('e2e: refused keys against the real issuer, a verifier over real NATS and Redis', () => {
-  let nats: TestServer;
-  let redis: TestServer;
-  let dataDir: string;
-  let issuer: RunningIssuer;
-  let verifier: VerifierRuntime;
+  let nats: TestServer | undefined;
+  let redis: TestServer | undefined;
+  let dataDir: string | undefined;
+  let issuer: RunningIssuer | undefined;
+  let verifier: VerifierRuntime | undefined;
   let signer: TestSigner;
   let other: TestSigner;
-  const nowS = Math.floor(Date.now() / 1000);
 
   before(async function () {
     this.timeout(30_000);
-    [nats, redis, other] = await Promise.all([startNats(), startRedis(), createSigner()]);
+    // One at a time, each kept as soon as it runs, so that `after` stops it if a later step fails.
+    nats = await startNats();
+    redis = await startRedis();
+    other = await createSigner();
     dataDir = mkdtempSync(join(tmpdir(), 'akm-e2e-refused-'));
     const issuerKey = await issuerSigner(dataDir);
     signer = issuerKey.signer;
@@ -54,25 +57,35 @@ describe('e2e: refused keys against the real issuer, a verifier over real NATS a
       logger: silent('issuer'),
       onGeneratedAdminPassword: () => {},
     });
-    verifier = await startWiredVerifier({ issuerUrl: issuer.url, natsUrl: nats.url, redisUrl: redis.url, name: 'verifier-refused' });
-    await verifier.service.ready;
-    await waitFor(() => verifier.service.verifier.readiness().rateLimits === 'shared', 5000);
+    const wired = await startWiredVerifier({ issuerUrl: issuer.url, natsUrl: nats.url, redisUrl: redis.url, name: 'verifier-refused' });
+    verifier = wired;
+    await wired.service.ready;
+    await waitFor(() => wired.service.verifier.readiness().rateLimits === 'shared', 5000);
   });
-  after(async () => {
-    await verifier.stop();
-    await issuer.stop();
-    await Promise.all([nats.destroy(), redis.destroy()]);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  // Stops whatever `before` started, also when it failed half-way, and each part even if another fails to stop.
+  after(() =>
+    stopEach(
+      () => verifier?.stop(),
+      () => issuer?.stop(),
+      () => nats?.destroy(),
+      () => redis?.destroy(),
+      () => dataDir && rmSync(dataDir, { recursive: true, force: true }),
+    ),
+  );
+  const running = <T>(part: T | undefined): T => {
+    if (part === undefined) throw new Error('setup did not complete');
+    return part;
+  };
 
-  const price = (token: string) => request(verifier.service.url).get('/price?symbol=BTC').set('Authorization', `Bearer ${token}`);
+  const price = (token: string) => request(running(verifier).service.url).get('/price?symbol=BTC').set('Authorization', `Bearer ${token}`);
 
   it('the issuer signs with the test\'s key: a key it mints is served', async () => {
-    const jwks = await request(issuer.url).get('/.well-known/jwks.json');
+    const started = running(issuer);
+    const jwks = await request(started.url).get('/.well-known/jwks.json');
     expect(jwks.body.keys.map((k: { kid: string }) => k.kid), shown(jwks)).to.deep.equal([signer.kid]);
-    const minted = await request(issuer.url)
+    const minted = await request(started.url)
       .post('/admin/keys')
-      .set('Authorization', `Bearer ${await issuer.adminToken()}`)
+      .set('Authorization', `Bearer ${await started.adminToken()}`)
       .send({ sub: 'carol' });
     expect(minted.status, shown(minted)).to.equal(201);
 
@@ -83,13 +96,15 @@ describe('e2e: refused keys against the real issuer, a verifier over real NATS a
 
   for (const c of REFUSED_TOKEN_CASES) {
     it(`when a key ${c.name} is presented, answers ${c.status} ${c.code}`, async () => {
-      const token = await c.token(signer, other, nowS);
+      // The clock is read per test: see UNKNOWN_TO_STREAM.
+      const token = await c.token(signer, other, Math.floor(Date.now() / 1000));
 
       const res = await price(token);
 
       expect(res.status, shown(res)).to.equal(c.status);
       expect(res.body.code, shown(res)).to.equal(c.code);
       expect(res.type, shown(res)).to.equal('application/problem+json');
+      expect(res.body.detail, shown(res)).to.not.equal(UNKNOWN_TO_STREAM);
     });
   }
 });

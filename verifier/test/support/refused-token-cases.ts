@@ -14,6 +14,12 @@ import {
 } from '@akm/common';
 import { signKey, type TestSigner } from './signing.js';
 
+/**
+ * The detail of a refusal for being unknown to the key stream past the new-key grace: no case
+ * below may be refused for that (it would pass for the wrong reason on a slow run).
+ */
+export const UNKNOWN_TO_STREAM = 'key unknown to the key stream';
+
 /** One refused key string and the answer it must get. */
 export interface RefusedTokenCase {
   /** Reads after "when a key …". */
