@@ -50,3 +50,12 @@ export function positiveInt(value: string): number {
   if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('It must be a positive whole number.');
   return n;
 }
+
+/** Parses a positive whole number option of at most `max` (e.g. a capped lifetime). */
+export function positiveIntAtMost(max: number): (value: string) => number {
+  return (value) => {
+    const n = positiveInt(value);
+    if (n > max) throw new InvalidArgumentError(`It must be at most ${max}.`);
+    return n;
+  };
+}

@@ -11,7 +11,17 @@ import { openDatabase } from '../store/database.js';
 import { createSigningKeyRepository } from '../store/signing-key-repository.js';
 import { CliError } from './cli-error.js';
 
-/** Mints an admin token from the data directory; `ttlSeconds` defaults to AKM_SESSION_TTL_S. */
+/**
+ * Longest life of an admin token minted from the data directory, in seconds. Such a token names
+ * no user, so no password change or demotion ends it, and its signing key stays in the JWKS
+ * while it lives: it must be short.
+ */
+export const MAX_ADMIN_TOKEN_TTL_SECONDS = 3600;
+
+/**
+ * Mints an admin token from the data directory; `ttlSeconds` (at most
+ * {@link MAX_ADMIN_TOKEN_TTL_SECONDS}) defaults to AKM_SESSION_TTL_S within that bound.
+ */
 export async function mintLocalAdminToken(
   env: NodeJS.ProcessEnv,
   dataDirOverride?: string,
@@ -36,7 +46,7 @@ export async function mintLocalAdminToken(
       issuer: config.AKM_ISSUER,
       sub: LOCAL_ADMIN_SUB,
       role: 'admin',
-      ttlSeconds: ttlSeconds ?? config.AKM_SESSION_TTL_S,
+      ttlSeconds: Math.min(ttlSeconds ?? config.AKM_SESSION_TTL_S, MAX_ADMIN_TOKEN_TTL_SECONDS),
       now: Date.now(),
     });
   } finally {

@@ -9,8 +9,8 @@ import { CliError } from './cli-error.js';
 import { answerOf } from './issuer-api.js';
 import { keysCommand } from './commands/keys.js';
 import { sessionCommands, usersCommand } from './commands/users.js';
-import { contextOf, positiveInt } from './context.js';
-import { mintLocalAdminToken } from './local-admin-token.js';
+import { contextOf, positiveIntAtMost } from './context.js';
+import { MAX_ADMIN_TOKEN_TTL_SECONDS, mintLocalAdminToken } from './local-admin-token.js';
 import { printRecord } from './output.js';
 import { saveSession } from './session-file.js';
 import { USAGE_EXIT_CODE, watchUsageErrors } from './usage-errors.js';
@@ -27,7 +27,7 @@ export function buildProgram(): Command {
     .command('admin-token')
     .description('print a short-lived admin token minted from the data directory (AKM_DATA_DIR)')
     .option('--data-dir <dir>', 'issuer data directory')
-    .option('--ttl <seconds>', 'lifetime in seconds', positiveInt)
+    .option('--ttl <seconds>', `lifetime in seconds, at most ${MAX_ADMIN_TOKEN_TTL_SECONDS}`, positiveIntAtMost(MAX_ADMIN_TOKEN_TTL_SECONDS))
     .option('--save', 'also save it as the current sign-in (mode 0600)')
     .action(async (o: { dataDir?: string; ttl?: number; save?: boolean }, cmd: Command) => {
       const { url, json } = contextOf(cmd, { needToken: false });

@@ -25,6 +25,9 @@ describe('akm CLI errors and --url', function () {
     ['a value outside the choices', ['keys', 'list', '--status', 'gone'], /^akm: option '--status <status>' argument 'gone' is invalid\..*active.* \(see akm keys list --help\)$/],
     ['a bad role', ['users', 'create', 'x', '--role', 'root'], /^akm: option '--role <role>' argument 'root' is invalid\..* \(see akm users create --help\)$/],
     ['a bad number', ['admin-token', '--ttl', '0'], /^akm: option '--ttl <seconds>' argument '0' is invalid\. It must be a positive whole number\. \(see akm admin-token --help\)$/],
+    // An admin token from the data directory names no user, so nothing revokes it: one hour at most.
+    ['an admin token lifetime over one hour', ['admin-token', '--ttl', '3601'], /^akm: option '--ttl <seconds>' argument '3601' is invalid\. It must be at most 3600\. \(see akm admin-token --help\)$/],
+    ['a three-year admin token', ['admin-token', '--ttl', '99999999'], /^akm: option '--ttl <seconds>' argument '99999999' is invalid\. It must be at most 3600\. /],
     ['a command group without its command', ['users'], /^akm: missing command \(see akm users --help\)$/],
     ['no command at all', [], /^akm: missing command \(see akm --help\)$/],
   ];

@@ -55,6 +55,18 @@ describe('akm sign-in: login, logout, whoami and admin-token', function () {
     expect(claims).to.include({ role: 'admin', sub: 'local-admin@akm' });
   });
 
+  it('admin-token lives one hour at most: --ttl 3600 is taken, and a longer AKM_SESSION_TTL_S is capped to it', async () => {
+    const hour = await harness.akm(['admin-token', '--ttl', '3600']);
+    expect(hour.code, hour.stderr).to.equal(0);
+    const atMost = decodeJwt(hour.stdout.trim());
+    expect(atMost.exp! - atMost.iat!).to.equal(3600);
+
+    const byDefault = await harness.akm(['admin-token'], { env: { AKM_SESSION_TTL_S: '86400' } });
+    expect(byDefault.code, byDefault.stderr).to.equal(0);
+    const capped = decodeJwt(byDefault.stdout.trim());
+    expect(capped.exp! - capped.iat!, 'the default follows AKM_SESSION_TTL_S only up to one hour').to.equal(3600);
+  });
+
   it('admin-token --json prints the token and its expiry as a JSON object', async () => {
     const out = jsonOf<{ token: string; expiresAt: string; savedTo?: string }>(await harness.akm(['admin-token', '--ttl', '120', '--json']));
     const claims = decodeJwt(out.token);
