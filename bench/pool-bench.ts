@@ -85,7 +85,7 @@ async function measure(kind: PoolBenchRow['store'], size: number, make: (now: ()
     for (let i = 0; i < ops; i++) {
       let token = '';
       await timed(assign, async () => {
-        const result = await store.assign('bench', TIMINGS);
+        const result = await store.assign('bench', TIMINGS, { maxPerHolder: 1 });
         if (!result.ok) throw new Error('bench pool ran empty');
         token = result.value.token;
       });

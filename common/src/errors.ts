@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'too_many_attempts'
   | 'pool_full'
   | 'pool_empty'
+  | 'holder_limit'
   | 'not_assigned'
   | 'unavailable'
   | 'storage_failed'
@@ -55,6 +56,7 @@ const STATUS: Record<ErrorCode, number> = {
   too_many_attempts: 429,
   pool_full: 409,
   pool_empty: 404,
+  holder_limit: 409,
   not_assigned: 409,
   unavailable: 503,
   storage_failed: 503,

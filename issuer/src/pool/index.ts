@@ -27,6 +27,7 @@ export type { PoolMetrics } from './pool-metrics.js';
 export { DEFAULT_POOL_OPTIONS, MAX_TOKENS_PER_REQUEST, poolEnvShape, poolOptionsFromEnv } from './pool-options.js';
 export type { PoolEnv, PoolOptions } from './pool-options.js';
 export type {
+  AssignLimits,
   PoolActor,
   PoolCounts,
   PoolEffects,

@@ -14,6 +14,7 @@ export interface PoolMetrics {
   generated: Counter;
   assigned: Counter;
   emptyAnswers: Counter;
+  holderLimitAnswers: Counter;
   released: Counter<'reason'>;
   purged: Counter<'reason'>;
   tokens: Gauge<'state'>;
@@ -28,6 +29,11 @@ export function createPoolMetrics(registry: Registry): PoolMetrics {
     emptyAnswers: new Counter({
       name: 'akm_pool_assign_empty_total',
       help: 'Assignments refused because no token was available',
+      registers,
+    }),
+    holderLimitAnswers: new Counter({
+      name: 'akm_pool_assign_holder_limit_total',
+      help: 'Assignments refused because the caller already held POOL_MAX_PER_HOLDER tokens',
       registers,
     }),
     released: new Counter({

@@ -10,6 +10,8 @@ import { positiveIntVar } from '@akm/common';
 export interface PoolOptions {
   /** Most tokens the pool may hold; generating beyond it answers `pool_full`. */
   maxTokens: number;
+  /** Most tokens one holder (`sub`) may hold at once; its next assignment answers `holder_limit`. */
+  maxPerHolder: number;
   /** Seconds a token lives after its last keep-alive (or generation, or assignment). */
   keepAliveSeconds: number;
   /** Seconds an assignment lasts after it began or its holder last kept the token alive. */
@@ -23,6 +25,7 @@ export interface PoolOptions {
 /** Defaults of {@link PoolOptions}. */
 export const DEFAULT_POOL_OPTIONS: Readonly<PoolOptions> = {
   maxTokens: 10_000,
+  maxPerHolder: 10,
   keepAliveSeconds: 300,
   assignTtlSeconds: 60,
   sweepIntervalMs: 1000,
@@ -35,6 +38,7 @@ export const MAX_TOKENS_PER_REQUEST = 10_000;
 /** The pool's environment variables, to spread into the issuer's `z.object({...})`. */
 export const poolEnvShape = {
   POOL_MAX_TOKENS: positiveIntVar(DEFAULT_POOL_OPTIONS.maxTokens),
+  POOL_MAX_PER_HOLDER: positiveIntVar(DEFAULT_POOL_OPTIONS.maxPerHolder),
   POOL_KEEPALIVE_S: positiveIntVar(DEFAULT_POOL_OPTIONS.keepAliveSeconds),
   POOL_ASSIGN_TTL_S: positiveIntVar(DEFAULT_POOL_OPTIONS.assignTtlSeconds),
   POOL_SWEEP_INTERVAL_MS: positiveIntVar(DEFAULT_POOL_OPTIONS.sweepIntervalMs),
@@ -48,6 +52,7 @@ export type PoolEnv = z.infer<z.ZodObject<typeof poolEnvShape>>;
 export function poolOptionsFromEnv(env: PoolEnv): PoolOptions {
   return {
     maxTokens: env.POOL_MAX_TOKENS,
+    maxPerHolder: env.POOL_MAX_PER_HOLDER,
     keepAliveSeconds: env.POOL_KEEPALIVE_S,
     assignTtlSeconds: env.POOL_ASSIGN_TTL_S,
     sweepIntervalMs: env.POOL_SWEEP_INTERVAL_MS,

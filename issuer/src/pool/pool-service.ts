@@ -20,7 +20,7 @@ export interface PoolPrincipal {
 }
 
 /** Why a pool operation was refused: each is an error code of the HTTP layer. */
-export type PoolFailureCode = 'pool_full' | 'pool_empty' | 'not_found' | 'not_assigned' | 'forbidden';
+export type PoolFailureCode = 'pool_full' | 'pool_empty' | 'holder_limit' | 'not_found' | 'not_assigned' | 'forbidden';
 
 /** An answer of the pool service: a value, or an expected failure with a message. */
 export type PoolOutcome<T> = { ok: true; value: T } | { ok: false; code: PoolFailureCode; message: string };
@@ -38,7 +38,10 @@ export interface PoolServiceOptions {
 export interface PoolService {
   /** Adds `count` new tokens; `pool_full` if the pool would exceed `maxTokens`. */
   generateTokens(count: number, by: PoolPrincipal): Promise<PoolOutcome<string[]>>;
-  /** Leases a random available token to the caller; `pool_empty` if there is none. */
+  /**
+   * Leases a random available token to the caller; `holder_limit` if the caller already holds
+   * `maxPerHolder` tokens, `pool_empty` if there is none.
+   */
   assignToken(by: PoolPrincipal): Promise<PoolOutcome<PoolToken>>;
   /** Returns a token to the pool; its holder or an admin only. */
   unblockToken(token: string, by: PoolPrincipal): Promise<PoolOutcome<PoolToken>>;
@@ -59,6 +62,7 @@ export interface PoolService {
 const MESSAGES: Record<PoolFailureCode, string> = {
   pool_full: 'the pool would exceed its maximum size',
   pool_empty: 'no token is available',
+  holder_limit: 'the caller holds as many tokens as one holder may; unblock one first',
   not_found: 'no such token in the pool',
   not_assigned: 'the token is not assigned',
   forbidden: 'only the holder of the token or an admin may do this',
@@ -119,9 +123,14 @@ export function createPoolService(options: PoolServiceOptions): PoolService {
     },
 
     async assignToken(by) {
-      const result = await store.assign(by.sub, timings);
+      const result = await store.assign(by.sub, timings, { maxPerHolder: settings.maxPerHolder });
       record(result.effects, by);
       if (!result.ok) {
+        if (result.reason === 'holder_limit') {
+          metrics.holderLimitAnswers.inc();
+          logOf(by).info({ holder: by.sub, maxPerHolder: settings.maxPerHolder }, 'pool assignment refused: holder limit');
+          return { ok: false, code: 'holder_limit', message: `${MESSAGES.holder_limit} (${settings.maxPerHolder})` };
+        }
         metrics.emptyAnswers.inc();
         return fail('pool_empty');
       }

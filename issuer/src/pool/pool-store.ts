@@ -29,6 +29,12 @@ export interface PoolTimings {
   assignTtlMs: number;
 }
 
+/** Bounds of an assignment. */
+export interface AssignLimits {
+  /** Most tokens one holder may hold at once; the next assignment answers `holder_limit`. */
+  maxPerHolder: number;
+}
+
 /** Who acts on a token: its holder may act on an assigned token, and so may an admin. */
 export interface PoolActor {
   sub: string;
@@ -88,8 +94,12 @@ export interface TokenPoolStore {
     tokens: readonly string[],
     limits: { maxTokens: number; keepAliveMs: number },
   ): Promise<StoreResult<{ size: number }, 'pool_full' | 'duplicate'>>;
-  /** Leases a random available token to `holder`; `pool_empty` if none is available. */
-  assign(holder: string, timings: PoolTimings): Promise<StoreResult<PoolToken, 'pool_empty'>>;
+  /**
+   * Leases a random available token to `holder`: `holder_limit` if it already holds
+   * `limits.maxPerHolder` tokens (leases past their deadline do not count: they are released
+   * first), else `pool_empty` if none is available. The check and the lease are one atomic step.
+   */
+  assign(holder: string, timings: PoolTimings, limits: AssignLimits): Promise<StoreResult<PoolToken, 'pool_empty' | 'holder_limit'>>;
   /** Ends the assignment of a token; only its holder or an admin may. Answers the former holder. */
   unblock(
     token: string,

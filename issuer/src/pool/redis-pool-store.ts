@@ -13,14 +13,14 @@ import {
   type SweepResult,
   type TokenPoolStore,
 } from './pool-store.js';
-import { POOL_SCRIPTS, type PoolScriptName } from './redis-pool-scripts.js';
+import { POOL_KEYS, POOL_SCRIPTS, type PoolScriptName } from './redis-pool-scripts.js';
 
 /** Options of {@link createRedisPoolStore}. */
 export interface RedisPoolStoreOptions {
   /** A connected ioredis client; the store defines its scripts on it and never closes it. */
   redis: Redis;
   /**
-   * Prefix of the store's four keys, e.g. `akm:pool:`. On Redis Cluster put a hash tag in it
+   * Prefix of the store's five keys, e.g. `akm:pool:`. On Redis Cluster put a hash tag in it
    * (`akm:{pool}:`) so that the keys share a slot.
    */
   prefix: string;
@@ -71,9 +71,8 @@ function unavailable(err: unknown): never {
 /** Creates the Redis implementation of {@link TokenPoolStore}. */
 export function createRedisPoolStore(options: RedisPoolStoreOptions): TokenPoolStore {
   const { redis, prefix, now } = options;
-  // The four keys every script takes, in the order of `redis-pool-scripts.ts`.
-  const keys = ['alive', 'avail', 'lease', 'holders'].map((k) => `${prefix}${k}`);
-  for (const [name, lua] of Object.entries(POOL_SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 4, lua });
+  const keys = POOL_KEYS.map((k) => `${prefix}${k}`);
+  for (const [name, lua] of Object.entries(POOL_SCRIPTS)) redis.defineCommand(name, { numberOfKeys: keys.length, lua });
   const run = (name: PoolScriptName, ...args: (string | number)[]): Promise<string> =>
     (redis as unknown as Record<PoolScriptName, RunScript>)[name](...keys, now(), ...args).catch(unavailable);
 
@@ -82,8 +81,10 @@ export function createRedisPoolStore(options: RedisPoolStoreOptions): TokenPoolS
       const raw = await run('akmPoolAdd', limits.maxTokens, limits.keepAliveMs, LAZY_SWEEP_LIMIT, ...tokens);
       return resultOf(raw, (v) => ({ size: Number(v.size) }));
     },
-    async assign(holder, timings) {
-      const raw = await run('akmPoolAssign', holder, timings.assignTtlMs, timings.keepAliveMs, LAZY_SWEEP_LIMIT, ASSIGN_MAX_PICKS);
+    async assign(holder, timings, limits) {
+      const raw = await run(
+        'akmPoolAssign', holder, timings.assignTtlMs, timings.keepAliveMs, LAZY_SWEEP_LIMIT, ASSIGN_MAX_PICKS, limits.maxPerHolder,
+      );
       return resultOf(raw, tokenOf);
     },
     async unblock(token, actor) {

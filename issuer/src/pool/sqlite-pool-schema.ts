@@ -1,7 +1,8 @@
 /**
  * Tables of the SQLite pool store. Every query of the store is an index seek: deadlines have
- * their own indexes, available tokens a partial index for the random pick, and the counts are
- * kept by triggers because `count(*)` would read the whole table.
+ * their own indexes, available tokens a partial index for the random pick, assigned tokens one
+ * by holder (the per-holder cap), and the counts are kept by triggers because `count(*)` would
+ * read the whole table.
  */
 import type Database from 'better-sqlite3';
 
@@ -17,6 +18,8 @@ CREATE TABLE IF NOT EXISTS pool_tokens (
 CREATE INDEX IF NOT EXISTS pool_tokens_alive ON pool_tokens (alive_until);
 CREATE INDEX IF NOT EXISTS pool_tokens_lease ON pool_tokens (assigned_until) WHERE assigned_until IS NOT NULL;
 CREATE INDEX IF NOT EXISTS pool_tokens_free ON pool_tokens (id) WHERE holder IS NULL;
+-- A holder's tokens, for the per-holder cap: a seek to the few rows of one holder.
+CREATE INDEX IF NOT EXISTS pool_tokens_holder ON pool_tokens (holder, assigned_until) WHERE holder IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS pool_counts (
   id       INTEGER PRIMARY KEY CHECK (id = 1),

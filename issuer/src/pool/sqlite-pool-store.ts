@@ -61,6 +61,12 @@ export function createSqlitePoolStore(options: SqlitePoolStoreOptions): TokenPoo
       `SELECT ${COLUMNS} FROM pool_tokens INDEXED BY pool_tokens_free
        WHERE holder IS NULL AND id >= ? ORDER BY id LIMIT 1`,
     ),
+    // The holder's leases that are due (or whose token is), to apply before counting.
+    heldDue: db.prepare<[string, number, number], Row>(
+      `SELECT ${COLUMNS} FROM pool_tokens WHERE holder = ? AND (assigned_until <= ? OR alive_until <= ?)`,
+    ),
+    // Counted by reading at most the cap's worth of index entries.
+    heldUpTo: db.prepare<[string, number], { id: number }>('SELECT id FROM pool_tokens WHERE holder = ? LIMIT ?'),
     maxId: db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM pool_tokens'),
     insert: db.prepare<[string, number]>('INSERT INTO pool_tokens (token, alive_until) VALUES (?, ?)'),
     remove: db.prepare<[number]>('DELETE FROM pool_tokens WHERE id = ?'),
@@ -140,9 +146,17 @@ export function createSqlitePoolStore(options: SqlitePoolStoreOptions): TokenPoo
         return { ok: true, value: { size: size + tokens.length }, effects };
       });
     },
-    async assign(holder, timings) {
-      return atomically((at, effects): StoreResult<PoolToken, 'pool_empty'> => {
+    async assign(holder, timings, limits) {
+      return atomically((at, effects): StoreResult<PoolToken, 'pool_empty' | 'holder_limit'> => {
         sweep(at, LAZY_SWEEP_LIMIT, effects);
+        // Only live leases count: the holder's due ones are applied first (a few rows: its own).
+        for (const row of sql.heldDue.all(holder, at, at)) {
+          if (row.alive_until <= at) purge(row, effects);
+          else release(row, effects);
+        }
+        if (sql.heldUpTo.all(holder, limits.maxPerHolder).length >= limits.maxPerHolder) {
+          return { ok: false, reason: 'holder_limit', effects };
+        }
         for (let pick = 0; pick < ASSIGN_MAX_PICKS; pick++) {
           const row = pickFree();
           if (!row) break;

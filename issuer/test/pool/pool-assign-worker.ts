@@ -35,7 +35,7 @@ const lines = createInterface({ input: process.stdin });
 process.stdout.write('ready\n');
 await once(lines, 'line');
 const results = await Promise.all(
-  Array.from({ length: attempts }, (_, i) => pool[i % pool.length]!.assign(`worker${process.pid}-${i}`, timings)),
+  Array.from({ length: attempts }, (_, i) => pool[i % pool.length]!.assign(`worker${process.pid}-${i}`, timings, { maxPerHolder: 1 })),
 );
 process.stdout.write(
   `${JSON.stringify({

@@ -14,7 +14,7 @@ for (const store of ['sqlite', 'redis'] as const) {
     let userKey: string;
     before(async () => {
       if (store === 'redis') redis = await startRedis();
-      issuer = await startTestIssuer({ redisUrl: redis?.url, pool: { maxTokens: 5 } });
+      issuer = await startTestIssuer({ redisUrl: redis?.url, pool: { maxTokens: 5, maxPerHolder: 2 } });
       const admin = `Bearer ${issuer.admin}`;
       for (const username of ['alice', 'bob']) {
         await request(issuer.url).post('/admin/users').set('Authorization', admin).send({ username, password: 'long enough password' });
@@ -57,6 +57,26 @@ for (const store of ['sqlite', 'redis'] as const) {
       expect(holder.body.state).to.equal('available');
       const stats = await request(issuer.url).get('/pool/stats').set('Authorization', `Bearer ${userSession}`);
       expect(stats.body).to.deep.equal({ available: 3, assigned: 0, total: 3 });
+    });
+
+    it('caps what one holder may hold (POOL_MAX_PER_HOLDER): its sign-in and its keys count together, the next assignment is 409 holder_limit', async () => {
+      const assign = (token: string) => request(issuer.url).post('/pool/assign').set('Authorization', `Bearer ${token}`);
+      const first = await assign(userSession);
+      const second = await assign(userKey);
+      expect([first.status, second.status], show(second)).to.deep.equal([200, 200]);
+
+      const third = await assign(userSession);
+
+      expect(third.status, show(third)).to.equal(409);
+      expect(third.body.code, show(third)).to.equal('holder_limit');
+      expect(third.type).to.equal('application/problem+json');
+      const stats = await request(issuer.url).get('/pool/stats').set('Authorization', `Bearer ${userSession}`);
+      expect(stats.body, 'the refused assignment took nothing').to.deep.equal({ available: 1, assigned: 2, total: 3 });
+      const bob = await assign(otherSession);
+      expect(bob.status, `another holder is not affected: ${show(bob)}`).to.equal(200);
+      const back = await request(issuer.url).post(`/pool/tokens/${first.body.token}/unblock`).set('Authorization', `Bearer ${userSession}`);
+      expect(back.status, show(back)).to.equal(200);
+      expect((await assign(userKey)).status, 'alice may hold two again after giving one back').to.equal(200);
     });
   });
 }

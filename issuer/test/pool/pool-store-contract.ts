@@ -7,6 +7,7 @@ import { createTestClock, type TestClock } from './pool-test-support.js';
 
 const TIMINGS: PoolTimings = { keepAliveMs: 300_000, assignTtlMs: 60_000 };
 const LIMITS = { maxTokens: 100, keepAliveMs: TIMINGS.keepAliveMs };
+const HOLDER_LIMIT = { maxPerHolder: 10 };
 const alice = { sub: 'alice', admin: false };
 const bob = { sub: 'bob', admin: false };
 const root = { sub: 'root', admin: true };
@@ -21,7 +22,7 @@ export function describePoolStoreContract(name: string, makeStore: MakePoolStore
     let store: TokenPoolStore;
     const names = (n: number, tag = 't') => Array.from({ length: n }, (_, i) => `${tag}${i}`);
     async function assigned(holder = 'alice'): Promise<string> {
-      const result = await store.assign(holder, TIMINGS);
+      const result = await store.assign(holder, TIMINGS, HOLDER_LIMIT);
       if (!result.ok) throw new Error(`expected an assignment, got ${result.reason}`);
       return result.value.token;
     }
@@ -61,7 +62,7 @@ export function describePoolStoreContract(name: string, makeStore: MakePoolStore
     describe('assigning', () => {
       it('leases a token to its holder until the assignment deadline', async () => {
         await store.addTokens(['only'], LIMITS);
-        const result = await store.assign('alice', TIMINGS);
+        const result = await store.assign('alice', TIMINGS, HOLDER_LIMIT);
         expect(result).to.deep.include({
           ok: true,
           value: { token: 'only', state: 'assigned', holder: 'alice', assignedUntil: clock.now() + 60_000, aliveUntil: clock.now() + 300_000 },
@@ -70,10 +71,10 @@ export function describePoolStoreContract(name: string, makeStore: MakePoolStore
       });
 
       it('answers pool_empty when no token is available', async () => {
-        expect(await store.assign('alice', TIMINGS)).to.deep.include({ ok: false, reason: 'pool_empty' });
+        expect(await store.assign('alice', TIMINGS, HOLDER_LIMIT)).to.deep.include({ ok: false, reason: 'pool_empty' });
         await store.addTokens(['x'], LIMITS);
         await assigned();
-        expect(await store.assign('bob', TIMINGS)).to.deep.include({ ok: false, reason: 'pool_empty' });
+        expect(await store.assign('bob', TIMINGS, HOLDER_LIMIT)).to.deep.include({ ok: false, reason: 'pool_empty' });
       });
 
       it('never hands out a token twice while it is assigned', async () => {
@@ -98,6 +99,90 @@ export function describePoolStoreContract(name: string, makeStore: MakePoolStore
         clock.advance(200_000);
         await assigned();
         expect((await store.getToken('x'))?.aliveUntil).to.equal(clock.now() + TIMINGS.keepAliveMs);
+      });
+    });
+
+    describe('the per-holder cap', () => {
+      const CAP = { maxPerHolder: 3 };
+
+      it('refuses the next assignment of a holder at the cap with holder_limit, leaves others unaffected, and lets it assign again once it gives one back', async () => {
+        await store.addTokens(names(10), LIMITS);
+        const held = [];
+        for (let i = 0; i < 3; i++) {
+          const result = await store.assign('alice', TIMINGS, CAP);
+          expect(result, JSON.stringify(result)).to.deep.include({ ok: true });
+          if (result.ok) held.push(result.value.token);
+        }
+
+        expect(await store.assign('alice', TIMINGS, CAP)).to.deep.include({ ok: false, reason: 'holder_limit' });
+        expect((await store.counts()).ok && (await store.counts())).to.deep.include({ value: { available: 7, assigned: 3, total: 10 } });
+        expect(await store.assign('bob', TIMINGS, CAP)).to.deep.include({ ok: true });
+
+        expect(await store.unblock(held[0]!, alice)).to.deep.include({ ok: true });
+        expect(await store.assign('alice', TIMINGS, CAP)).to.deep.include({ ok: true });
+        expect(await store.assign('alice', TIMINGS, CAP)).to.deep.include({ ok: false, reason: 'holder_limit' });
+      });
+
+      it('answers holder_limit rather than pool_empty to a holder at the cap', async () => {
+        await store.addTokens(names(3), LIMITS);
+        for (let i = 0; i < 3; i++) await store.assign('alice', TIMINGS, CAP);
+        expect(await store.assign('alice', TIMINGS, CAP)).to.deep.include({ ok: false, reason: 'holder_limit' });
+        expect(await store.assign('bob', TIMINGS, CAP)).to.deep.include({ ok: false, reason: 'pool_empty' });
+      });
+
+      it('does not count leases past their deadline, nor tokens removed or purged', async () => {
+        await store.addTokens(names(20), LIMITS);
+        // More due leases than an operation's lazy sweep applies, all due before alice's first:
+        // hers must be applied because it is hers, not because it is the earliest.
+        for (let i = 0; i < 10; i++) expect(await store.assign(`other${i}`, TIMINGS, CAP)).to.deep.include({ ok: true });
+        clock.advance(1);
+        const first = await store.assign('alice', TIMINGS, CAP);
+        clock.advance(30_000);
+        const second = await store.assign('alice', TIMINGS, CAP);
+        const third = await store.assign('alice', TIMINGS, CAP);
+        expect([first, second, third].every((r) => r.ok)).to.equal(true);
+        expect(await store.assign('alice', TIMINGS, CAP)).to.deep.include({ ok: false, reason: 'holder_limit' });
+
+        // The first lease lapses (60 s after it began): it no longer counts, even before a sweep.
+        clock.advance(30_000);
+        const again = await store.assign('alice', TIMINGS, CAP);
+        expect(again, JSON.stringify(again)).to.deep.include({ ok: true });
+        expect(again.effects.released).to.deep.include({ token: first.ok ? first.value.token : '', holder: 'alice' });
+        expect(await store.assign('alice', TIMINGS, CAP)).to.deep.include({ ok: false, reason: 'holder_limit' });
+
+        // An admin removes one of alice's tokens: it no longer counts either.
+        expect(await store.remove(second.ok ? second.value.token : '')).to.deep.include({ ok: true, value: { holder: 'alice' } });
+        expect(await store.assign('alice', TIMINGS, CAP)).to.deep.include({ ok: true });
+      });
+
+      it('keeps counting a lease its holder keeps alive', async () => {
+        await store.addTokens(names(5), LIMITS);
+        const leases = [];
+        for (let i = 0; i < 3; i++) leases.push(await store.assign('alice', TIMINGS, CAP));
+        for (let minute = 0; minute < 3; minute++) {
+          clock.advance(50_000);
+          for (const lease of leases) if (lease.ok) expect(await store.keepAlive(lease.value.token, alice, TIMINGS)).to.deep.include({ ok: true });
+        }
+        expect(await store.assign('alice', TIMINGS, CAP)).to.deep.include({ ok: false, reason: 'holder_limit' });
+      });
+
+      it('counts each holder apart, also when one name starts with another', async () => {
+        await store.addTokens(names(20), LIMITS);
+        const holders = ['ab', 'ab:c', 'a', 'abc', '2:ab', 'ab:'];
+        for (const holder of holders) {
+          for (let i = 0; i < 3; i++) expect(await store.assign(holder, TIMINGS, CAP), `${holder} #${i + 1}`).to.deep.include({ ok: true });
+        }
+        for (const holder of holders) {
+          expect(await store.assign(holder, TIMINGS, CAP), holder).to.deep.include({ ok: false, reason: 'holder_limit' });
+        }
+      });
+
+      it('holds under concurrency: 30 simultaneous assignments by one holder capped at 5 get exactly 5 tokens', async () => {
+        await store.addTokens(names(20), LIMITS);
+        const results = await Promise.all(Array.from({ length: 30 }, () => store.assign('alice', TIMINGS, { maxPerHolder: 5 })));
+        expect(results.filter((r) => r.ok)).to.have.length(5);
+        expect(results.filter((r) => !r.ok && r.reason === 'holder_limit')).to.have.length(25);
+        expect((await store.counts()).ok && (await store.counts())).to.deep.include({ value: { available: 15, assigned: 5, total: 20 } });
       });
     });
 
@@ -171,7 +256,7 @@ export function describePoolStoreContract(name: string, makeStore: MakePoolStore
 
       it('purges a token nobody kept alive, and an assigned one reports its holder', async () => {
         await store.addTokens(['held'], { ...LIMITS, keepAliveMs: 1000 });
-        const lease = await store.assign('alice', { keepAliveMs: 1000, assignTtlMs: 5000 });
+        const lease = await store.assign('alice', { keepAliveMs: 1000, assignTtlMs: 5000 }, HOLDER_LIMIT);
         expect(lease.ok).to.equal(true);
         await store.addTokens(['free'], { ...LIMITS, keepAliveMs: 1000 });
         clock.advance(1000);
@@ -215,7 +300,7 @@ export function describePoolStoreContract(name: string, makeStore: MakePoolStore
         await store.addTokens(names(20, 'dead'), { ...LIMITS, keepAliveMs: 1000 });
         clock.advance(1000);
         await store.addTokens(['fresh'], LIMITS);
-        const result = await store.assign('alice', TIMINGS);
+        const result = await store.assign('alice', TIMINGS, HOLDER_LIMIT);
         expect(result).to.deep.include({ ok: true });
         expect(result.ok && result.value.token).to.equal('fresh');
         expect(result.effects.purged.length).to.be.greaterThan(0);
@@ -237,7 +322,7 @@ export function describePoolStoreContract(name: string, makeStore: MakePoolStore
     describe('under concurrency', () => {
       it('gives 50 concurrent assigners on a pool of 20 exactly 20 distinct tokens and 30 pool_empty', async () => {
         await store.addTokens(names(20), LIMITS);
-        const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.assign(`h${i}`, TIMINGS)));
+        const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.assign(`h${i}`, TIMINGS, HOLDER_LIMIT)));
         const tokens = results.flatMap((r) => (r.ok ? [r.value.token] : []));
         expect(new Set(tokens).size).to.equal(20);
         expect(results.filter((r) => !r.ok && r.reason === 'pool_empty')).to.have.length(30);

@@ -16,8 +16,11 @@ import { createTestClock, redisStores, type TestClock } from './pool-test-suppor
  * SPOP with a count, DEL of a whole collection…) must be argued for before it is added here.
  */
 const CONSTANT_OR_LOG = new Set(['HGET', 'HSET', 'HDEL', 'SADD', 'SREM', 'SPOP', 'SCARD', 'ZADD', 'ZREM', 'ZSCORE', 'ZCARD']);
-/** Range reads allowed only with a LIMIT: O(log N + limit). */
-const WITH_LIMIT = new Set(['ZRANGEBYSCORE', 'ZREVRANGEBYSCORE']);
+/**
+ * Range reads allowed only with a LIMIT: O(log N + limit). ZRANGEBYLEX reads one holder's
+ * tokens (the per-holder cap), a range bounded by the cap.
+ */
+const WITH_LIMIT = new Set(['ZRANGEBYSCORE', 'ZREVRANGEBYSCORE', 'ZRANGEBYLEX']);
 
 interface ScriptCall {
   command: string;
@@ -69,6 +72,7 @@ describe('Redis pool store: no script walks the whole pool', () => {
 
 describe('Redis pool store: the same Redis work on 20 tokens as on 10,000', () => {
   const TIMINGS: PoolTimings = { keepAliveMs: 300_000, assignTtlMs: 60_000 };
+  const HOLDER_LIMIT = { maxPerHolder: 10 };
   const alice = { sub: 'alice', admin: false };
   let redis: TestServer;
   let admin: Redis;
@@ -117,7 +121,7 @@ describe('Redis pool store: the same Redis work on 20 tokens as on 10,000', () =
     const out: Record<string, Record<string, number>> = {};
     let token = '';
     out.assign = await commandsRunBy(async () => {
-      const r = await store.assign('alice', TIMINGS);
+      const r = await store.assign('alice', TIMINGS, HOLDER_LIMIT);
       if (!r.ok) throw new Error(`no assignment: ${r.reason}`);
       token = r.value.token;
     });
@@ -126,7 +130,7 @@ describe('Redis pool store: the same Redis work on 20 tokens as on 10,000', () =
     out.unblock = await commandsRunBy(async () => expect(await store.unblock(token, alice)).to.deep.include({ ok: true }));
     out.counts = await commandsRunBy(() => store.counts());
     out.sweepNothingDue = await commandsRunBy(() => store.sweep(100));
-    for (let i = 0; i < 5; i++) expect(await store.assign(`user-${i}`, TIMINGS)).to.deep.include({ ok: true });
+    for (let i = 0; i < 5; i++) expect(await store.assign(`user-${i}`, TIMINGS, HOLDER_LIMIT)).to.deep.include({ ok: true });
     clock.advance(TIMINGS.assignTtlMs + 1);
     out.sweepFiveDue = await commandsRunBy(async () => expect((await store.sweep(100)).released).to.have.length(5));
     out.remove = await commandsRunBy(() => store.remove(token));

@@ -68,7 +68,7 @@ describe('SQLite pool store: every statement is an index seek', () => {
     }
     const held: string[] = [];
     for (let i = 0; i < 50; i++) {
-      const assigned = await store.assign(`user-${i}`, TIMINGS);
+      const assigned = await store.assign(`user-${i}`, TIMINGS, { maxPerHolder: 10 });
       if (assigned.ok) held.push(assigned.value.token);
     }
     expect(held).to.have.length(50);
@@ -119,7 +119,7 @@ describe('SQLite pool store: every statement is an index seek', () => {
   });
 
   it('the check itself fails on a full scan and on a sort of every row', () => {
-    expect(fullReads(planOf(db, 'SELECT token FROM pool_tokens WHERE holder = ?'))).to.have.length.greaterThan(0);
+    expect(fullReads(planOf(db, 'SELECT token FROM pool_tokens WHERE length(token) = ?'))).to.have.length.greaterThan(0);
     expect(fullReads(planOf(db, 'SELECT count(*) FROM pool_tokens'))).to.have.length.greaterThan(0);
     expect(fullReads(planOf(db, 'SELECT token FROM pool_tokens WHERE alive_until <= ? ORDER BY holder LIMIT 1'))).to.have.length.greaterThan(0);
   });
