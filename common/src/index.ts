@@ -77,5 +77,7 @@ export { fieldIssueSchema, problemSchema } from './problem-schema.js';
 export type { Problem } from './problem-schema.js';
 export { buildOpenApiDocument } from './openapi.js';
 export type { ApiHeader, ApiInfo, ApiMethod, ApiOperation, ApiResponse } from './openapi.js';
+export { trustProxyVar } from './trust-proxy.js';
+export type { TrustProxy } from './trust-proxy.js';
 export { checkApiKey, checkSession, MAX_TOKEN_LENGTH } from './jwt.js';
 export type { CheckOptions, TokenCheck, TokenFailure } from './jwt.js';

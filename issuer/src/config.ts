@@ -15,6 +15,7 @@ import {
   portVar,
   positiveIntVar,
   stringVar,
+  trustProxyVar,
 } from '@akm/common';
 import type { IssuerOptions } from './issuer.js';
 import { poolEnvShape, poolOptionsFromEnv } from './pool/index.js';
@@ -38,6 +39,7 @@ export const issuerEnvSchema = z.object({
     (v) => (v === '' ? undefined : v),
     z.string().min(12, 'must be at least 12 characters').max(256).optional(),
   ),
+  AKM_TRUST_PROXY: trustProxyVar(),
   LOG_LEVEL: logLevelVar(),
   ...poolEnvShape,
 });
@@ -75,6 +77,7 @@ export function issuerOptionsFromEnv(env: IssuerEnv, logger: Logger): IssuerOpti
     redisUrl: env.REDIS_URL,
     redisCaFile: env.REDIS_CA_FILE,
     pool: poolOptionsFromEnv(env),
+    trustProxy: env.AKM_TRUST_PROXY,
     logger,
   };
 }

@@ -20,6 +20,7 @@ import {
   type UsageFeed,
   type UsagePublisher,
   type NatsAuthOptions,
+  type TrustProxy,
 } from '@akm/common';
 import { Router } from 'express';
 import { Redis } from 'ioredis';
@@ -100,6 +101,11 @@ export interface IssuerOptions {
   pool?: Partial<PoolOptions>;
   /** Limits of sign-in brute-force protection. */
   loginGuard?: LoginGuardOptions;
+  /**
+   * Which proxies' `X-Forwarded-For` gives the client address (sign-in limits, `/metrics`):
+   * Express's `trust proxy` (a hop count, or addresses and CIDRs). Default false: the socket's.
+   */
+  trustProxy?: TrustProxy;
   logger?: Logger;
   /** The clock, milliseconds since epoch. */
   now?: () => number;
@@ -165,7 +171,12 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
 
   const keys = createKeyRepository(db);
   const outbox = createOutboxRepository(db);
-  const metrics = createIssuerMetrics({ backlog: () => outbox.backlog(), busConnected: () => bus.isConnected() });
+  const guard = createLoginGuard({ ...options.loginGuard, now });
+  const metrics = createIssuerMetrics({
+    backlog: () => outbox.backlog(),
+    busConnected: () => bus.isConnected(),
+    loginGuardEntries: () => guard.size(),
+  });
   const relay = createOutboxRelay({ outbox, publisher: bus, logger, now, onPublished: () => metrics.eventsPublished.inc() });
   const service = createKeyService({
     transactor,
@@ -255,6 +266,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
   const app = createIssuerApp({
     logger,
     metrics,
+    trustProxy: options.trustProxy ?? false,
     isStorageFailure,
     routers: [
       createSystemRoutes({
@@ -270,7 +282,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
       createUserRoutes({
         users,
         keys: service,
-        guard: createLoginGuard(options.loginGuard),
+        guard,
         signing,
         issuer,
         sessionTtlSeconds,

@@ -10,6 +10,8 @@ export interface IssuerMetricsOptions {
   backlog: () => number;
   /** Whether the event bus is connected, read at scrape time. */
   busConnected: () => boolean;
+  /** Entries the sign-in guard holds, read at scrape time. */
+  loginGuardEntries: () => number;
   /** Collect Node's process metrics too (off in tests). */
   processMetrics?: boolean;
 }
@@ -57,6 +59,15 @@ export function createIssuerMetrics(options: IssuerMetricsOptions) {
     registers: [registry],
     collect() {
       this.set(options.busConnected() ? 1 : 0);
+    },
+  });
+
+  new Gauge({
+    name: 'akm_issuer_login_guard_entries',
+    help: 'Attempt counts and known addresses the sign-in guard holds (bounded by what it allows, not by what is sent)',
+    registers: [registry],
+    collect() {
+      this.set(options.loginGuardEntries());
     },
   });
 

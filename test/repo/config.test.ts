@@ -96,6 +96,25 @@ describe('configuration loaders', () => {
     });
   }
 
+  it('reads AKM_TRUST_PROXY as Express\'s trust proxy: unset or 0 trusts nobody, a number of hops, or addresses, CIDRs and presets', () => {
+    expect(loadIssuerEnv({}).AKM_TRUST_PROXY).to.equal(false);
+    expect(loadIssuerEnv({ AKM_TRUST_PROXY: '' }).AKM_TRUST_PROXY).to.equal(false);
+    expect(loadIssuerEnv({ AKM_TRUST_PROXY: '0' }).AKM_TRUST_PROXY).to.equal(false);
+    expect(loadIssuerEnv({ AKM_TRUST_PROXY: '2' }).AKM_TRUST_PROXY).to.equal(2);
+    expect(loadIssuerEnv({ AKM_TRUST_PROXY: '10.0.0.0/8, loopback,2001:db8::/32, 192.0.2.7' }).AKM_TRUST_PROXY).to.deep.equal([
+      '10.0.0.0/8', 'loopback', '2001:db8::/32', '192.0.2.7',
+    ]);
+  });
+
+  for (const bad of ['true', 'yes', '10.0.0.0/33', '10.0.0.0/8/1', 'proxy.example']) {
+    it(`with AKM_TRUST_PROXY=${bad}, the issuer refuses naming AKM_TRUST_PROXY and the value`, () => {
+      const err = configErrorOf(() => loadIssuerEnv({ AKM_TRUST_PROXY: bad }));
+      expect(err.message).to.include('AKM_TRUST_PROXY:');
+      expect(err.message).to.include(`(got "${bad}")`);
+      if (bad === 'true') expect(err.message).to.include('any client');
+    });
+  }
+
   it('accepts redis:// and rediss:// URLs for REDIS_URL', () => {
     for (const good of ['redis://127.0.0.1:6379', 'rediss://user:pw@cache.example:6380/2']) {
       expect(loadIssuerEnv({ REDIS_URL: good }).REDIS_URL).to.equal(good);

@@ -8,6 +8,7 @@ import {
   jsonBody,
   notFoundHandler,
   type Logger,
+  type TrustProxy,
 } from '@akm/common';
 import type { IssuerMetrics } from '../metrics.js';
 import { storageFailures, type StorageFailureTest } from './storage-failures.js';
@@ -19,6 +20,8 @@ export interface IssuerAppOptions {
   routers: Router[];
   /** Which errors are failures of the store (answered 503 `storage_failed`). */
   isStorageFailure: StorageFailureTest;
+  /** Express's `trust proxy`: which proxies' `X-Forwarded-For` gives `req.ip`. */
+  trustProxy: TrustProxy;
 }
 
 /** Creates the issuer's Express app. */
@@ -26,6 +29,7 @@ export function createIssuerApp(options: IssuerAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', options.trustProxy);
   app.use(...baseMiddleware(options.logger), options.metrics.observe, jsonBody('64kb'));
   for (const router of options.routers) app.use(router);
   app.use(notFoundHandler);

@@ -36,8 +36,8 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
 
   router.post('/auth/login', async (req, res) => {
     const { username, password } = parseInput(loginBody, req.body, 'sign-in');
-    const address = req.ip ?? 'unknown';
-    const allowed = await guard.begin(username, address);
+    // The client's address as `trust proxy` (AKM_TRUST_PROXY) reads it; the socket's without a proxy.
+    const allowed = guard.begin(username, req.ip ?? 'unknown');
     if (!allowed.ok) {
       throw new AppError('too_many_attempts', 'too many failed sign-ins; try again later', {
         headers: { 'Retry-After': String(allowed.retryAfterSeconds) },
@@ -48,7 +48,7 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
       req.log.info({ username, outcome: 'refused' }, 'sign-in refused');
       throw new AppError('invalid_credentials', 'wrong user name or password');
     }
-    await guard.recordSuccess(username, address);
+    guard.succeeded(allowed.attempt);
     const { token, expiresAt } = await mintSessionToken({
       signing: options.signing,
       issuer: options.issuer,
@@ -95,7 +95,17 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
     const body = parseInput(updateUserBody, req.body, 'change');
     const result = await users.updateUser(String(req.params.username), body, { requestId: requestIdOf(res) });
     if (!result.ok) failWith(result.failure);
+    // A password reset is how an admin lets a locked-out user back in: it lifts the lock too.
+    if (body.password !== undefined) guard.unlock(result.value.username);
     res.json(userView(result.value));
+  });
+
+  router.post('/admin/users/:username/unlock', requireAdmin, (req, res) => {
+    const user = users.getUser(String(req.params.username));
+    if (!user) throw new AppError('not_found', `no user ${req.params.username}`);
+    guard.unlock(user.username);
+    req.log.info({ username: user.username }, 'sign-in lock lifted');
+    res.status(204).end();
   });
 
   router.delete('/admin/users/:username', requireAdmin, (req, res) => {

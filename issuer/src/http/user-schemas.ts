@@ -4,19 +4,25 @@
 import { z } from 'zod';
 import { ROLES } from '@akm/common';
 
+/** Longest user name, in characters. */
+export const USERNAME_MAX_LENGTH = 64;
+
 /** A user name: lower-case letters, digits and . _ -, starting with a letter or digit. */
 export const usernameSchema = z
   .string()
   .min(1)
-  .max(64)
+  .max(USERNAME_MAX_LENGTH)
   .regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits and . _ - only, starting with a letter or digit');
 
 /** A new password. */
 export const newPasswordSchema = z.string().min(12, 'at least 12 characters').max(256);
 
-/** Body of `POST /auth/login`; sizes only, so that the answer says nothing about the policy. */
+/**
+ * Body of `POST /auth/login`; sizes only, so that the answer says nothing about the policy. A
+ * name longer than any user name can be is refused here, before the login guard counts it.
+ */
 export const loginBody = z.strictObject({
-  username: z.string().min(1).max(256),
+  username: z.string().min(1).max(USERNAME_MAX_LENGTH),
   password: z.string().min(1).max(1024),
 });
 

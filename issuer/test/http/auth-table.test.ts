@@ -19,6 +19,7 @@ const ADMIN_ENDPOINTS: Endpoint[] = [
   ['get', '/admin/users/x'],
   ['patch', '/admin/users/x', { role: 'admin' }],
   ['delete', '/admin/users/x'],
+  ['post', '/admin/users/x/unlock'],
   ['post', '/pool/tokens', { count: 1 }],
   ['delete', '/pool/tokens/some-token'],
 ];

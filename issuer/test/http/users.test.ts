@@ -10,7 +10,7 @@ const PASSWORD = 'a long enough password';
 describe('issuer: sign-in, users and roles', () => {
   let issuer: TestIssuer;
   beforeEach(async () => {
-    issuer = await startTestIssuer({ loginGuard: { perUser: 3, perAddress: 1000, windowSeconds: 60 } });
+    issuer = await startTestIssuer({ loginGuard: { perUserAddress: 3, perAddress: 1000, windowSeconds: 60 } });
   });
   afterEach(async () => {
     await issuer.destroy();
