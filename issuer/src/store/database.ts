@@ -2,7 +2,7 @@
  * The issuer's SQLite database: opened in WAL mode, schema brought up to date by versioned
  * migrations kept in code (`PRAGMA user_version` records how far a file has come).
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DataDirError, isStorageFailure } from './storage-errors.js';
@@ -138,14 +138,34 @@ export interface OpenDatabaseOptions {
 }
 
 /**
- * Opens (creating if needed) the issuer database and migrates it. A directory that cannot hold
- * it (read-only, full, not writable) throws a {@link DataDirError} that names the directory.
+ * Keeps the database (password hashes, key metadata) readable by its owner only: the directory
+ * 0700, the file and its WAL and shared-memory files 0600. The file is created 0600 before
+ * SQLite opens it, and SQLite gives the `-wal` and `-shm` files it creates the database file's
+ * mode; files left by an older version are tightened. A directory owned by someone else (a
+ * volume's root) keeps its mode: the files' modes still hold.
+ */
+function restrictToOwner(dataDir: string, file: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    chmodSync(dataDir, 0o700);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+  }
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(path)) chmodSync(path, 0o600);
+}
+
+/**
+ * Opens (creating if needed) the issuer database and migrates it, readable by its owner only
+ * (see {@link restrictToOwner}). A directory that cannot hold it (read-only, full, not writable)
+ * throws a {@link DataDirError} that names the directory.
  */
 export function openDatabase(options: OpenDatabaseOptions): Db {
   let db: Db | undefined;
+  const file = join(options.dataDir, 'akm.sqlite');
   try {
-    if (!options.readonly) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-    db = new Database(join(options.dataDir, 'akm.sqlite'), {
+    if (!options.readonly) restrictToOwner(options.dataDir, file);
+    db = new Database(file, {
       readonly: options.readonly ?? false,
       fileMustExist: options.readonly ?? false,
     });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -67,6 +67,46 @@ describe('issuer: SQLite database', () => {
     expect(inspect((d) => d.pragma('user_version', { simple: true }))).to.equal(ISSUER_SCHEMA_VERSION);
     const tables = inspect((d) => d.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all());
     expect(tables.map((t) => t.name)).to.have.members(['keys', 'outbox', 'signing_keys', 'users', 'usage_minutes', 'usage_hours', 'usage_reports', 'key_events']);
+  });
+
+  const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
+
+  it('keeps the database readable by its owner only: directory 0700, database, WAL and shared-memory files 0600, whatever the umask', async () => {
+    const dataDir = join(dir, 'data');
+    const umask = process.umask(0o022);
+    try {
+      const issuer = await startTestIssuer({ dataDir });
+      try {
+        // A write, so that the WAL and shared-memory files certainly exist.
+        const created = await request(issuer.url).post('/admin/keys').set('Authorization', `Bearer ${issuer.admin}`).send({ sub: 'x' });
+        expect(created.status, show(created)).to.equal(201);
+        const file = join(dataDir, 'akm.sqlite');
+        expect(modeOf(dataDir)).to.equal('700');
+        expect([file, `${file}-wal`, `${file}-shm`].map(modeOf)).to.deep.equal(['600', '600', '600']);
+      } finally {
+        await issuer.stop();
+      }
+    } finally {
+      process.umask(umask);
+    }
+  });
+
+  it('tightens the files and directory an older version left readable by others', () => {
+    const dataDir = join(dir, 'old');
+    mkdirSync(dataDir, { mode: 0o755 });
+    chmodSync(dataDir, 0o755);
+    const file = join(dataDir, 'akm.sqlite');
+    const old = new Database(file);
+    old.pragma('journal_mode = WAL');
+    old.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
+    old.close();
+    writeFileSync(`${file}-wal`, '');
+    for (const path of [file, `${file}-wal`]) chmodSync(path, 0o644);
+
+    openDatabase({ dataDir }).close();
+
+    expect(modeOf(dataDir)).to.equal('700');
+    expect(modeOf(file)).to.equal('600');
   });
 
   it('a running issuer keeps its database in WAL mode at the current version', async () => {
