@@ -1,7 +1,7 @@
 /**
  * The issuer's Express application: shared middleware, the routers, then problem+json errors.
  */
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import {
   baseMiddleware,
   errorHandler,
@@ -24,13 +24,22 @@ export interface IssuerAppOptions {
   trustProxy: TrustProxy;
 }
 
+/**
+ * Nothing the issuer answers may be kept by a browser or a proxy: answers carry API keys,
+ * sign-in tokens, users and key metadata. The one public, cacheable answer (the JWKS) says so itself.
+ */
+const noStore: RequestHandler = (_req, res, next) => {
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+};
+
 /** Creates the issuer's Express app. */
 export function createIssuerApp(options: IssuerAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('trust proxy', options.trustProxy);
-  app.use(...baseMiddleware(options.logger), options.metrics.observe, jsonBody('64kb'));
+  app.use(...baseMiddleware(options.logger), options.metrics.observe, noStore, jsonBody('64kb'));
   for (const router of options.routers) app.use(router);
   app.use(notFoundHandler);
   app.use(storageFailures(options.logger, options.isStorageFailure));

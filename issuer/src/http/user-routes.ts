@@ -59,7 +59,7 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
       now: now(),
     });
     req.log.info({ username, outcome: 'signed_in' }, 'signed in');
-    res.set('Cache-Control', 'no-store').json({
+    res.json({
       token,
       tokenType: 'Bearer',
       expiresAt: new Date(expiresAt * 1000).toISOString(),
