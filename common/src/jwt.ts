@@ -60,6 +60,16 @@ const sessionClaims = z.object({
   sv: z.string().min(1).max(64).optional(),
 });
 
+/**
+ * Whether each segment of a compact token is canonical base64url (RFC 7515 §2: no padding, no
+ * other characters, and the unused low bits of the last character zero). Decoders accept the
+ * other spellings, so without this one key would have many strings that all verify: each a new
+ * cache entry, a new log line, a way around a denylist of strings.
+ */
+function isCanonical(token: string): boolean {
+  return token.split('.').every((segment) => Buffer.from(segment, 'base64url').toString('base64url') === segment);
+}
+
 async function check<C>(
   token: string,
   key: JWTVerifyGetKey,
@@ -69,6 +79,7 @@ async function check<C>(
   options: CheckOptions,
 ): Promise<TokenCheck<C>> {
   if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'invalid', detail: `longer than ${MAX_TOKEN_LENGTH} characters` };
+  if (!isCanonical(token)) return { ok: false, reason: 'invalid', detail: 'not canonical base64url' };
   try {
     const { payload, protectedHeader } = await jwtVerify(token, key, {
       algorithms: [SIGNING_ALG],

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
+import { nonCanonicalSignature } from '../../../verifier/test/support/refused-token-cases.js';
 import { mintSessionToken } from '../../src/domain/session-tokens.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
 
@@ -102,11 +103,16 @@ describe('issuer: authentication of every protected endpoint', () => {
     ['the sign-in token of a deleted user', () => `Bearer ${tokens.deleted}`, 401, 'invalid_token'],
     ['the sign-in token of a disabled user', () => `Bearer ${tokens.disabled}`, 401, 'invalid_token'],
     ['an admin token for a user that does not exist', () => `Bearer ${tokens.forged}`, 401, 'invalid_token'],
+    // The same signature bytes written another way: one token must have one spelling.
+    ['a valid sign-in token with its signature padded', () => `Bearer ${nonCanonicalSignature(issuer.admin, 'padded')}`, 401, 'invalid_token'],
+    ['a valid sign-in token with unused signature bits set', () => `Bearer ${nonCanonicalSignature(issuer.admin, 'low bits')}`, 401, 'invalid_token'],
   ];
   const BAD_KEYS: Case[] = [
     ['a tampered API key', () => `Bearer ${tokens.tamperedKey}`, 401, 'invalid_key'],
     ['an expired API key', () => `Bearer ${tokens.expiredKey}`, 401, 'key_expired'],
     ['a revoked API key', () => `Bearer ${tokens.revokedKey}`, 401, 'key_revoked'],
+    ['a valid API key with its signature padded', () => `Bearer ${nonCanonicalSignature(tokens.apiKey!, 'padded')}`, 401, 'invalid_key'],
+    ['a valid API key with unused signature bits set', () => `Bearer ${nonCanonicalSignature(tokens.apiKey!, 'low bits')}`, 401, 'invalid_key'],
   ];
   const SESSION_CASES: Case[] = [
     ...MALFORMED,

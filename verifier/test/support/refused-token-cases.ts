@@ -46,6 +46,23 @@ export function signRaw(signer: TestSigner, claims: JWTPayload, extraHeader: Rec
   return new SignJWT(claims).setProtectedHeader(header).sign(signer.privateKey);
 }
 
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * The key string with its signature written another way that decodes to the same bytes: with
+ * `=` padding, or with the unused low bits of its last character set (an Ed25519 signature is 64
+ * bytes, 86 characters: the last one carries 2 bits and 4 unused ones).
+ */
+export function nonCanonicalSignature(token: string, how: 'padded' | 'low bits'): string {
+  const [header, payload, signature] = token.split('.') as [string, string, string];
+  if (how === 'padded') return `${header}.${payload}.${signature}==`;
+  const last = BASE64URL.indexOf(signature.at(-1)!);
+  const variant = `${signature.slice(0, -1)}${BASE64URL[last + 1]}`;
+  // The variant must decode to the very same signature, or the case would test nothing.
+  if (!Buffer.from(variant, 'base64url').equals(Buffer.from(signature, 'base64url'))) throw new Error('not the same bytes');
+  return `${header}.${payload}.${variant}`;
+}
+
 /** A validly signed key lacking the `claim` it requires. */
 function missing(claim: string): RefusedTokenCase {
   return {
@@ -92,6 +109,18 @@ export const REFUSED_TOKEN_CASES: readonly RefusedTokenCase[] = [
       const claims = JSON.parse(Buffer.from(p!, 'base64url').toString());
       return `${h}.${b64url({ ...claims, rate_limit: 1_000_000, role: 'admin' })}.${sig}`;
     },
+    status: 401,
+    code: 'invalid_key',
+  },
+  {
+    name: 'validly signed but with its signature padded (non-canonical base64url)',
+    token: async (s, _o, n) => nonCanonicalSignature((await signKey(s, {}, n * 1000)).token, 'padded'),
+    status: 401,
+    code: 'invalid_key',
+  },
+  {
+    name: 'validly signed but with unused low bits set in the last character of its signature',
+    token: async (s, _o, n) => nonCanonicalSignature((await signKey(s, {}, n * 1000)).token, 'low bits'),
     status: 401,
     code: 'invalid_key',
   },
