@@ -178,6 +178,12 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     loginGuardEntries: () => guard.size(),
   });
   const relay = createOutboxRelay({ outbox, publisher: bus, logger, now, onPublished: () => metrics.eventsPublished.inc() });
+  const userRecords = createUserRepository(db);
+  /** The current role of an active user of this name; none for a disabled user or a non-user. */
+  const ownerRole = (sub: string) => {
+    const user = userRecords.get(sub);
+    return user?.status === 'active' ? user.role : undefined;
+  };
   const service = createKeyService({
     transactor,
     keys,
@@ -190,8 +196,9 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     maxTtlSeconds: maxKeyTtlSeconds,
     defaultTtlSeconds: Math.min(options.defaultKeyTtlSeconds ?? 30 * DAY, maxKeyTtlSeconds),
     onChange: () => relay.notify(),
+    ownerRole,
   });
-  const users = createUserService({ transactor, users: createUserRepository(db), keys: service, now });
+  const users = createUserService({ transactor, users: userRecords, keys: service, now });
   const boot = await users.bootstrap(options.adminPassword);
   if (boot.generated) {
     const show =
@@ -260,6 +267,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     issuer,
     audience,
     now,
+    ownerRole,
     acceptSession: (claims) =>
       (claims.sub === LOCAL_ADMIN_SUB && claims.role === 'admin') || users.acceptsSession(claims.sub, claims.role, claims.sv),
   });

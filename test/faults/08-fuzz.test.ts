@@ -72,6 +72,9 @@ describe('case 8: bad input to every endpoint', function () {
     verifier = await startVerifierProcess({ logDir: LOG_DIR, name: 'case8-verifier', issuerUrl: issuer.url, natsUrl: nats.url, redisUrl: redis.url });
     const admin = await signInAdmin(issuer.url);
     const userKey = await admin.mint({ rateLimit: 1_000_000 });
+    // An admin key needs an owner who is an active admin user.
+    const owner = await call(issuer.url, '/admin/users', { method: 'POST', token: admin.token, body: { username: 'fuzz-admin', password: ADMIN_PASSWORD, role: 'admin' } });
+    expect(owner.status, shown(owner)).to.equal(201);
     const adminKey = await call(issuer.url, '/admin/keys', { method: 'POST', token: admin.token, body: { sub: 'fuzz-admin', role: 'admin', rateLimit: 1_000_000 } });
     expect(adminKey.status, shown(adminKey)).to.equal(201);
     valid = [userKey.key, String(adminKey.body.key), admin.token];

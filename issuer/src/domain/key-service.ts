@@ -64,6 +64,12 @@ export interface KeyServiceOptions {
   defaultTtlSeconds: number;
   /** Called after every committed change (wakes the outbox relay). */
   onChange?: () => void;
+  /**
+   * The current role of the user named `sub`, if it is an active user. A key may not be more
+   * than its owner: an `admin` key needs an owner who is an active admin now. Without it, every
+   * owner counts as an admin (no user store).
+   */
+  ownerRole?: (sub: string) => Role | undefined;
 }
 
 /** The key service. */
@@ -79,6 +85,8 @@ const notFound = (id: string): KeyResult<never> => ({ ok: false, failure: { code
 export function createKeyService(options: KeyServiceOptions) {
   const { transactor, keys, outbox, history, signing, now } = options;
   const nowSeconds = () => Math.floor(now() / 1000);
+  /** Whether a key of `role` owned by `sub` is no more than its owner is now. */
+  const ownerMayHold = (sub: string, role: Role) => role !== 'admin' || !options.ownerRole || options.ownerRole(sub) === 'admin';
 
   function checkExpiry(expiresAt: number, field: string): KeyResult<number> {
     const t = nowSeconds();
@@ -115,6 +123,9 @@ export function createKeyService(options: KeyServiceOptions) {
           ? checkExpiry(input.expiresAt, 'expiresAt')
           : checkExpiry(iat + (input.ttl ?? options.defaultTtlSeconds), 'ttl');
       if (!expiry.ok) return expiry;
+      if (!ownerMayHold(input.sub, input.role)) {
+        return invalid('role', `an admin key needs an owner who is an active admin user; ${input.sub} is not`);
+      }
       const id = randomUUID();
       const kid = signing.currentKid();
       const key = await signing.sign(
@@ -184,18 +195,23 @@ export function createKeyService(options: KeyServiceOptions) {
       if (after.rateLimit === before.rateLimit && after.expiresAt === before.expiresAt && after.status === before.status) {
         return { ok: true, value: before };
       }
+      if (before.status !== 'active' && after.status === 'active' && !ownerMayHold(before.sub, before.role)) {
+        return { ok: false, failure: { code: 'conflict', message: `admin key ${id} cannot be enabled: ${before.sub} is not an active admin user` } };
+      }
       return { ok: true, value: apply(before, after, ctx) };
     },
 
     /**
-     * Disables every active key of an owner, or revokes every live one, each with its event.
-     * Runs inside the caller's transaction when there is one (e.g. with the user change).
+     * Disables every active key of an owner (only those of `role`, when given), or revokes every
+     * live one, each with its event. Runs inside the caller's transaction when there is one
+     * (e.g. with the user change).
      */
-    setOwnerKeys(sub: string, status: 'disabled' | 'revoked', ctx: CommandContext = {}): KeyRecord[] {
+    setOwnerKeys(sub: string, status: 'disabled' | 'revoked', ctx: CommandContext = {}, role?: Role): KeyRecord[] {
       const changed = transactor.run(() =>
         keys
           .liveKeysOf(sub)
           .filter((k) => status === 'revoked' || k.status === 'active')
+          .filter((k) => role === undefined || k.role === role)
           .map((before) => {
             const after: KeyRecord = { ...before, status, updatedAt: now(), version: before.version + 1 };
             commit(after, false, changeType(before, after), ctx);

@@ -114,6 +114,8 @@ export function createUserService(options: UserServiceOptions) {
       transactor.run(() => {
         users.update(after);
         if (before.status === 'active' && after.status === 'disabled') keys.setOwnerKeys(username, 'disabled', ctx);
+        // A key is no more than its owner: a demoted admin's admin keys stop, on every verifier.
+        else if (before.role === 'admin' && after.role !== 'admin') keys.setOwnerKeys(username, 'disabled', ctx, 'admin');
       });
       return { ok: true, value: after };
     },

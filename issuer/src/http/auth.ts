@@ -37,6 +37,11 @@ export interface AuthOptions {
   now: () => number;
   /** Extra check of a valid sign-in token (e.g. that its user still exists); false refuses it. */
   acceptSession?: (claims: SessionClaims) => boolean;
+  /**
+   * The current role of the user named `sub`, if active: an API key counts as an admin only while
+   * its owner is one (its signed role alone may predate a demotion). Without it, the key's role.
+   */
+  ownerRole?: (sub: string) => Role | undefined;
 }
 
 function bearer(header: string | undefined): string {
@@ -106,10 +111,14 @@ export function createAuth(options: AuthOptions) {
     next();
   };
 
+  /** The role an API key acts with: its own, but never more than its owner's now. */
+  const keyRole = (record: KeyRecord): Role =>
+    record.role === 'admin' && options.ownerRole && options.ownerRole(record.sub) !== 'admin' ? 'user' : record.role;
+
   const requireApiKey: RequestHandler = async (req, res, next) => {
     const record = await apiKey(req.get('authorization'));
     res.locals.apiKey = record;
-    res.locals.principal = { sub: record.sub, role: record.role, kind: 'api_key', keyId: record.id } satisfies Principal;
+    res.locals.principal = { sub: record.sub, role: keyRole(record), kind: 'api_key', keyId: record.id } satisfies Principal;
     next();
   };
 
@@ -121,7 +130,7 @@ export function createAuth(options: AuthOptions) {
     if (typ === API_KEY_TYP) {
       const record = await apiKey(header);
       if (record.status === 'disabled') throw new AppError('key_disabled', 'key disabled');
-      res.locals.principal = { sub: record.sub, role: record.role, kind: 'api_key', keyId: record.id } satisfies Principal;
+      res.locals.principal = { sub: record.sub, role: keyRole(record), kind: 'api_key', keyId: record.id } satisfies Principal;
     } else {
       res.locals.principal = await session(header);
     }
