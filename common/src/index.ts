@@ -78,6 +78,8 @@ export type { Problem } from './problem-schema.js';
 export { buildOpenApiDocument } from './openapi.js';
 export type { ApiHeader, ApiInfo, ApiMethod, ApiOperation, ApiResponse } from './openapi.js';
 export { trustProxyVar } from './trust-proxy.js';
+export { metricsAccess, metricsTokenVar } from './metrics-access.js';
+export type { MetricsAccessOptions } from './metrics-access.js';
 export type { TrustProxy } from './trust-proxy.js';
 export { checkApiKey, checkSession, MAX_TOKEN_LENGTH } from './jwt.js';
 export type { CheckOptions, TokenCheck, TokenFailure } from './jwt.js';

@@ -15,6 +15,7 @@ import {
   portVar,
   positiveIntVar,
   stringVar,
+  metricsTokenVar,
   trustProxyVar,
 } from '@akm/common';
 import type { IssuerOptions } from './issuer.js';
@@ -40,6 +41,7 @@ export const issuerEnvSchema = z.object({
     z.string().min(12, 'must be at least 12 characters').max(256).optional(),
   ),
   AKM_TRUST_PROXY: trustProxyVar(),
+  METRICS_TOKEN: metricsTokenVar(),
   LOG_LEVEL: logLevelVar(),
   ...poolEnvShape,
 });
@@ -78,6 +80,7 @@ export function issuerOptionsFromEnv(env: IssuerEnv, logger: Logger): IssuerOpti
     redisCaFile: env.REDIS_CA_FILE,
     pool: poolOptionsFromEnv(env),
     trustProxy: env.AKM_TRUST_PROXY,
+    ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
     logger,
   };
 }

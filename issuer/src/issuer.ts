@@ -106,6 +106,8 @@ export interface IssuerOptions {
    * Express's `trust proxy` (a hop count, or addresses and CIDRs). Default false: the socket's.
    */
   trustProxy?: TrustProxy;
+  /** Bearer token `/metrics` requires; unset serves clients on this host (loopback) only. */
+  metricsToken?: string;
   logger?: Logger;
   /** The clock, milliseconds since epoch. */
   now?: () => number;
@@ -281,6 +283,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
         signing,
         registry: metrics.registry,
         requireAdmin: auth.requireAdmin,
+        metricsToken: options.metricsToken,
         readiness: {
           checkDatabase: () => db.prepare('SELECT 1').get(),
           bus: () => (memoryBus ? 'in-process' : bus.isConnected() ? 'connected' : 'disconnected'),

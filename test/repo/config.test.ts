@@ -115,6 +115,15 @@ describe('configuration loaders', () => {
     });
   }
 
+  it('METRICS_TOKEN and AKM_TRUST_PROXY are read by both services; a METRICS_TOKEN under 16 characters is refused', () => {
+    const both = { METRICS_TOKEN: 'a-token-long-enough', AKM_TRUST_PROXY: '1' };
+    expect(loadIssuerEnv(both)).to.include({ METRICS_TOKEN: 'a-token-long-enough', AKM_TRUST_PROXY: 1 });
+    expect(loadVerifierEnv({ ...VERIFIER_REQUIRED, ...both })).to.include({ METRICS_TOKEN: 'a-token-long-enough', AKM_TRUST_PROXY: 1 });
+    for (const load of [() => loadIssuerEnv({ METRICS_TOKEN: 'short' }), () => loadVerifierEnv({ ...VERIFIER_REQUIRED, METRICS_TOKEN: 'short' })]) {
+      expect(configErrorOf(load).message).to.include('METRICS_TOKEN: must be at least 16 characters');
+    }
+  });
+
   it('accepts redis:// and rediss:// URLs for REDIS_URL', () => {
     for (const good of ['redis://127.0.0.1:6379', 'rediss://user:pw@cache.example:6380/2']) {
       expect(loadIssuerEnv({ REDIS_URL: good }).REDIS_URL).to.equal(good);

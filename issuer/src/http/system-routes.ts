@@ -3,6 +3,7 @@
  */
 import { Router, type RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
+import { metricsAccess } from '@akm/common';
 import type { SigningKeys } from '../domain/signing-keys.js';
 
 /** Readiness facts of the issuer. */
@@ -19,6 +20,8 @@ export interface SystemRoutesOptions {
   registry: Registry;
   readiness: IssuerReadiness;
   requireAdmin: RequestHandler;
+  /** Bearer token `/metrics` requires; unset serves clients on this host only. */
+  metricsToken?: string | undefined;
 }
 
 /** Creates the router of the system endpoints. */
@@ -48,7 +51,7 @@ export function createSystemRoutes(options: SystemRoutesOptions): Router {
     });
   });
 
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', metricsAccess({ token: options.metricsToken }), async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });
 

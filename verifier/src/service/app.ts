@@ -3,7 +3,7 @@
  * operations routes, and the one error shape.
  */
 import express, { type Express } from 'express';
-import { baseMiddleware, errorHandler, jsonBody, notFoundHandler, type Logger } from '@akm/common';
+import { baseMiddleware, errorHandler, jsonBody, metricsAccess, notFoundHandler, type Logger, type TrustProxy } from '@akm/common';
 import type { Verifier } from '../create-verifier.js';
 import { keyInfoRoute } from './key-info-route.js';
 import { verifierOpenApi } from './openapi.js';
@@ -17,6 +17,10 @@ export interface VerifierAppOptions {
   logger: Logger;
   /** The clock, milliseconds since epoch (the verifier's). */
   now?: () => number;
+  /** Express's `trust proxy`. Default false (the socket's address is the client's). */
+  trustProxy?: TrustProxy;
+  /** Bearer token `/metrics` requires; unset serves clients on this host only. */
+  metricsToken?: string | undefined;
 }
 
 /** Creates the Express app of the verifier service (not listening). */
@@ -25,10 +29,11 @@ export function createVerifierApp(options: VerifierAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', options.trustProxy ?? false);
   app.use(...baseMiddleware(logger));
   app.use(priceRoute(verifier.protect({ roles: ['user', 'admin'] })));
   app.use(keyInfoRoute(verifier.protect({ consume: false }), options.now ?? Date.now));
-  app.use(opsRoutes(verifier, verifier.protect({ roles: ['admin'] })));
+  app.use(opsRoutes(verifier, verifier.protect({ roles: ['admin'] }), metricsAccess({ token: options.metricsToken })));
   app.all('/auth', verifier.forwardAuth());
   // Envoy's ext_authz appends the request's path and query to its path_prefix.
   app.all('/auth/*path', verifier.forwardAuth({ query: false }));

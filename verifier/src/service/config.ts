@@ -15,7 +15,9 @@ import {
   parseEnv,
   portVar,
   positiveIntVar,
+  metricsTokenVar,
   stringVar,
+  trustProxyVar,
 } from '@akm/common';
 import { DEFAULT_MAX_KEY_LIFETIME_SECONDS, DEFAULT_MAX_STALENESS_SECONDS } from '../create-verifier.js';
 
@@ -34,6 +36,8 @@ export const verifierEnvSchema = z.object({
   VERIFIER_MAX_STALENESS_S: positiveIntVar(DEFAULT_MAX_STALENESS_SECONDS),
   // The issuer's variable: a key event expiring further ahead than this is dropped as forged.
   AKM_MAX_KEY_TTL_S: positiveIntVar(DEFAULT_MAX_KEY_LIFETIME_SECONDS),
+  AKM_TRUST_PROXY: trustProxyVar(),
+  METRICS_TOKEN: metricsTokenVar(),
   VERIFIER_CACHE_SIZE: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).default(10_000)),
   VERIFIER_USAGE_INTERVAL_MS: positiveIntVar(5000),
   LOG_LEVEL: logLevelVar(),

@@ -1,6 +1,6 @@
 /**
  * Operations routes: `/healthz` (the process answers), `/readyz` (replayed and not too stale:
- * 503 `unavailable` otherwise), `/metrics` (Prometheus text) and the admin-only
+ * 503 `unavailable` otherwise), `/metrics` (Prometheus text, behind the metrics guard) and the admin-only
  * `GET /admin/verifier` (the same report, for an operator holding an admin key).
  */
 import { Router, type RequestHandler } from 'express';
@@ -8,7 +8,7 @@ import { sendProblem } from '@akm/common';
 import type { Verifier } from '../create-verifier.js';
 
 /** The operations routes of a verifier service. */
-export function opsRoutes(verifier: Verifier, adminGuard: RequestHandler): Router {
+export function opsRoutes(verifier: Verifier, adminGuard: RequestHandler, metricsGuard: RequestHandler): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -18,7 +18,7 @@ export function opsRoutes(verifier: Verifier, adminGuard: RequestHandler): Route
     if (!report.ready) return sendProblem(res, 'unavailable', report.detail ?? 'not ready');
     res.json({ status: 'ready', ...report });
   });
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', metricsGuard, async (_req, res) => {
     const { registry } = verifier.metrics;
     res.type(registry.contentType).send(await registry.metrics());
   });

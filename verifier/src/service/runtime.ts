@@ -84,6 +84,8 @@ export function verifierRuntimeOptionsFromEnv(env: VerifierEnv): VerifierRuntime
     usageIntervalMs: env.VERIFIER_USAGE_INTERVAL_MS,
     port: env.VERIFIER_PORT,
     host: env.AKM_HOST,
+    trustProxy: env.AKM_TRUST_PROXY,
+    ...(env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
   };
 }
 

@@ -3,7 +3,7 @@
  * `main.ts` can run it alone and the root `main.ts` beside the issuer with the in-process bus.
  * It listens at once and answers 503 until the key stream is replayed.
  */
-import { createLogger, listen } from '@akm/common';
+import { createLogger, listen, type TrustProxy } from '@akm/common';
 import { createVerifier, type Verifier, type VerifierOptions } from '../create-verifier.js';
 import { createVerifierApp } from './app.js';
 
@@ -13,6 +13,10 @@ export interface VerifierServiceOptions extends VerifierOptions {
   port?: number;
   /** Interface to listen on. Default `127.0.0.1`. */
   host?: string;
+  /** Express's `trust proxy`: which proxies' `X-Forwarded-For` gives the client address. Default false. */
+  trustProxy?: TrustProxy;
+  /** Bearer token `/metrics` requires; unset serves clients on this host (loopback) only. */
+  metricsToken?: string;
 }
 
 /** A running verifier service. */
@@ -39,7 +43,7 @@ export async function startVerifierService(options: VerifierServiceOptions): Pro
   const logger = options.logger ?? createLogger({ name: 'verifier' });
   const now = options.now ?? Date.now;
   const verifier = createVerifier({ ...options, logger, now });
-  const app = createVerifierApp({ verifier, logger, now });
+  const app = createVerifierApp({ verifier, logger, now, trustProxy: options.trustProxy ?? false, metricsToken: options.metricsToken });
   const server = await listen(app, options.port ?? 0, options.host ?? '127.0.0.1');
   void options.keys.warmUp().then((ok) => {
     if (!ok) logger.warn({ jwks: options.keys.origin }, 'issuer keys not fetched yet; will retry on first use');
