@@ -150,6 +150,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     keyFile: options.signingKeyFile,
     now,
     sessionTtlSeconds,
+    prepublishNext: true,
   });
 
   let memoryBus: MemoryKeyBus | undefined;

@@ -82,7 +82,8 @@ describe('e2e: refused keys against the real issuer, a verifier over real NATS a
   it('the issuer signs with the test\'s key: a key it mints is served', async () => {
     const started = running(issuer);
     const jwks = await request(started.url).get('/.well-known/jwks.json');
-    expect(jwks.body.keys.map((k: { kid: string }) => k.kid), shown(jwks)).to.deep.equal([signer.kid]);
+    // The test's key, and the next key the issuer publishes ahead of a rotation.
+    expect(jwks.body.keys.map((k: { kid: string }) => k.kid), shown(jwks)).to.include(signer.kid).and.have.length(2);
     const minted = await request(started.url)
       .post('/admin/keys')
       .set('Authorization', `Bearer ${await started.adminToken()}`)

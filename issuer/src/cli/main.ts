@@ -47,7 +47,7 @@ export function buildProgram(): Command {
 
   program
     .command('rotate-key')
-    .description('make a new signing key current; the old one stays published until its tokens expire')
+    .description('make the pre-published next signing key current and publish a new next one; the old one stays published until its tokens expire')
     .action(async (_o: unknown, cmd: Command) => {
       const { api, json } = contextOf(cmd);
       printRecord(await answerOf(api.POST('/admin/signing-keys/rotate')), json);

@@ -13,6 +13,11 @@ export interface SigningKeyRecord {
   createdAt: number;
   /** Milliseconds since epoch; null while it is the current key. */
   retiredAt: number | null;
+  /**
+   * Milliseconds since epoch when it began to sign; null while it is only published (the next
+   * key, in the JWKS ahead of its first token).
+   */
+  activatedAt: number | null;
   /** Latest `exp` (seconds since epoch) of any token it signed. */
   maxExp: number;
 }
@@ -21,10 +26,17 @@ export interface SigningKeyRecord {
 export interface SigningKeyRepository {
   /** Every record, oldest first. */
   all(): SigningKeyRecord[];
-  /** The kid of the current (newest unretired) key. */
+  /** The kid of the current (newest activated, unretired) key. */
   currentKid(): string | undefined;
-  /** Adds a key unless it is known, and retires every other current one; in one transaction. */
+  /** The kid of the next key: published, not yet signing. */
+  nextKid(): string | undefined;
+  /**
+   * Makes a key current, adding it unless it is known, and retires every other current one; in
+   * one transaction. A pre-published key becomes current this way.
+   */
   adopt(kid: string, publicJwk: string, nowMs: number): void;
+  /** Adds a key to publish before it signs (the next key), retiring any other next key; in one transaction. */
+  prepublish(kid: string, publicJwk: string, nowMs: number): void;
   /** Raises the key's `maxExp` to `exp` (seconds) if that is later. */
   extend(kid: string, exp: number): void;
 }

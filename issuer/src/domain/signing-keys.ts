@@ -2,6 +2,11 @@
  * Ed25519 signing keys. The private key lives in the data directory (`signing/<kid>.jwk`, mode
  * 0600) or in a configured file; the store records each key's public half and the latest expiry
  * of anything it signed, so a retired key stays in the JWKS until its last token has expired.
+ *
+ * Pre-publication: the issuer also keeps a *next* key, in the JWKS from the moment it is made
+ * (first start, or the previous rotation) but signing nothing. A rotation makes that key current
+ * and makes a new next one, so the first token signed after a rotation is signed by a key every
+ * verifier has fetched already: no verifier refuses it, whatever its refetch cool-down.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,12 +39,19 @@ export interface SigningKeysOptions {
   now: () => number;
   /** Longest lifetime of a sign-in token, in seconds: a retired key is kept at least this long. */
   sessionTtlSeconds: number;
+  /**
+   * Keep a next key published ahead of its use (the issuer does). Off for a short-lived reader
+   * of the data directory such as `akm admin-token`, which only signs with the current key.
+   */
+  prepublishNext?: boolean;
 }
 
 /** The issuer's signing keys. */
 export interface SigningKeys {
   /** `kid` of the key that signs new tokens. */
   currentKid(): string;
+  /** `kid` of the next key: published, signing nothing until the next rotation. */
+  nextKid(): string | undefined;
   /** Signs `payload` with the current key, `typ` in the header; records its `exp`. */
   sign(payload: JWTPayload & { exp: number }, typ: string): Promise<string>;
   /** Every public key that may still have live tokens. */
@@ -48,7 +60,10 @@ export interface SigningKeys {
   getKey: JWTVerifyGetKey;
   /** Records that a token signed by `kid` now lives until `exp` (seconds). */
   extendKey(kid: string, exp: number): void;
-  /** Makes a new key current; the previous one stays published until its tokens expire. */
+  /**
+   * Makes the next key current (a new one when there is none) and publishes a new next key; the
+   * previous current key stays published until its tokens expire. Answers the new current kid.
+   */
   rotate(): Promise<string>;
 }
 
@@ -78,7 +93,8 @@ export async function openSigningKeys(options: SigningKeysOptions): Promise<Sign
     return kid;
   }
 
-  async function generate(): Promise<{ kid: string; key: PrivateKey }> {
+  /** A new key in the data directory, current (`adopt`) or only published (`prepublish`). */
+  async function generate(as: 'adopt' | 'prepublish'): Promise<{ kid: string; key: PrivateKey }> {
     const pair = await generateKeyPair(SIGNING_ALG, { crv: 'Ed25519', extractable: true });
     const jwk = await exportJWK(pair.privateKey);
     const kid = await calculateJwkThumbprint(jwk);
@@ -86,8 +102,15 @@ export async function openSigningKeys(options: SigningKeysOptions): Promise<Sign
     const file = join(keyDir(options.dataDir), `${kid}.jwk`);
     writeFileSync(file, JSON.stringify({ ...jwk, kid }), { mode: 0o600, flag: 'wx' });
     chmodSync(file, 0o600);
-    await adopt(jwk);
+    if (as === 'adopt') await adopt(jwk);
+    else records.prepublish(kid, JSON.stringify(publicHalf(jwk, kid)), now());
     return { kid, key: pair.privateKey };
+  }
+
+  /** A generated key, if its private file is there. */
+  async function loadGenerated(kid: string | undefined): Promise<{ kid: string; key: PrivateKey; jwk: JWK } | undefined> {
+    const file = kid && join(keyDir(options.dataDir), `${kid}.jwk`);
+    return file && existsSync(file) ? { kid, ...(await readKeyFile(file)) } : undefined;
   }
 
   let active: { kid: string; key: PrivateKey };
@@ -95,10 +118,11 @@ export async function openSigningKeys(options: SigningKeysOptions): Promise<Sign
     const { jwk, key } = await readKeyFile(options.keyFile);
     active = { kid: await adopt(jwk), key };
   } else {
-    const kid = records.currentKid();
-    const file = kid && join(keyDir(options.dataDir), `${kid}.jwk`);
-    active = file && existsSync(file) ? { kid, key: (await readKeyFile(file)).key } : await generate();
+    const current = await loadGenerated(records.currentKid());
+    active = current ? { kid: current.kid, key: current.key } : await generate('adopt');
   }
+  // A next key whose private half is gone (a copied database) could never sign: make another.
+  if (options.prepublishNext && !(await loadGenerated(records.nextKid()))) await generate('prepublish');
 
   let cached: { at: number; set: JSONWebKeySet; getKey: JWTVerifyGetKey } | undefined;
   function published(): { set: JSONWebKeySet; getKey: JWTVerifyGetKey } {
@@ -127,8 +151,17 @@ export async function openSigningKeys(options: SigningKeysOptions): Promise<Sign
     extendKey(kid, exp) {
       records.extend(kid, exp);
     },
+    nextKid: () => records.nextKid(),
     async rotate() {
-      active = await generate();
+      const next = await loadGenerated(records.nextKid());
+      if (next) {
+        // Its public half has been in the JWKS since it was made; now it signs.
+        records.adopt(next.kid, JSON.stringify(publicHalf(next.jwk, next.kid)), now());
+        active = { kid: next.kid, key: next.key };
+      } else {
+        active = await generate('adopt');
+      }
+      if (options.prepublishNext) await generate('prepublish');
       cached = undefined;
       return active.kid;
     },

@@ -61,7 +61,8 @@ export function createSystemRoutes(options: SystemRoutesOptions): Router {
 
   router.post('/admin/signing-keys/rotate', options.requireAdmin, async (_req, res) => {
     const kid = await signing.rotate();
-    res.status(201).json({ kid });
+    // `next` is already in the JWKS: it signs from the next rotation on.
+    res.status(201).json({ kid, next: signing.nextKid() ?? null });
   });
 
   return router;

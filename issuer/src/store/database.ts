@@ -126,6 +126,15 @@ const MIGRATIONS: Migration[] = [
         INSERT INTO key_events (event_id, key_id, payload) SELECT event_id, key_id, payload FROM outbox ORDER BY seq;
       `),
   },
+  {
+    version: 6,
+    description: 'signing keys published before they sign: activated_at is NULL while a key is the next one',
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE signing_keys ADD COLUMN activated_at INTEGER; -- milliseconds since epoch; NULL while pre-published
+        UPDATE signing_keys SET activated_at = created_at;
+      `),
+  },
 ];
 
 /** Options of {@link openDatabase}. */

@@ -14,9 +14,12 @@ describe('issuer: signing keys', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const open = (now = () => Date.now(), keyFile?: string) => {
+  const open = (now = () => Date.now(), keyFile?: string, prepublishNext = false) => {
     const db = openDatabase({ dataDir: dir });
-    return { db, keysP: openSigningKeys({ records: createSigningKeyRepository(db), dataDir: dir, now, sessionTtlSeconds: 900, keyFile }) };
+    return {
+      db,
+      keysP: openSigningKeys({ records: createSigningKeyRepository(db), dataDir: dir, now, sessionTtlSeconds: 900, keyFile, prepublishNext }),
+    };
   };
 
   it('generates an Ed25519 key on first start into a 0600 file and loads the same key on the next start', async () => {
@@ -103,5 +106,72 @@ describe('issuer: signing keys', () => {
     clock += 3600_000;
     expect(kids()).to.deep.equal([fresh]);
     db.close();
+  });
+
+  describe('pre-publication (the issuer keeps a next key)', () => {
+    it('publishes a next key that signs nothing; a rotation makes it current and publishes a new next one', async () => {
+      const { db, keysP } = open(Date.now, undefined, true);
+      const keys = await keysP;
+      const current = keys.currentKid();
+      const next = keys.nextKid();
+      expect(next).to.be.a('string').and.not.equal(current);
+      expect(keys.jwks().keys.map((k) => k.kid)).to.have.members([current, next]);
+      const token = await keys.sign({ sub: 'x', exp: Math.floor(Date.now() / 1000) + 60 }, 'akm-key+jwt');
+      expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid, 'signed by the current key').to.equal(current);
+
+      const rotated = await keys.rotate();
+
+      expect(rotated, 'the key that was published beforehand').to.equal(next);
+      expect(keys.currentKid()).to.equal(next);
+      const newNext = keys.nextKid();
+      expect(newNext).to.be.a('string').and.not.be.oneOf([current, next]);
+      expect(keys.jwks().keys.map((k) => k.kid)).to.have.members([current, next, newNext]);
+      db.close();
+    });
+
+    it('keeps the same next key across a restart, its private half in a 0600 file', async () => {
+      const first = open(Date.now, undefined, true);
+      const next = (await first.keysP).nextKid();
+      first.db.close();
+      expect(statSync(join(dir, 'signing', `${next}.jwk`)).mode & 0o777).to.equal(0o600);
+
+      const second = open(Date.now, undefined, true);
+      const keys = await second.keysP;
+
+      expect(keys.nextKid()).to.equal(next);
+      expect(await keys.rotate()).to.equal(next);
+      second.db.close();
+    });
+
+    it('replaces a next key whose private file is gone, and retires the lost one from the JWKS after a sign-in lifetime', async () => {
+      let clock = Date.now();
+      const first = open(() => clock, undefined, true);
+      const lost = (await first.keysP).nextKid();
+      first.db.close();
+      rmSync(join(dir, 'signing', `${lost}.jwk`));
+
+      const second = open(() => clock, undefined, true);
+      const keys = await second.keysP;
+
+      const replacement = keys.nextKid();
+      expect(replacement).to.be.a('string').and.not.equal(lost);
+      clock += 910_000;
+      expect(keys.jwks().keys.map((k) => k.kid)).to.have.members([keys.currentKid(), replacement]);
+      expect(await keys.rotate(), 'the rotation signs with a key it holds').to.equal(replacement);
+      second.db.close();
+    });
+
+    it('a reader that does not pre-publish (akm admin-token) leaves the next key alone and signs with the current one', async () => {
+      const issuer = open(Date.now, undefined, true);
+      const keys = await issuer.keysP;
+      const [current, next] = [keys.currentKid(), keys.nextKid()];
+      issuer.db.close();
+
+      const reader = open();
+      const read = await reader.keysP;
+
+      expect([read.currentKid(), read.nextKid()]).to.deep.equal([current, next]);
+      reader.db.close();
+    });
   });
 });

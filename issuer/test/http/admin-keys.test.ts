@@ -164,17 +164,23 @@ describe('issuer: admin key API', () => {
     }
   });
 
-  it('rotates the signing key: new keys use the new kid, old keys still verify, both are in the JWKS', async () => {
+  it('rotates the signing key to the one it published beforehand: new keys use it, old keys still verify, all are in the JWKS', async () => {
     const auth = `Bearer ${issuer.admin}`;
     const old = await create({ sub: 'erin', ttl: 600 });
     const oldKid = decodeProtectedHeader(old.body.key).kid;
+    const before = (await api().get('/.well-known/jwks.json')).body.keys.map((k: { kid: string }) => k.kid);
+    expect(before, 'the current key and the next one, published before it signs anything').to.have.length(2).and.include(oldKid);
+    const prepublished = before.find((kid: string) => kid !== oldKid);
+
     const rotated = await api().post('/admin/signing-keys/rotate').set('Authorization', auth);
+
     expect(rotated.status, show(rotated)).to.equal(201);
-    expect(rotated.body.kid).to.not.equal(oldKid);
+    expect(rotated.body.kid, 'the key published before the rotation').to.equal(prepublished);
+    expect(rotated.body.next).to.be.a('string').and.not.be.oneOf([oldKid, prepublished]);
     const fresh = await create({ sub: 'erin', ttl: 600 });
     expect(decodeProtectedHeader(fresh.body.key).kid).to.equal(rotated.body.kid);
     const jwks = (await api().get('/.well-known/jwks.json')).body;
-    expect(jwks.keys.map((k: { kid: string }) => k.kid)).to.have.members([oldKid, rotated.body.kid]);
+    expect(jwks.keys.map((k: { kid: string }) => k.kid)).to.have.members([oldKid, rotated.body.kid, rotated.body.next]);
     const set = createLocalJWKSet(jwks);
     await jwtVerify(old.body.key, set, { algorithms: ['EdDSA'] });
     await jwtVerify(fresh.body.key, set, { algorithms: ['EdDSA'] });
@@ -200,9 +206,9 @@ describe('issuer: admin key API', () => {
       expect(patched.status, show(patched)).to.equal(200);
 
       clock += 3700_000; // past the key's first expiry and the sign-in lifetime
-      expect(await kids(), 'the patched key still verifies').to.have.members([oldKid, rotated.body.kid]);
+      expect(await kids(), 'the patched key still verifies').to.have.members([oldKid, rotated.body.kid, rotated.body.next]);
       clock += 3600_000; // past the patched expiry
-      expect(await kids()).to.deep.equal([rotated.body.kid]);
+      expect(await kids()).to.have.members([rotated.body.kid, rotated.body.next]);
     } finally {
       await clocked.destroy();
     }

@@ -11,9 +11,10 @@ const show = (res: request.Response) => JSON.stringify(res.body);
 
 /**
  * The issuer's migrations so far: 1 keys, outbox and signing keys; 2 users; 3 users' session_epoch;
- * 4 usage counts; 5 key events kept for reading back. Bump with each new one.
+ * 4 usage counts; 5 key events kept for reading back; 6 signing keys' activated_at (pre-publication).
+ * Bump with each new one.
  */
-const ISSUER_SCHEMA_VERSION = 5;
+const ISSUER_SCHEMA_VERSION = 6;
 
 /**
  * What version 1 of the issuer wrote, frozen: migration 1 as it shipped. Editing a shipped

@@ -1,6 +1,12 @@
 /**
- * Where the issuer's public keys come from: its JWKS URL (cached by jose, refetched when an
- * unknown `kid` appears, at most once per cool-down) or a local JWKS file for fully offline use.
+ * Where the issuer's public keys come from: its JWKS URL (cached by jose, refreshed in the
+ * background every minute, and refetched when an unknown `kid` appears, at most once per
+ * cool-down) or a local JWKS file for fully offline use.
+ *
+ * The issuer publishes its next signing key a rotation ahead of its use, so the minute's refresh
+ * is what makes a rotation seamless: a verifier has the key before its first token exists, and
+ * the unknown-`kid` refetch (which anyone can put in its cool-down with a made-up `kid`) is only
+ * a fallback.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -27,7 +33,10 @@ export interface RemoteKeySourceOptions {
   url: string;
   /** Milliseconds between two fetches caused by unknown `kid`s. Default 30 000 (jose default). */
   cooldownMs?: number;
-  /** Milliseconds a fetched key set is trusted before a refetch. Default 600 000. */
+  /**
+   * Milliseconds a fetched key set is used before it is refreshed (in the background, the old set
+   * serving meanwhile). Default 60 000, the issuer's JWKS `max-age`.
+   */
   cacheMaxAgeMs?: number;
   /** Milliseconds to wait for the issuer. Default 2 000. */
   timeoutMs?: number;
@@ -42,7 +51,7 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): KeySourc
   const cooldownMs = options.cooldownMs ?? 30_000;
   const set = createRemoteJWKSet(new URL(options.url), {
     cooldownDuration: cooldownMs,
-    cacheMaxAge: options.cacheMaxAgeMs ?? 600_000,
+    cacheMaxAge: options.cacheMaxAgeMs ?? 60_000,
     timeoutDuration: options.timeoutMs ?? 2000,
   });
   let lastKnown: { text: string; getKey: JWTVerifyGetKey } | undefined;
