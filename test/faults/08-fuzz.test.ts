@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { startIssuerProcess, startVerifierProcess, type AkmProcess } from '../support/akm-processes.js';
 import { startNats, startRedis, waitFor, type TestServer } from '../support/processes.js';
+import { stopEach } from '../support/teardown.js';
 import { call, shown, signInAdmin } from './support/akm-client.js';
 import { fuzz, isParserAnswer, send, type FuzzAnswer, type FuzzEndpoint } from './support/fuzz.js';
 import { ADMIN_PASSWORD, LOG_DIR, reportFigure, RUN_DIR } from './support/run.js';
@@ -80,11 +81,14 @@ describe('case 8: bad input to every endpoint', function () {
     valid = [userKey.key, String(adminKey.body.key), admin.token];
     await waitFor(async () => (await call(verifier.url, '/readyz')).status === 200, 20_000, 50);
   });
-  after(async () => {
-    await Promise.all([issuer, verifier].map((p) => p?.kill()));
-    await Promise.all([nats?.destroy(), redis?.destroy()]);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() =>
+    stopEach(
+      () => Promise.all([issuer, verifier].map((p) => p?.kill())),
+      () => nats?.destroy(),
+      () => redis?.destroy(),
+      () => rmSync(dataDir, { recursive: true, force: true }),
+    ),
+  );
 
   for (const [name, endpoints, target] of [
     ['issuer', ISSUER_ENDPOINTS, () => issuer],

@@ -11,7 +11,7 @@ describe('akm CLI errors and --url', function () {
     harness = await startCliHarness();
     dead = await deadUrl();
   });
-  after(() => harness.destroy());
+  after(async () => harness?.destroy());
 
   const usageErrors: Array<[string, string[], RegExp]> = [
     ['an unknown command', ['bogus'], /^akm: unknown command 'bogus'.* \(see akm --help\)$/],

@@ -11,7 +11,7 @@ describe('akm sign-in: login, logout, whoami and admin-token', function () {
   before(async () => {
     harness = await startCliHarness();
   });
-  after(() => harness.destroy());
+  after(async () => harness?.destroy());
 
   const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 

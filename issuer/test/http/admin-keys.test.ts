@@ -11,9 +11,7 @@ describe('issuer: admin key API', () => {
   beforeEach(async () => {
     issuer = await startTestIssuer();
   });
-  afterEach(async () => {
-    await issuer.destroy();
-  });
+  afterEach(async () => issuer?.destroy());
 
   const api = () => request(issuer.url);
   const create = (body: object) => api().post('/admin/keys').set('Authorization', `Bearer ${issuer.admin}`).send(body);

@@ -88,9 +88,7 @@ describe('issuer: authentication of every protected endpoint', () => {
     tokens.expiredKey = (await issueKey(`Bearer ${await issuer.adminToken()}`)).key;
     clock = present;
   });
-  after(async () => {
-    await issuer.destroy();
-  });
+  after(async () => issuer?.destroy());
 
   const MALFORMED: Case[] = [
     ['no token', () => undefined, 401, 'missing_credentials'],

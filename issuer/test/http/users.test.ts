@@ -12,9 +12,7 @@ describe('issuer: sign-in, users and roles', () => {
   beforeEach(async () => {
     issuer = await startTestIssuer({ loginGuard: { perUserAddress: 3, perAddress: 1000, windowSeconds: 60 } });
   });
-  afterEach(async () => {
-    await issuer.destroy();
-  });
+  afterEach(async () => issuer?.destroy());
   const admin = () => `Bearer ${issuer.admin}`;
   const login = (username: string, password: string) => request(issuer.url).post('/auth/login').send({ username, password });
   const addUser = (username: string, role = 'user') =>

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { startRedis, type TestServer } from '../../../test/support/processes.js';
+import { stopEach } from '../../../test/support/teardown.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
 
 const show = (res: request.Response) => JSON.stringify(res.body);
@@ -25,10 +26,8 @@ for (const store of ['sqlite', 'redis'] as const) {
       otherSession = await login('bob');
       userKey = (await request(issuer.url).post('/admin/keys').set('Authorization', admin).send({ sub: 'alice' })).body.key;
     });
-    after(async () => {
-      await issuer.destroy();
-      await redis?.destroy();
-    });
+    // Stops what `before` started, also when it failed half-way (Redis up, the issuer not).
+    after(() => stopEach(() => issuer?.destroy(), () => redis?.destroy()));
 
     it('lets only admins generate, up to the configured maximum (409 pool_full beyond it)', async () => {
       const asUser = await request(issuer.url).post('/pool/tokens').set('Authorization', `Bearer ${userSession}`).send({ count: 1 });

@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { startRedis, type TestServer } from '../../../test/support/processes.js';
+import { stopEach } from '../../../test/support/teardown.js';
 import type { PoolTimings, TokenPoolStore } from '../../src/pool/index.js';
 import { POOL_SCRIPTS } from '../../src/pool/redis-pool-scripts.js';
 import { createTestClock, redisStores, type TestClock } from './pool-test-support.js';
@@ -83,11 +84,7 @@ describe('Redis pool store: the same Redis work on 20 tokens as on 10,000', () =
     redis = await startRedis({ owned: true });
     admin = new Redis(redis.url);
   });
-  after(async () => {
-    stores.cleanup();
-    await admin.quit();
-    await redis.destroy();
-  });
+  after(() => stopEach(() => stores.cleanup(), () => admin?.quit(), () => redis?.destroy()));
 
   /** Calls per command Redis ran during `op`, scripts' own calls included (not the script call itself). */
   async function commandsRunBy(op: () => Promise<unknown>): Promise<Record<string, number>> {

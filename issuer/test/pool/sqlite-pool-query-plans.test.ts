@@ -81,7 +81,7 @@ describe('SQLite pool store: every statement is an index seek', () => {
     await store.counts();
   });
   afterEach(() => {
-    db.close();
+    db?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
