@@ -1,19 +1,12 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { startTestIssuer, TEST_ADMIN_PASSWORD, type TestIssuer } from '../support/issuer-fixture.js';
+import { TEST_ADMIN_PASSWORD, useTestIssuer } from '../support/issuer-fixture.js';
 
 const show = (res: request.Response) => `${res.status} ${JSON.stringify(res.headers)} ${res.text}`;
 
 describe('issuer: Cache-Control', () => {
-  let issuer: TestIssuer | undefined;
-  before(async () => {
-    issuer = await startTestIssuer();
-  });
-  after(async () => issuer?.destroy());
-  const api = () => {
-    if (!issuer) throw new Error('the issuer did not start');
-    return { url: issuer.url, admin: `Bearer ${issuer.admin}` };
-  };
+  const issuer = useTestIssuer({}, 'all');
+  const api = () => ({ url: issuer().url, admin: `Bearer ${issuer().admin}` });
 
   it('answers that carry an API key or a sign-in token say no-store', async () => {
     const { url, admin } = api();

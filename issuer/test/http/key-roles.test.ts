@@ -1,20 +1,12 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
+import { useTestIssuer } from '../support/issuer-fixture.js';
 
 const show = (res: request.Response) => `${res.status} ${JSON.stringify(res.body)}`;
 const PASSWORD = 'a long enough password';
 
 describe('issuer: a key is never more than its owner (admin keys)', () => {
-  let issuer: TestIssuer | undefined;
-  beforeEach(async () => {
-    issuer = await startTestIssuer();
-  });
-  afterEach(async () => issuer?.destroy());
-  const started = () => {
-    if (!issuer) throw new Error('the issuer did not start');
-    return issuer;
-  };
+  const started = useTestIssuer();
   const admin = () => `Bearer ${started().admin}`;
   const addUser = (username: string, role: 'admin' | 'user') =>
     request(started().url).post('/admin/users').set('Authorization', admin()).send({ username, password: PASSWORD, role });

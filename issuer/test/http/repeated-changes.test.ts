@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
+import { useTestIssuer } from '../support/issuer-fixture.js';
 
 const show = (res: request.Response) => `${res.status} ${JSON.stringify(res.body)}`;
 
@@ -10,15 +10,7 @@ const show = (res: request.Response) => `${res.status} ${JSON.stringify(res.body
  * version is a change that did not happen).
  */
 describe('issuer: repeated changes publish one event', () => {
-  let issuer: TestIssuer | undefined;
-  beforeEach(async () => {
-    issuer = await startTestIssuer();
-  });
-  afterEach(async () => issuer?.destroy());
-  const started = () => {
-    if (!issuer) throw new Error('the issuer did not start');
-    return issuer;
-  };
+  const started = useTestIssuer();
   const admin = () => `Bearer ${started().admin}`;
   /** The outbox's events of a key, oldest first: what the verifiers get. */
   const eventsOf = (keyId: string) =>

@@ -55,3 +55,26 @@ export async function startTestIssuer(options: Partial<IssuerOptions> = {}): Pro
     },
   };
 }
+
+/**
+ * A test issuer for each test (`each`, the default) or for the whole suite (`all`), destroyed
+ * after it, also when its start failed. Returns an accessor for the running issuer.
+ * @example
+ * const issuer = useTestIssuer();
+ * it('…', async () => request(issuer().url).get('/healthz'));
+ */
+export function useTestIssuer(options: Partial<IssuerOptions> = {}, scope: 'each' | 'all' = 'each'): () => TestIssuer {
+  let issuer: TestIssuer | undefined;
+  const [setUp, tearDown] = scope === 'each' ? [beforeEach, afterEach] : [before, after];
+  setUp(async () => {
+    issuer = await startTestIssuer(options);
+  });
+  tearDown(async () => {
+    await issuer?.destroy();
+    issuer = undefined;
+  });
+  return () => {
+    if (!issuer) throw new Error('the test issuer did not start');
+    return issuer;
+  };
+}
