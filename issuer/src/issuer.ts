@@ -17,6 +17,7 @@ import {
   type KeyEventPublisher,
   type Logger,
   type MemoryKeyBus,
+  type TrustProxy,
   type UsageFeed,
   type UsagePublisher,
   type NatsAuthOptions,

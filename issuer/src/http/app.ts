@@ -25,8 +25,9 @@ export interface IssuerAppOptions {
 }
 
 /**
- * Nothing the issuer answers may be kept by a browser or a proxy: answers carry API keys,
- * sign-in tokens, users and key metadata. The one public, cacheable answer (the JWKS) says so itself.
+ * Nothing the issuer's API answers may be kept by a browser or a proxy: answers carry API keys,
+ * sign-in tokens, users and key metadata. Routes that serve public, cacheable content (the JWKS,
+ * the console's static files) say so themselves.
  */
 const noStore: RequestHandler = (_req, res, next) => {
   res.setHeader('Cache-Control', 'no-store');
