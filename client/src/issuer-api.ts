@@ -124,6 +124,26 @@ export interface paths {
         patch: operations["updateUser"];
         trace?: never;
     };
+    "/admin/users/{username}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lift every sign-in lock on a user (admin)
+         * @description Ends the brute-force blocks of this user name, from every address; a password reset does the same.
+         */
+        post: operations["unlockUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me": {
         parameters: {
             query?: never;
@@ -326,7 +346,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Lease a free token */
+        /**
+         * Lease a free token
+         * @description One holder holds at most POOL_MAX_PER_HOLDER tokens at once (409 holder_limit beyond).
+         */
         post: operations["assignPoolToken"];
         delete?: never;
         options?: never;
@@ -485,7 +508,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Make a new signing key current (admin) */
+        /**
+         * Make a new signing key current (admin)
+         * @description Promotes the published next key, so verifiers that fetched the JWKS since the last rotation already hold it, and publishes a new next key.
+         */
         post: operations["rotateSigningKey"];
         delete?: never;
         options?: never;
@@ -724,7 +750,7 @@ export interface components {
              * @description Stable code: map errors by it, never by the text.
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "malformed_json" | "payload_too_large" | "headers_too_large" | "not_found" | "conflict" | "missing_credentials" | "malformed_credentials" | "invalid_token" | "invalid_key" | "invalid_credentials" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "token_expired" | "forbidden" | "rate_limited" | "too_many_attempts" | "pool_full" | "pool_empty" | "not_assigned" | "unavailable" | "storage_failed" | "internal";
+            code: "bad_request" | "validation_failed" | "malformed_json" | "payload_too_large" | "headers_too_large" | "not_found" | "conflict" | "missing_credentials" | "malformed_credentials" | "invalid_token" | "invalid_key" | "invalid_credentials" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "token_expired" | "forbidden" | "rate_limited" | "too_many_attempts" | "pool_full" | "pool_empty" | "holder_limit" | "not_assigned" | "unavailable" | "storage_failed" | "internal";
             /** @description What went wrong, in plain words for people. */
             detail: string;
             /** @description The request id, as in `X-Request-Id` and the logs. */
@@ -733,8 +759,10 @@ export interface components {
             errors?: components["schemas"]["FieldIssue"][];
         };
         Rotated: {
-            /** @description The new current signing key. */
+            /** @description The new current signing key (it was the published next key). */
             kid: string;
+            /** @description The next signing key, published in the JWKS now and used from the following rotation. */
+            next: string;
         };
         SignIn: {
             /** @description The sign-in token (typ `akm-session+jwt`, aud `akm-issuer`); never an API key. */
@@ -1810,6 +1838,86 @@ export interface operations {
             };
         };
     };
+    unlockUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user name. */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unlocked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `malformed_credentials` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_credentials";
+                    };
+                };
+            };
+            /** @description `missing_credentials`, `invalid_token`, `token_expired` */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, `Bearer realm="akm"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "missing_credentials" | "invalid_token" | "token_expired";
+                    };
+                };
+            };
+            /** @description `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getMe: {
         parameters: {
             query?: never;
@@ -2724,6 +2832,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description `holder_limit` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "holder_limit";
+                    };
+                };
+            };
             /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
             default: {
                 headers: {
@@ -3177,7 +3297,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The new key id. */
+            /** @description The new current key id and the new next one. */
             201: {
                 headers: {
                     [name: string]: unknown;

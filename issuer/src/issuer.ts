@@ -17,11 +17,10 @@ import {
   type KeyEventPublisher,
   type Logger,
   type MemoryKeyBus,
+  type NatsAuthOptions,
   type TrustProxy,
   type UsageFeed,
   type UsagePublisher,
-  type NatsAuthOptions,
-  type TrustProxy,
 } from '@akm/common';
 import { Router } from 'express';
 import { Redis } from 'ioredis';

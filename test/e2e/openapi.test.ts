@@ -42,6 +42,9 @@ interface Probe {
   baseUrl?: string;
 }
 
+/** Tokens one holder may lease at once in this test's issuer (the admin holds a few across probes). */
+const PER_HOLDER = 4;
+
 describe('e2e: OpenAPI documents of the issuer and the verifier', () => {
   let nats: TestServer;
   let redis: TestServer;
@@ -60,7 +63,7 @@ describe('e2e: OpenAPI documents of the issuer and the verifier', () => {
     issuer = await startIssuer({
       dataDir, port: 0, natsUrl: nats.url, logger: silent('issuer'), onGeneratedAdminPassword: () => {},
       adminPassword: 'the first admin password', now: () => Date.now() + skewMs,
-      pool: { maxTokens: 1000 }, loginGuard: { perUser: 2 },
+      pool: { maxTokens: 1000, maxPerHolder: PER_HOLDER }, loginGuard: { perUser: 2 },
     });
     verifier = await startWiredVerifier({ issuerUrl: issuer.url, natsUrl: nats.url, redisUrl: redis.url, name: 'openapi-verifier' });
     unready = await createVerifierRuntime({ issuerUrl: issuer.url, feed: neverReplayedFeed(), logger: silent('unready'), name: 'unready' });
@@ -164,7 +167,8 @@ describe('e2e: OpenAPI documents of the issuer and the verifier', () => {
       return { username, session: () => signIn(username, 'a long enough password') };
     };
     const mint = async (body: Json = {}) => {
-      const res = await request(issuerUrl).post('/admin/keys').set('Authorization', adminSession).send({ sub: 'tour', ...body });
+      // An admin key needs an owner who is an active admin user: the first admin.
+      const res = await request(issuerUrl).post('/admin/keys').set('Authorization', adminSession).send({ sub: body.role === 'admin' ? 'admin' : 'tour', ...body });
       expect(res.status, res.text).to.equal(201);
       await issuer.relay.flush(5000);
       return { id: res.body.id as string, key: res.body.key as string, bearer: `Bearer ${res.body.key}` };
@@ -266,6 +270,7 @@ describe('e2e: OpenAPI documents of the issuer and the verifier', () => {
       'updateUser 200': async () => admin({ path: { username: (await createUser()).username }, body: { role: 'user' } }),
       'updateUser 409 conflict': async () => admin({ path: { username: 'admin' }, body: { role: 'user' } }),
       'deleteUser 204': async () => admin({ path: { username: (await createUser()).username } }),
+      'unlockUser 204': async () => admin({ path: { username: user.username } }),
       'deleteUser 409 conflict': async () => admin({ path: { username: 'admin' } }),
       'getMe 200': async () => ({ authorization: userSession }),
       'getMe 404 not_found': async () => ({ authorization: adminSession }),
@@ -291,15 +296,28 @@ describe('e2e: OpenAPI documents of the issuer and the verifier', () => {
         await poolToken();
         return { authorization: userSession };
       },
+      'assignPoolToken 409 holder_limit': async () => {
+        const holder = await (await createUser()).session();
+        for (let i = 0; i < PER_HOLDER; i++) {
+          await poolToken();
+          expect((await request(issuerUrl).post('/pool/assign').set('Authorization', holder)).status).to.equal(200);
+        }
+        return { authorization: holder };
+      },
       'assignPoolToken 404 pool_empty': async () => {
-        while ((await request(issuerUrl).post('/pool/assign').set('Authorization', adminSession)).status === 200);
+        // Each holder may hold PER_HOLDER tokens: take them all with as many holders as it needs.
+        for (let status = 200; status !== 404; ) {
+          const holder = await (await createUser()).session();
+          do status = (await request(issuerUrl).post('/pool/assign').set('Authorization', holder)).status;
+          while (status === 200);
+        }
         return { authorization: userSession };
       },
-      'unblockPoolToken 200': async () => admin({ path: { token: await assigned(adminSession) } }),
+      'unblockPoolToken 200': async () => admin({ path: { token: await assigned() } }),
       'unblockPoolToken 409 not_assigned': async () => admin({ path: { token: await poolToken() } }),
-      'unblockPoolToken 403 forbidden': async () => ({ authorization: userSession, path: { token: await assigned(adminSession) } }),
+      'unblockPoolToken 403 forbidden': async () => ({ authorization: userSession, path: { token: await assigned() } }),
       'keepPoolTokenAlive 200': async () => admin({ path: { token: await poolToken() } }),
-      'keepPoolTokenAlive 403 forbidden': async () => ({ authorization: userSession, path: { token: await assigned(adminSession) } }),
+      'keepPoolTokenAlive 403 forbidden': async () => ({ authorization: userSession, path: { token: await assigned() } }),
       'deletePoolToken 204': async () => admin({ path: { token: await poolToken() } }),
       'getPoolStats 200': async () => ({ authorization: userSession }),
       // issuer: system
@@ -331,9 +349,10 @@ describe('e2e: OpenAPI documents of the issuer and the verifier', () => {
       'getVerifierReport 403 forbidden': async () => ({ authorization: (await mint({ role: 'user' })).bearer }),
     };
 
-    async function assigned(by: string): Promise<string> {
+    /** A token leased by a holder of its own (one holder may lease only PER_HOLDER at once). */
+    async function assigned(): Promise<string> {
       await poolToken();
-      const res = await request(issuerUrl).post('/pool/assign').set('Authorization', by);
+      const res = await request(issuerUrl).post('/pool/assign').set('Authorization', await (await createUser()).session());
       expect(res.status, res.text).to.equal(200);
       return res.body.token as string;
     }

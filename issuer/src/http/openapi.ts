@@ -109,6 +109,12 @@ const OPERATIONS: ApiOperation[] = [
     params: username, responses: { 204: { description: 'Deleted.' } }, problems: [...ADMIN, 'not_found', 'conflict'],
   },
   {
+    ...admin, tags: ['users'], method: 'post', path: '/admin/users/:username/unlock', operationId: 'unlockUser',
+    summary: 'Lift every sign-in lock on a user (admin)',
+    description: 'Ends the brute-force blocks of this user name, from every address; a password reset does the same.',
+    params: username, responses: { 204: { description: 'Unlocked.' } }, problems: [...ADMIN, 'not_found'],
+  },
+  {
     tags: ['self-service'], security: ['session'], method: 'get', path: '/me', operationId: 'getMe', summary: 'The signed-in user',
     responses: { 200: user }, problems: [...SESSION, 'not_found'],
   },
@@ -151,7 +157,8 @@ const OPERATIONS: ApiOperation[] = [
   },
   {
     ...admin, tags: ['signing keys'], method: 'post', path: '/admin/signing-keys/rotate', operationId: 'rotateSigningKey', summary: 'Make a new signing key current (admin)',
-    responses: { 201: { description: 'The new key id.', schema: rotatedSchema } }, problems: ADMIN,
+    description: 'Promotes the published next key, so verifiers that fetched the JWKS since the last rotation already hold it, and publishes a new next key.',
+    responses: { 201: { description: 'The new current key id and the new next one.', schema: rotatedSchema } }, problems: ADMIN,
   },
   {
     tags: ['operations'], method: 'get', path: '/openapi.json', operationId: 'getOpenApi', summary: 'This document',

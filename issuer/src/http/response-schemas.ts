@@ -85,7 +85,12 @@ export const jwksSchema = z
   .meta({ id: 'Jwks' });
 
 /** `POST /admin/signing-keys/rotate`. */
-export const rotatedSchema = z.object({ kid: z.string().meta({ description: 'The new current signing key.' }) }).meta({ id: 'Rotated' });
+export const rotatedSchema = z
+  .object({
+    kid: z.string().meta({ description: 'The new current signing key (it was the published next key).' }),
+    next: z.string().meta({ description: 'The next signing key, published in the JWKS now and used from the following rotation.' }),
+  })
+  .meta({ id: 'Rotated' });
 
 /** `GET /healthz`. */
 export const issuerHealthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'IssuerHealth' });

@@ -25,8 +25,9 @@ export function poolOperations(guards: PoolGuardProblems): ApiOperation[] {
     },
     {
       ...caller, method: 'post', path: '/pool/assign', operationId: 'assignPoolToken', summary: 'Lease a free token',
+      description: 'One holder holds at most POOL_MAX_PER_HOLDER tokens at once (409 holder_limit beyond).',
       responses: { 200: token },
-      problems: [...guards.caller, 'pool_empty'],
+      problems: [...guards.caller, 'pool_empty', 'holder_limit'],
     },
     {
       ...caller, method: 'post', path: '/pool/tokens/:token/unblock', operationId: 'unblockPoolToken', summary: 'Give a leased token back (its holder or an admin)',

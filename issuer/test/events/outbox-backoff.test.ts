@@ -36,8 +36,8 @@ describe('outbox relay: back-off while the bus refuses', () => {
     const outbox = createOutboxRepository(db);
     const at = Date.now();
     const event: KeyEvent = {
-      v: 1, type: 'key.created', id: 'evt-1', keyId: 'key-1', sub: 'alice', role: 'user', status: 'active',
-      rateLimit: 10, expiresAt: Math.floor(at / 1000) + 600, version: 1, at,
+      v: 2, type: 'key.created', id: 'evt-1', keyId: 'key-1', sub: 'alice', role: 'user', status: 'active',
+      rateLimit: 10, expiresAt: Math.floor(at / 1000) + 600, version: 1, at: Math.floor(at / 1000),
     };
     outbox.add(event, at);
     const tries: number[] = [];
