@@ -89,7 +89,8 @@ describe('e2e: PyJWT over the JWKS, as docs/key-format.md says', () => {
       expect(res.status, res.text).to.equal(201);
       return res.body as { id: string; key: string };
     };
-    const good = await mint({ rateLimit: 5, role: 'admin' });
+    // An admin key needs an owner who is an active admin user: the first admin.
+    const good = await mint({ rateLimit: 5, role: 'admin', sub: 'admin' });
     const revoked = await mint({});
     expect((await request(issuer.url).delete(`/admin/keys/${revoked.id}`).set(await admin())).status).to.equal(204);
     // Issued two hours ago for one hour (its signed exp has passed), then extended by a day.
@@ -115,12 +116,12 @@ describe('e2e: PyJWT over the JWKS, as docs/key-format.md says', () => {
       expect(run.status, `python failed:\n${run.stderr}`).to.equal(0);
       const out = JSON.parse(run.stdout) as Record<string, Record<string, any>>;
 
-      expect(out.good!.ok, JSON.stringify(out.good)).to.include({ sub: 'py', jti: good.id, role: 'admin', rate_limit: 5, iss: 'akm', aud: 'akm-api' });
+      expect(out.good!.ok, JSON.stringify(out.good)).to.include({ sub: 'admin', jti: good.id, role: 'admin', rate_limit: 5, iss: 'akm', aud: 'akm-api' });
       expect(out.revoked!.ok, 'PyJWT alone accepts a revoked key').to.include({ jti: revoked.id });
       expect(out.extended, 'PyJWT alone refuses a key whose expiry was extended').to.deep.equal({ error: 'ExpiredSignatureError' });
       expect(out.session, 'a sign-in token is no API key').to.deep.equal({ error: 'InvalidTokenError' });
 
-      expect(out.askGood).to.deep.include({ valid: true, keyId: good.id, sub: 'py', role: 'admin', limit: 5, remaining: 4 });
+      expect(out.askGood).to.deep.include({ valid: true, keyId: good.id, sub: 'admin', role: 'admin', limit: 5, remaining: 4 });
       expect(out.askRevoked).to.deep.include({ valid: false, code: 'key_revoked' });
       expect(out.askExtended).to.deep.include({ valid: true, keyId: extended.id, expiresAt: new Date(later).toISOString() });
     } finally {
