@@ -60,6 +60,8 @@ export type { CreateLoggerOptions, Logger } from './logger.js';
 export { addRequestLogFields } from './request-log.js';
 export { runMain, runUntilSignal, StartupError } from './run-main.js';
 export type { Stoppable } from './run-main.js';
+export { checkPortsFree, PORT_UNAVAILABLE_EXIT_CODE } from './port-check.js';
+export type { PortToCheck } from './port-check.js';
 export { ConfigError, logLevelVar, optionalUrlVar, parseEnv, portVar, positiveIntVar, stringVar } from './config.js';
 export {
   baseMiddleware,

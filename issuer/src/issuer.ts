@@ -61,6 +61,8 @@ import { createOutboxRepository } from './store/outbox-repository.js';
 import { createSigningKeyRepository } from './store/signing-key-repository.js';
 import { createSqliteTransactor } from './store/sqlite-transactor.js';
 import { isStorageFailure } from './store/storage-errors.js';
+import { createInitialPasswordFile } from './store/initial-password-file.js';
+import { recordIssuerUrl } from './store/issuer-url-file.js';
 import { createUsageRepository } from './store/usage-repository.js';
 import { createUserRepository } from './store/user-repository.js';
 
@@ -89,10 +91,16 @@ export interface IssuerOptions {
   maxKeyTtlSeconds?: number;
   defaultKeyTtlSeconds?: number;
   sessionTtlSeconds?: number;
-  /** Password of the `admin` user created on first start; random (and shown once) when unset. */
+  /**
+   * Password of the `admin` user created on first start. When unset a random one is generated
+   * and kept in `dataDir/initial-admin-password` (0600) until someone signs in with it.
+   */
   adminPassword?: string;
-  /** Receives the generated first admin password; by default it is printed to stderr, once. */
-  onGeneratedAdminPassword?: (password: string) => void;
+  /**
+   * Receives the generated first admin password on first start, and again on every start until
+   * someone signed in with it; by default it is printed to stderr.
+   */
+  onGeneratedAdminPassword?: (password: string, where: { file: string; firstStart: boolean }) => void;
   /** Redis for the token pool; without it the pool lives in SQLite. User and password go in the URL. */
   redisUrl?: string;
   /** PEM file of the CA that signed a `rediss://` server's certificate. */
@@ -131,6 +139,16 @@ export interface RunningIssuer {
   adminToken(): Promise<string>;
   /** Stops HTTP, flushes the outbox if the bus is up, then closes NATS and SQLite. */
   stop(): Promise<void>;
+}
+
+/** Prints the first admin's generated password to stderr (never to the log). */
+function showInitialPassword(password: string, where: { file: string; firstStart: boolean }): void {
+  const intro = where.firstStart
+    ? 'First start: created user "admin" with password'
+    : 'Nobody has signed in as "admin" yet; its password is';
+  process.stderr.write(
+    `\n${intro} ${password}\n(kept in ${where.file} until the first sign-in with it; set AKM_ADMIN_PASSWORD to choose it)\n\n`,
+  );
 }
 
 /** Starts the issuer. */
@@ -201,13 +219,17 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     onChange: () => relay.notify(),
     ownerRole,
   });
-  const users = createUserService({ transactor, users: userRecords, keys: service, now });
+  const users = createUserService({
+    transactor,
+    users: userRecords,
+    keys: service,
+    now,
+    initialPassword: createInitialPasswordFile(options.dataDir),
+  });
   const boot = await users.bootstrap(options.adminPassword);
-  if (boot.generated) {
-    const show =
-      options.onGeneratedAdminPassword ??
-      ((p: string) => process.stderr.write(`\nFirst start: created user "admin" with password ${p}\n(shown once; set AKM_ADMIN_PASSWORD to choose it)\n\n`));
-    show(boot.generated);
+  if (boot.pending) {
+    const { password, location, firstStart } = boot.pending;
+    (options.onGeneratedAdminPassword ?? showInitialPassword)(password, { file: location, firstStart });
   }
   if (boot.created) logger.info('created the first admin user "admin"');
   let redis: Redis | undefined;
@@ -326,6 +348,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
   pool.start();
   usageIngest.start();
   const server = await listen(app, options.port ?? 8080, options.host ?? '127.0.0.1');
+  recordIssuerUrl(options.dataDir, server.url);
   logger.info({ url: server.url }, 'issuer listening');
 
   return {

@@ -1,13 +1,17 @@
 import { expect } from 'chai';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connectNats, KEY_STREAM } from '@akm/common';
 import { freePort, startNats, waitFor, type TestServer } from '../../test/support/processes.js';
 import { ENTRY_POINTS } from '../../test/support/entry-points.js';
 
+const exitOf = (c: ChildProcess) => new Promise<number | null>((resolve) => c.once('exit', (code) => resolve(code)));
+const AKM_BIN = fileURLToPath(new URL('../bin/akm.js', import.meta.url));
 const env = (extra: Record<string, string>) => ({ PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...extra });
 
 describe('issuer main: configuration', () => {
@@ -41,8 +45,6 @@ describe('issuer main and npm start: real processes', function () {
     await nats.destroy();
     rmSync(dir, { recursive: true, force: true });
   });
-
-  const exitOf = (c: ChildProcess) => new Promise<number | null>((resolve) => c.once('exit', (code) => resolve(code)));
 
   it('the issuer serves, and on SIGTERM finishes the request in flight, flushes the outbox and exits 0', async () => {
     const port = await freePort();
@@ -161,5 +163,99 @@ describe('issuer main and npm start: real processes', function () {
     child.kill('SIGTERM');
     expect(await exited).to.equal(0);
     rmSync(data, { recursive: true, force: true });
+  });
+});
+
+describe('first start: ports checked before anything is created, the admin password kept until used', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let holder: Server | undefined;
+  let child: ChildProcess | undefined;
+  const configs: string[] = [];
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'akm-first-start-'));
+  });
+  after(async () => {
+    child?.kill('SIGKILL');
+    await new Promise((resolve) => (holder ? holder.close(resolve) : resolve(undefined)));
+    rmSync(dir, { recursive: true, force: true });
+    for (const c of configs) rmSync(c, { recursive: true, force: true });
+  });
+
+  const hold = async (): Promise<number> => {
+    const port = await freePort();
+    holder = createServer();
+    await new Promise<void>((resolve) => holder!.listen(port, '127.0.0.1', resolve));
+    return port;
+  };
+
+  for (const [entry, variable] of [
+    [ENTRY_POINTS.all, 'ISSUER_PORT'],
+    [ENTRY_POINTS.all, 'VERIFIER_PORT'],
+    [ENTRY_POINTS.issuer, 'ISSUER_PORT'],
+  ] as const) {
+    it(`${entry} with ${variable} taken: one line naming ${variable}, exit 75, and no data directory created`, async () => {
+      const busy = await hold();
+      const data = join(dir, `busy-${variable}-${entry.replaceAll('/', '-')}`);
+      const ports = { ISSUER_PORT: String(await freePort()), VERIFIER_PORT: String(await freePort()), [variable]: String(busy) };
+      const run = spawnSync(process.execPath, [entry], { env: env({ ...ports, AKM_DATA_DIR: data }), encoding: 'utf8' });
+      await new Promise((resolve) => holder!.close(resolve));
+      holder = undefined;
+      expect(run.status, run.stderr).to.equal(75);
+      expect(run.stderr, 'one line').to.match(/^akm(-issuer)?: [^\n]+\n$/);
+      expect(run.stderr).to.include(`set ${variable} to a free port`);
+      expect(run.stderr).to.include(`port ${busy} on 127.0.0.1 is already in use`);
+      expect(existsSync(data), 'nothing created before the ports were known to be free').to.equal(false);
+    });
+  }
+
+  it('npm start without AKM_ADMIN_PASSWORD: the password is shown until used, and the banner\'s command saves the real issuer URL', async () => {
+    const data = join(dir, 'fresh');
+    const ports = { ISSUER_PORT: String(await freePort()), VERIFIER_PORT: String(await freePort()) };
+    const start = async () => {
+      const c = spawn(process.execPath, [ENTRY_POINTS.all], { env: env({ ...ports, AKM_DATA_DIR: data }), stdio: ['ignore', 'pipe', 'pipe'] });
+      child = c;
+      let out = '';
+      c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      c.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      await waitFor(() => out.includes('akm is running') || c.exitCode !== null, 30_000, 50);
+      expect(out, `exit ${c.exitCode}`).to.include('akm is running');
+      return { out: () => out, stop: async () => { const e = exitOf(c); c.kill('SIGTERM'); expect(await e).to.equal(0); } };
+    };
+    const passwordIn = (out: string) => /with password (\S+)|its password is (\S+)/.exec(out)?.slice(1).find(Boolean);
+
+    const first = await start();
+    const password = passwordIn(first.out());
+    expect(password, first.out()).to.be.a('string');
+    expect(readFileSync(join(data, 'initial-admin-password'), 'utf8').trim()).to.equal(password);
+    await first.stop();
+
+    const second = await start();
+    expect(passwordIn(second.out()), 'shown again: nobody signed in with it yet').to.equal(password);
+    const hint = /Get an admin token: {2}npx akm (admin-token[^\n]*?--save)/.exec(second.out())?.[1];
+    expect(hint, second.out()).to.equal(`admin-token --data-dir ${data} --save`);
+    expect(second.out()).to.include(`npx akm --url http://127.0.0.1:${ports.ISSUER_PORT} login admin`);
+
+    // The banner's command, run as printed from another directory, in a fresh shell (no AKM_URL).
+    const config = mkdtempSync(join(tmpdir(), 'akm-first-start-cli-'));
+    configs.push(config);
+    const akm = (args: string[], extra: Record<string, string> = {}) =>
+      spawnSync(process.execPath, [AKM_BIN, ...args], { env: env({ AKM_CONFIG_DIR: config, ...extra }), encoding: 'utf8', cwd: tmpdir() });
+    const saved = akm(hint!.split(' '));
+    expect(saved.status, saved.stderr).to.equal(0);
+    const session = JSON.parse(readFileSync(join(config, 'session.json'), 'utf8')) as { url: string };
+    expect(session.url, 'the URL of the issuer that data directory belongs to').to.equal(`http://127.0.0.1:${ports.ISSUER_PORT}`);
+    const who = akm(['whoami', '--json']);
+    expect(who.status, who.stderr).to.equal(0);
+    expect(JSON.parse(who.stdout)).to.include({ role: 'admin' });
+
+    const login = akm(['--url', `http://127.0.0.1:${ports.ISSUER_PORT}`, 'login', 'admin'], { AKM_PASSWORD: password! });
+    expect(login.status, login.stderr).to.equal(0);
+    expect(existsSync(join(data, 'initial-admin-password')), 'removed at the first sign-in').to.equal(false);
+    await second.stop();
+
+    const third = await start();
+    expect(passwordIn(third.out()), 'not shown once used').to.equal(undefined);
+    await third.stop();
   });
 });

@@ -134,7 +134,7 @@ export interface Verifier {
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   const now = options.now ?? Date.now;
-  const logger = options.logger ?? createLogger({ name: 'verifier' });
+  const logger = options.logger ?? createLogger({ name: 'akm-verifier' });
   const metrics = options.metrics ?? createVerifierMetrics();
   const limiter = options.limiter ?? createMemoryRateLimiter();
   const grace = options.newKeyGraceSeconds ?? 300;

@@ -2,8 +2,10 @@
  * What every remote CLI command needs: the issuer URL, the token and the output mode, from
  * options, environment or the saved sign-in, in that order.
  */
+import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { IssuerClient } from '@akm/client';
+import { readIssuerUrl } from '../store/issuer-url-file.js';
 import { CliError } from './cli-error.js';
 import { connectIssuer } from './issuer-api.js';
 import { loadSession } from './session-file.js';
@@ -28,12 +30,26 @@ export interface CliContext {
 /** Default issuer URL. */
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
+/** The data directory the CLI reads (`AKM_DATA_DIR`, default `./data`), or `override`. */
+export function dataDirOf(override?: string): string {
+  return resolve(override ?? (process.env.AKM_DATA_DIR || './data'));
+}
+
+/**
+ * The issuer URL given explicitly (`--url`, `AKM_URL`), else `fallback` (e.g. the saved
+ * sign-in's), else the URL the issuer of the data directory recorded at its last start, else
+ * {@link DEFAULT_URL}.
+ */
+export function issuerUrlOf(opts: GlobalOptions, fallback?: string, dataDir = dataDirOf()): string {
+  // An empty variable counts as unset, as `AKM_URL= akm …` means to shells and CI files.
+  return opts.url ?? (process.env.AKM_URL || undefined) ?? fallback ?? readIssuerUrl(dataDir) ?? DEFAULT_URL;
+}
+
 /** Builds the context of a command from its global options. */
 export function contextOf(command: Command, { needToken = true } = {}): CliContext {
   const opts = command.optsWithGlobals<GlobalOptions>();
   const saved = loadSession();
-  // An empty variable counts as unset, as `AKM_URL= akm …` means to shells and CI files.
-  const url = opts.url ?? (process.env.AKM_URL || undefined) ?? saved?.url ?? DEFAULT_URL;
+  const url = issuerUrlOf(opts, saved?.url);
   const token = opts.token ?? (process.env.AKM_TOKEN || undefined) ?? saved?.token;
   if (needToken && !token) {
     throw new CliError('not signed in: run `akm login`, set AKM_TOKEN, or pass --token (see `akm admin-token`)');

@@ -9,7 +9,7 @@ import { CliError } from './cli-error.js';
 import { answerOf } from './issuer-api.js';
 import { keysCommand } from './commands/keys.js';
 import { sessionCommands, usersCommand } from './commands/users.js';
-import { contextOf, positiveIntAtMost } from './context.js';
+import { contextOf, dataDirOf, issuerUrlOf, positiveIntAtMost, type GlobalOptions } from './context.js';
 import { MAX_ADMIN_TOKEN_TTL_SECONDS, mintLocalAdminToken } from './local-admin-token.js';
 import { printRecord } from './output.js';
 import { saveSession } from './session-file.js';
@@ -30,7 +30,10 @@ export function buildProgram(): Command {
     .option('--ttl <seconds>', `lifetime in seconds, at most ${MAX_ADMIN_TOKEN_TTL_SECONDS}`, positiveIntAtMost(MAX_ADMIN_TOKEN_TTL_SECONDS))
     .option('--save', 'also save it as the current sign-in (mode 0600)')
     .action(async (o: { dataDir?: string; ttl?: number; save?: boolean }, cmd: Command) => {
-      const { url, json } = contextOf(cmd, { needToken: false });
+      const { json } = contextOf(cmd, { needToken: false });
+      // The token is for the issuer of that data directory: save the URL it listens on, not
+      // that of an earlier sign-in.
+      const url = issuerUrlOf(cmd.optsWithGlobals<GlobalOptions>(), undefined, dataDirOf(o.dataDir));
       const { token, expiresAt } = await mintLocalAdminToken(process.env, o.dataDir, o.ttl);
       const savedTo = o.save ? saveSession({ url, token, expiresAt }) : undefined;
       if (json) {

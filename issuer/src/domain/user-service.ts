@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Role } from '@akm/common';
+import type { InitialPasswordStore } from './initial-password.js';
 import type { CommandContext, KeyResult, KeyService } from './key-service.js';
 import type { Transactor } from './transactor.js';
 import type { UserRecord, UserRepository, UserStatus } from './user-record.js';
@@ -15,6 +16,20 @@ export interface UserServiceOptions {
   users: UserRepository;
   keys: KeyService;
   now: () => number;
+  /** Where a generated first admin password is kept until someone signs in with it. */
+  initialPassword?: InitialPasswordStore;
+}
+
+/** Name of the admin user created on first start. */
+export const FIRST_ADMIN = 'admin';
+
+/** The first admin's generated password, while nobody has signed in with it. */
+export interface PendingInitialPassword {
+  password: string;
+  /** Where it is kept (see {@link InitialPasswordStore.location}). */
+  location: string;
+  /** True on the start that created it. */
+  firstStart: boolean;
 }
 
 /** A change to a user. */
@@ -32,7 +47,7 @@ const conflict = (message: string): KeyResult<never> => ({ ok: false, failure: {
 
 /** Creates the user service. */
 export function createUserService(options: UserServiceOptions) {
-  const { transactor, users, keys, now } = options;
+  const { transactor, users, keys, now, initialPassword } = options;
 
   const isLastActiveAdmin = (user: UserRecord) =>
     user.role === 'admin' && user.status === 'active' && users.otherActiveAdmins(user.username) === 0;
@@ -45,15 +60,28 @@ export function createUserService(options: UserServiceOptions) {
 
   return {
     /**
-     * Creates the `admin` user when there are no users yet, with `password` or a random one.
-     * Returns the generated password (to be shown once) or undefined.
+     * Creates the `admin` user when there are no users yet, with `password` or a random one. A
+     * random one is kept (see {@link InitialPasswordStore}) before the user is created, so no
+     * failure after this point loses it; it is answered on every start until it was used.
      */
-    async bootstrap(password?: string): Promise<{ created: boolean; generated?: string }> {
-      if (users.count() > 0) return { created: false };
+    async bootstrap(password?: string): Promise<{ created: boolean; pending?: PendingInitialPassword }> {
+      if (users.count() > 0) {
+        const kept = initialPassword?.read();
+        if (!kept || !initialPassword) return { created: false };
+        const admin = users.get(FIRST_ADMIN);
+        // Kept, but no longer the admin's password (changed, or the admin deleted): worthless.
+        if (!admin || !(await verifyPassword(kept, admin.passwordHash))) {
+          initialPassword.remove();
+          return { created: false };
+        }
+        return { created: false, pending: { password: kept, location: initialPassword.location, firstStart: false } };
+      }
       const generated = password ? undefined : randomBytes(18).toString('base64url');
+      if (generated) initialPassword?.write(generated);
+      else initialPassword?.remove();
       const t = now();
       users.insert({
-        username: 'admin',
+        username: FIRST_ADMIN,
         passwordHash: await hashPassword(password ?? generated!),
         role: 'admin',
         status: 'active',
@@ -61,14 +89,18 @@ export function createUserService(options: UserServiceOptions) {
         updatedAt: t,
         sessionEpoch: newSessionEpoch(),
       });
-      return generated ? { created: true, generated } : { created: true };
+      if (!generated) return { created: true };
+      return { created: true, pending: { password: generated, location: initialPassword?.location ?? '', firstStart: true } };
     },
 
     /** The active user with this name and password; unknown names take as long as wrong passwords. */
     async authenticate(username: string, password: string): Promise<UserRecord | undefined> {
       const user = users.get(username);
       const matches = await verifyPassword(password, user?.passwordHash ?? UNMATCHABLE_HASH);
-      return matches && user?.status === 'active' ? user : undefined;
+      if (!matches || user?.status !== 'active') return undefined;
+      // Someone signed in as the first admin: its generated password is known, no need to keep it.
+      if (user.username === FIRST_ADMIN) initialPassword?.remove();
+      return user;
     },
 
     getUser: (username: string) => users.get(username),
@@ -117,6 +149,7 @@ export function createUserService(options: UserServiceOptions) {
         // A key is no more than its owner: a demoted admin's admin keys stop, on every verifier.
         else if (before.role === 'admin' && after.role !== 'admin') keys.setOwnerKeys(username, 'disabled', ctx, 'admin');
       });
+      if (username === FIRST_ADMIN && passwordHash !== undefined) initialPassword?.remove();
       return { ok: true, value: after };
     },
 
@@ -128,6 +161,7 @@ export function createUserService(options: UserServiceOptions) {
         users.delete(username);
         keys.setOwnerKeys(username, 'revoked', ctx);
       });
+      if (username === FIRST_ADMIN) initialPassword?.remove();
       return { ok: true, value: user };
     },
 

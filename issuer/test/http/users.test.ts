@@ -211,23 +211,3 @@ describe('issuer: sign-in, users and roles', () => {
     }
   });
 });
-
-describe('issuer: first start without AKM_ADMIN_PASSWORD', () => {
-  it('creates "admin" with a random password shown once, which signs in; a restart shows nothing', async () => {
-    const shown: string[] = [];
-    const issuer = await startTestIssuer({ adminPassword: undefined, onGeneratedAdminPassword: (p) => shown.push(p) });
-    try {
-      expect(shown).to.have.length(1);
-      expect(shown[0]!.length).to.be.at.least(20);
-      const res = await request(issuer.url).post('/auth/login').send({ username: 'admin', password: shown[0] });
-      expect(res.status, show(res)).to.equal(200);
-      for (const line of issuer.logs) expect(line).to.not.include(shown[0]);
-      await issuer.stop();
-      const again = await startTestIssuer({ dataDir: issuer.dataDir, adminPassword: undefined, onGeneratedAdminPassword: (p) => shown.push(p) });
-      await again.stop();
-      expect(shown).to.have.length(1);
-    } finally {
-      await issuer.destroy();
-    }
-  });
-});

@@ -110,7 +110,7 @@ async function keySourceOf(options: VerifierRuntimeOptions, logger: Logger): Pro
  * await service.ready;
  */
 export async function createVerifierRuntime(options: VerifierRuntimeOptions): Promise<VerifierRuntime> {
-  const logger = options.logger ?? createLogger({ name: 'verifier' });
+  const logger = options.logger ?? createLogger({ name: 'akm-verifier' });
   const metrics = options.metrics ?? createVerifierMetrics();
   const keys = await keySourceOf(options, logger);
 

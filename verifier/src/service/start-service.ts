@@ -40,7 +40,7 @@ export interface RunningVerifier {
  * await svc.ready;
  */
 export async function startVerifierService(options: VerifierServiceOptions): Promise<RunningVerifier> {
-  const logger = options.logger ?? createLogger({ name: 'verifier' });
+  const logger = options.logger ?? createLogger({ name: 'akm-verifier' });
   const now = options.now ?? Date.now;
   const verifier = createVerifier({ ...options, logger, now });
   const app = createVerifierApp({ verifier, logger, now, trustProxy: options.trustProxy ?? false, metricsToken: options.metricsToken });
