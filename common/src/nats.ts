@@ -64,6 +64,51 @@ export async function connectNats(options: ConnectNatsOptions): Promise<NatsConn
   });
 }
 
+/** Options of {@link connectNatsRetrying}. */
+export interface RetryingConnectOptions extends ConnectNatsOptions {
+  /** Milliseconds between a failed attempt and the next. Default 1000. */
+  retryMs?: number;
+  /** Called once per failed attempt with its reason (the error's message, never a stack). */
+  onRetry?: (reason: string) => void;
+  /** Aborting it stops the attempts; the promise then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * {@link connectNats}, retried every `retryMs` until it succeeds or `signal` is aborted: a
+ * process that needs NATS may start before NATS does (compose, a rolling restart) and must
+ * then wait for it rather than die.
+ */
+export async function connectNatsRetrying(options: RetryingConnectOptions): Promise<NatsConnection> {
+  const { retryMs = 1000, onRetry, signal, ...connectOptions } = options;
+  for (;;) {
+    signal?.throwIfAborted();
+    try {
+      const nc = await connectNats(connectOptions);
+      if (!signal?.aborted) return nc;
+      await nc.close();
+    } catch (err) {
+      signal?.throwIfAborted();
+      onRetry?.((err as Error).message);
+    }
+    await sleep(retryMs, signal);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** Options of {@link ensureKeyStream}. */
 export interface KeyStreamOptions {
   /** How long a stored event is kept, in seconds: at least the longest key lifetime. */

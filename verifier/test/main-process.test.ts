@@ -3,6 +3,8 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { jetstream } from '@nats-io/jetstream';
+import { connectNats, encodeKeyEvent, ensureKeyStream, keySubject } from '@akm/common';
 import { freePort, startNats, startRedis, waitFor, type TestServer } from '../../test/support/processes.js';
 import { loadVerifierEnv } from '../src/service/config.js';
 import { createTestStream, keyEvent } from './support/key-events.js';
@@ -125,5 +127,87 @@ describe('verifier main: a real process', () => {
       await stream.close();
       await ownNats.destroy();
     }
+  });
+});
+
+describe('verifier main: started before NATS', () => {
+  let nats: TestServer;
+  let dir: string;
+  let child: ChildProcess | undefined;
+
+  before(async () => {
+    // Owned: this test stops the server before the verifier starts and brings it back later.
+    nats = await startNats({ owned: true });
+    dir = mkdtempSync(join(tmpdir(), 'akm-verifier-no-nats-'));
+  });
+  after(async () => {
+    child?.kill('SIGKILL');
+    await nats.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves 503 on /readyz and protected routes, logs one warn line per retry interval and no stack, then serves once NATS is up', async function () {
+    this.timeout(40_000);
+    const signer = await createSigner();
+    const jwksFile = join(dir, 'jwks.json');
+    writeFileSync(jwksFile, JSON.stringify(signer.jwks));
+    const good = await signKey(signer);
+    const revoked = await signKey(signer);
+    await nats.stop();
+
+    const port = await freePort();
+    const env = { PATH: process.env.PATH, NATS_URL: nats.url, AKM_JWKS_FILE: jwksFile, VERIFIER_PORT: String(port), LOG_LEVEL: 'info' };
+    child = spawn(process.execPath, [ENTRY_POINTS.verifier], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const url = `http://127.0.0.1:${port}`;
+    const started = child;
+    await waitFor(async () => {
+      if (started.exitCode !== null) throw new Error(`the verifier exited ${started.exitCode}: ${out}`);
+      return (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200;
+    }, 15_000, 50);
+    const listeningAt = Date.now();
+
+    const ready = await fetch(`${url}/readyz`);
+    const readyBody = (await ready.json()) as { code: string; detail: string };
+    expect(ready.status, JSON.stringify(readyBody)).to.equal(503);
+    expect(readyBody.detail).to.equal('not connected to the key stream yet');
+    const price = await fetch(`${url}/price?symbol=BTC`, { headers: { authorization: `Bearer ${good.token}` } });
+    const priceBody = (await price.json()) as { code: string };
+    expect(price.status, JSON.stringify(priceBody)).to.equal(503);
+    expect(priceBody.code).to.equal('unavailable');
+
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const waitedMs = Date.now() - listeningAt;
+    const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string; name: string });
+    const retries = lines.filter((l) => l.msg.startsWith('NATS not reachable yet'));
+    expect(retries.length, out).to.be.at.least(2);
+    // One line per attempt, an attempt a second (refused at once), and one more that may have
+    // been written before the verifier was seen listening.
+    expect(retries.length, out).to.be.at.most(Math.ceil(waitedMs / 1000) + 2);
+    for (const line of retries) expect(line).to.include({ level: 40, name: 'akm-verifier' });
+    expect(out, 'no stack trace').to.not.match(/\n\s+at /);
+    expect(out).to.not.include('ConnectionError');
+    expect(started.exitCode, 'still running').to.equal(null);
+
+    await nats.start();
+    // The stream the verifier follows by default (AKM_KEYS), on this server of the test's own.
+    const nc = await connectNats({ url: nats.url, name: 'test-publisher' });
+    await ensureKeyStream(nc, { maxAgeSeconds: 3600 });
+    for (const event of [keyEvent(good, 'key.created', { version: 1 }), keyEvent(revoked, 'key.revoked', { version: 2 })]) {
+      await jetstream(nc).publish(keySubject(event.keyId), encodeKeyEvent(event), { msgID: event.id });
+    }
+    await nc.drain();
+    await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, 15_000, 100);
+    const ok = await fetch(`${url}/price?symbol=BTC`, { headers: { authorization: `Bearer ${good.token}` } });
+    expect(ok.status, out).to.equal(200);
+    const no = await fetch(`${url}/price?symbol=BTC`, { headers: { authorization: `Bearer ${revoked.token}` } });
+    expect(no.status, out).to.equal(401);
+    const exited = new Promise<number | null>((resolve) => started.once('exit', (code) => resolve(code)));
+    started.kill('SIGTERM');
+    expect(await exited).to.equal(0);
+    child = undefined;
+    expect(out, 'no stack trace').to.not.match(/\n\s+at /);
   });
 });

@@ -47,7 +47,9 @@ export function createReadiness(options: ReadinessOptions): Readiness {
       const stalenessMs = status.connected ? 0 : Math.max(0, options.now() - status.lastContactAt);
       const stalenessSeconds = Math.floor(stalenessMs / 1000);
       const base = { replayed, connected: status.connected, stalenessSeconds };
-      if (!replayed) return { ...base, ready: false, detail: 'key stream replay in progress' };
+      if (!replayed) {
+        return { ...base, ready: false, detail: status.connected ? 'key stream replay in progress' : 'not connected to the key stream yet' };
+      }
       if (stalenessMs > options.maxStalenessSeconds * 1000) {
         return {
           ...base,

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  connectNats,
+  connectNatsRetrying,
   createLogger,
   natsAuthFromEnv,
   redisTlsOptions,
@@ -20,6 +20,7 @@ import {
   type UsagePublisher,
 } from '@akm/common';
 import type { Redis } from 'ioredis';
+import { createDeferredKeyFeed } from '../consumers/deferred-key-feed.js';
 import { createJetStreamKeyFeed } from '../consumers/jetstream-key-feed.js';
 import { createJetStreamUsagePublisher } from '../store/jetstream-usage-publisher.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
@@ -56,6 +57,8 @@ export interface VerifierRuntimeOptions extends Omit<VerifierServiceOptions, 'ke
   keyPrefix?: string;
   /** Client name shown by NATS. Default `akm-verifier`. */
   name?: string;
+  /** Milliseconds between attempts to reach NATS while it is not reachable. Default 1000. */
+  natsRetryMs?: number;
 }
 
 /** A running verifier service and what it owns. */
@@ -103,8 +106,8 @@ async function keySourceOf(options: VerifierRuntimeOptions, logger: Logger): Pro
 }
 
 /**
- * Builds and starts a verifier service. It listens at once and answers 503 until the key
- * stream is replayed (`service.ready`).
+ * Builds and starts a verifier service. It listens at once, also while NATS is not reachable
+ * yet, and answers 503 until it is connected and has replayed the key stream (`service.ready`).
  * @example
  * const { service, stop } = await createVerifierRuntime({ issuerUrl: 'http://issuer:8080', natsUrl: 'nats://nats:4222', redisUrl: 'redis://redis:6379' });
  * await service.ready;
@@ -115,16 +118,35 @@ export async function createVerifierRuntime(options: VerifierRuntimeOptions): Pr
   const keys = await keySourceOf(options, logger);
 
   let nc: NatsConnection | undefined;
+  let natsUsage: UsagePublisher | undefined;
   let feed = options.feed;
   if (!feed) {
-    if (!options.natsUrl) throw new TypeError('createVerifierRuntime: natsUrl or feed is required');
-    nc = await connectNats({ ...options.natsAuth, url: options.natsUrl, name: options.name ?? 'akm-verifier' });
-    feed = createJetStreamKeyFeed({
-      nc,
-      ...(options.stream ? { stream: options.stream } : {}),
-      ...(options.subjects ? { subjects: options.subjects } : {}),
-      ...(options.now ? { now: options.now } : {}),
-      onRetry: (reason) => logger.warn({ reason }, 'retrying the key stream consumer'),
+    const natsUrl = options.natsUrl;
+    if (!natsUrl) throw new TypeError('createVerifierRuntime: natsUrl or feed is required');
+    // NATS may come up after the verifier (compose, a rolling restart): listen at once, answer
+    // 503 until connected and replayed, and say once per attempt that it is still waiting. The
+    // URL is not logged: it may carry credentials.
+    feed = createDeferredKeyFeed({
+      now: options.now ?? Date.now,
+      open: async (signal) => {
+        nc = await connectNatsRetrying({
+          ...options.natsAuth,
+          url: natsUrl,
+          name: options.name ?? 'akm-verifier',
+          signal,
+          ...(options.natsRetryMs ? { retryMs: options.natsRetryMs } : {}),
+          onRetry: (reason) => logger.warn({ reason }, 'NATS not reachable yet; retrying (answering 503 until connected)'),
+        });
+        logger.info('connected to NATS');
+        natsUsage = createJetStreamUsagePublisher({ nc });
+        return createJetStreamKeyFeed({
+          nc,
+          ...(options.stream ? { stream: options.stream } : {}),
+          ...(options.subjects ? { subjects: options.subjects } : {}),
+          ...(options.now ? { now: options.now } : {}),
+          onRetry: (reason) => logger.warn({ reason }, 'retrying the key stream consumer'),
+        });
+      },
     });
   }
 
@@ -144,7 +166,12 @@ export async function createVerifierRuntime(options: VerifierRuntimeOptions): Pr
   }
 
   // Usage goes where the key stream comes from: JetStream, or the publisher given with the feed.
-  const usage: UsagePublisher | undefined = options.usage ?? (nc ? createJetStreamUsagePublisher({ nc }) : undefined);
+  // Until NATS is reachable a report is refused, and the reporter keeps it for the next attempt.
+  const usage: UsagePublisher | undefined =
+    options.usage ??
+    (options.feed
+      ? undefined
+      : { publish: (report) => (natsUsage ? natsUsage.publish(report) : Promise.reject(new Error('not connected to NATS yet'))) });
   const usageSource = options.usageSource ?? `${(options.name ?? 'akm-verifier').replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60)}-${randomUUID()}`;
 
   const service = await startVerifierService({

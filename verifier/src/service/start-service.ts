@@ -48,8 +48,12 @@ export async function startVerifierService(options: VerifierServiceOptions): Pro
   void options.keys.warmUp().then((ok) => {
     if (!ok) logger.warn({ jwks: options.keys.origin }, 'issuer keys not fetched yet; will retry on first use');
   });
+  let stopped = false;
   const ready = verifier.start();
-  ready.catch((err: unknown) => logger.error({ err }, 'key stream replay failed; staying unready'));
+  // Stopping while still connecting or replaying ends the start; that is no failure.
+  ready.catch((err: unknown) => {
+    if (!stopped) logger.error({ err }, 'key stream replay failed; staying unready');
+  });
   logger.info({ url: server.url }, 'verifier listening');
   return {
     url: server.url,
@@ -57,6 +61,7 @@ export async function startVerifierService(options: VerifierServiceOptions): Pro
     verifier,
     ready,
     async stop() {
+      stopped = true;
       await server.stop();
       await verifier.stop();
     },
