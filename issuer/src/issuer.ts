@@ -208,6 +208,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
   const service = createKeyService({
     transactor,
     keys,
+    owners: userRecords,
     outbox,
     history: createKeyHistoryRepository(db),
     signing,
@@ -333,6 +334,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
       }),
       createKeyActivityRoutes({
         keys: service,
+        users,
         usage,
         requireAdmin: auth.requireAdmin,
         requireSession: auth.requireSession,

@@ -8,6 +8,11 @@ import type { KeyStatus, Role } from '@akm/common';
 export interface KeyRecord {
   id: string;
   sub: string;
+  /**
+   * Id of the user `sub` named when the key was issued; null when it named no user (a service).
+   * Self-service (`/me/keys`) goes by this, never by `sub`, which a new user may share.
+   */
+  ownerId: string | null;
   role: Role;
   name: string | null;
   meta: Record<string, unknown> | null;
@@ -29,6 +34,8 @@ export interface KeyRecord {
 /** Filters of {@link KeyRepository.list}. */
 export interface KeyListQuery {
   sub?: string;
+  /** Keys of this user id only. */
+  ownerId?: string;
   /** `expired` selects active keys past their expiry. */
   status?: KeyStatus | 'expired';
   /** Seconds since epoch, to tell expired keys apart. */
@@ -46,6 +53,12 @@ export interface KeyRepository {
   list(query: KeyListQuery): { items: KeyRecord[]; next: number | undefined };
   /** Replaces the mutable fields of a key. */
   update(record: KeyRecord): void;
-  /** Active and disabled keys of an owner (for disabling or revoking a user's keys). */
-  liveKeysOf(sub: string): KeyRecord[];
+  /** Active and disabled keys of a user id (for disabling or revoking a user's keys). */
+  liveKeysOf(ownerId: string): KeyRecord[];
+}
+
+/** Who is a user (a port: the user store implements it), so that a key records its owner's id. */
+export interface KeyOwners {
+  /** The id of the user named `sub`, or undefined when no user has that name. */
+  idOf(sub: string): string | undefined;
 }

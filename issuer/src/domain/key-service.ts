@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { API_KEY_TYP, type KeyStatus, type Role } from '@akm/common';
 import { changeType, keyEventOf } from './key-events.js';
 import type { KeyHistory, KeyEventPage } from './key-history.js';
-import type { KeyListQuery, KeyRecord, KeyRepository } from './key-record.js';
+import type { KeyListQuery, KeyOwners, KeyRecord, KeyRepository } from './key-record.js';
 import type { OutboxRepository } from './outbox.js';
 import type { SigningKeys } from './signing-keys.js';
 import type { Transactor } from './transactor.js';
@@ -50,6 +50,8 @@ export interface CommandContext {
 export interface KeyServiceOptions {
   transactor: Transactor;
   keys: KeyRepository;
+  /** Who is a user; without it no key belongs to a user. */
+  owners?: KeyOwners;
   outbox: OutboxRepository;
   /** Where every event is kept for reading back (the outbox keeps sent events only a while). */
   history: KeyHistory;
@@ -146,6 +148,7 @@ export function createKeyService(options: KeyServiceOptions) {
       const record: KeyRecord = {
         id,
         sub: input.sub,
+        ownerId: null,
         role: input.role,
         name: input.name ?? null,
         meta: input.meta ?? null,
@@ -157,7 +160,12 @@ export function createKeyService(options: KeyServiceOptions) {
         version: 1,
         kid,
       };
-      commit(record, true, 'key.created', ctx);
+      // The owner is read in the transaction that stores the key: a user deleted meanwhile
+      // either revoked nothing of it (it came after) or owns it (it came before).
+      transactor.run(() => {
+        record.ownerId = options.owners?.idOf(input.sub) ?? null;
+        commit(record, true, 'key.created', ctx);
+      });
       options.onChange?.();
       return { ok: true, value: { record, key } };
     },
@@ -202,14 +210,14 @@ export function createKeyService(options: KeyServiceOptions) {
     },
 
     /**
-     * Disables every active key of an owner (only those of `role`, when given), or revokes every
+     * Disables every active key of a user id (only those of `role`, when given), or revokes every
      * live one, each with its event. Runs inside the caller's transaction when there is one
      * (e.g. with the user change).
      */
-    setOwnerKeys(sub: string, status: 'disabled' | 'revoked', ctx: CommandContext = {}, role?: Role): KeyRecord[] {
+    setOwnerKeys(ownerId: string, status: 'disabled' | 'revoked', ctx: CommandContext = {}, role?: Role): KeyRecord[] {
       const changed = transactor.run(() =>
         keys
-          .liveKeysOf(sub)
+          .liveKeysOf(ownerId)
           .filter((k) => status === 'revoked' || k.status === 'active')
           .filter((k) => role === undefined || k.role === role)
           .map((before) => {

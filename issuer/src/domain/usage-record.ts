@@ -32,8 +32,8 @@ export interface TopUsageQuery {
   from: number;
   to: number;
   limit: number;
-  /** Only keys of this owner. */
-  owner?: string;
+  /** Only keys that belong to this user id. */
+  ownerId?: string;
 }
 
 /** How old (seconds since epoch, exclusive) rows may be before they are deleted. */

@@ -146,13 +146,13 @@ export function createUsageService(options: UsageServiceOptions) {
       return { ok: true, value: { granularity, from: start, to, items, totals } };
     },
 
-    /** The keys with the most `by` requests in the last `windowSeconds`, optionally of one owner. */
-    top(query: { by: UsageOutcome; windowSeconds: number; limit: number; owner?: string }): TopUsage {
+    /** The keys with the most `by` requests in the last `windowSeconds`, optionally of one user id. */
+    top(query: { by: UsageOutcome; windowSeconds: number; limit: number; ownerId?: string }): TopUsage {
       const to = nowSeconds();
       let from = to - query.windowSeconds;
       // Minute rows are gone past their retention: a longer window starts at a whole hour.
       if (query.windowSeconds > MINUTE_RETENTION_SECONDS) from = Math.floor(from / 3600) * 3600;
-      const items = usage.top({ by: query.by, from, to, limit: query.limit, ...(query.owner !== undefined ? { owner: query.owner } : {}) });
+      const items = usage.top({ by: query.by, from, to, limit: query.limit, ...(query.ownerId !== undefined ? { ownerId: query.ownerId } : {}) });
       return { from, to, items };
     },
 

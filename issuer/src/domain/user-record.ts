@@ -9,6 +9,8 @@ export type UserStatus = 'active' | 'disabled';
 
 /** A stored user. */
 export interface UserRecord {
+  /** Stable, never reused: keys belong to it, not to the name, which may be deleted and taken again. */
+  id: string;
   username: string;
   passwordHash: string;
   role: Role;
@@ -29,6 +31,8 @@ export interface UserRepository {
   /** Active admins other than `username`. */
   otherActiveAdmins(username: string): number;
   get(username: string): UserRecord | undefined;
+  /** The id of the user of this name, if there is one. */
+  idOf(username: string): string | undefined;
   /** One page ordered by name, after `afterName` (exclusive). */
   list(limit: number, afterName?: string): UserRecord[];
   insert(user: UserRecord): void;

@@ -2,7 +2,7 @@
  * Users: sign-in, bootstrap of the first admin, and user management. Disabling a user
  * disables their keys and deleting one revokes them, in the same transaction, with events.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Role } from '@akm/common';
 import type { InitialPasswordStore } from './initial-password.js';
 import type { CommandContext, KeyResult, KeyService } from './key-service.js';
@@ -81,6 +81,7 @@ export function createUserService(options: UserServiceOptions) {
       else initialPassword?.remove();
       const t = now();
       users.insert({
+        id: randomUUID(),
         username: FIRST_ADMIN,
         passwordHash: await hashPassword(password ?? generated!),
         role: 'admin',
@@ -110,6 +111,8 @@ export function createUserService(options: UserServiceOptions) {
       if (users.get(input.username)) return conflict(`user ${input.username} exists`);
       const t = now();
       const user: UserRecord = {
+        // A new id even for a name used before: the keys of the former user stay theirs.
+        id: randomUUID(),
         username: input.username,
         passwordHash: await hashPassword(input.password),
         role: input.role,
@@ -145,9 +148,9 @@ export function createUserService(options: UserServiceOptions) {
       }
       transactor.run(() => {
         users.update(after);
-        if (before.status === 'active' && after.status === 'disabled') keys.setOwnerKeys(username, 'disabled', ctx);
+        if (before.status === 'active' && after.status === 'disabled') keys.setOwnerKeys(before.id, 'disabled', ctx);
         // A key is no more than its owner: a demoted admin's admin keys stop, on every verifier.
-        else if (before.role === 'admin' && after.role !== 'admin') keys.setOwnerKeys(username, 'disabled', ctx, 'admin');
+        else if (before.role === 'admin' && after.role !== 'admin') keys.setOwnerKeys(before.id, 'disabled', ctx, 'admin');
       });
       if (username === FIRST_ADMIN && passwordHash !== undefined) initialPassword?.remove();
       return { ok: true, value: after };
@@ -159,7 +162,7 @@ export function createUserService(options: UserServiceOptions) {
       if (isLastActiveAdmin(user)) return conflict('the last active admin cannot be deleted');
       transactor.run(() => {
         users.delete(username);
-        keys.setOwnerKeys(username, 'revoked', ctx);
+        keys.setOwnerKeys(user.id, 'revoked', ctx);
       });
       if (username === FIRST_ADMIN) initialPassword?.remove();
       return { ok: true, value: user };

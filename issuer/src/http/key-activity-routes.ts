@@ -1,23 +1,26 @@
 /**
  * What happened to keys: a key's usage per period and its events, and the busiest keys of a
- * window. Admins (`/admin/…`) see every key; a signed-in user (`/me/…`) sees only their own
- * (another's is 403, as for every `/me/keys/:id` route).
+ * window. Admins (`/admin/…`) see every key; a signed-in user (`/me/…`) sees only their own, by
+ * user id (another's is 404 like an unknown id, as for every `/me/keys/:id` route).
  */
 import { Router, type RequestHandler, type Response } from 'express';
 import { AppError, parseInput } from '@akm/common';
 import type { KeyRecord } from '../domain/key-record.js';
 import type { KeyService } from '../domain/key-service.js';
 import type { UsageService } from '../domain/usage-service.js';
-import { principalOf } from './auth.js';
+import type { UserService } from '../domain/user-service.js';
 import { failWith } from './failures.js';
 import { encodeCursor, toSeconds } from './key-schemas.js';
 import { keyView } from './key-view.js';
+import { callerUserId, ownKeyOf } from './own-keys.js';
 import { keyEventsQuery, keyUsageQuery, topUsageQuery } from './usage-schemas.js';
 import { keyEventView, keyUsageView, topUsageView } from './usage-view.js';
 
 /** Options of {@link createKeyActivityRoutes}. */
 export interface KeyActivityRoutesOptions {
   keys: KeyService;
+  /** Who the signed-in caller is, for `/me/…`. */
+  users: Pick<UserService, 'getUser'>;
   usage: UsageService;
   requireAdmin: RequestHandler;
   requireSession: RequestHandler;
@@ -33,9 +36,9 @@ export function createKeyActivityRoutes(options: KeyActivityRoutesOptions): Rout
 
   /** The key of the request, if the caller may see it. */
   function keyOf(res: Response, id: string, scope: Scope): KeyRecord {
+    if (scope === 'own') return ownKeyOf({ keys, users: options.users }, res, id);
     const key = keys.getKey(id);
     if (!key) throw new AppError('not_found', `no key ${id}`);
-    if (scope === 'own' && key.sub !== principalOf(res).sub) throw new AppError('forbidden', 'not your key');
     return key;
   }
 
@@ -68,7 +71,8 @@ export function createKeyActivityRoutes(options: KeyActivityRoutesOptions): Rout
         by: query.by,
         windowSeconds: query.window,
         limit: query.limit,
-        ...(scope === 'own' ? { owner: principalOf(res).sub } : {}),
+        // A sign-in that is no user (akm admin-token) owns no key: an owner id no key has.
+        ...(scope === 'own' ? { ownerId: callerUserId({ users: options.users }, res) ?? '' } : {}),
       });
       res.json(topUsageView(top, query.by, (id) => keys.getKey(id), now()));
     });

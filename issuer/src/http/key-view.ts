@@ -14,6 +14,7 @@ export function keyView(record: KeyRecord, nowMs: number): KeyView {
   return {
     id: record.id,
     sub: record.sub,
+    ownerId: record.ownerId,
     role: record.role,
     name: record.name,
     // Stored as given to POST /admin/keys, whose schema allows these value types only.

@@ -12,6 +12,10 @@ export const keyViewSchema = z
   .object({
     id: z.string().meta({ description: 'The key id, also its `jti` and its subject on the key stream.' }),
     sub: z.string().meta({ description: 'Owner of the key.' }),
+    ownerId: z
+      .string()
+      .nullable()
+      .meta({ description: 'Id of the user `sub` named when the key was issued; null for a key of no user (a service). Self-service goes by it.' }),
     role: z.enum(ROLES),
     name: z.string().nullable(),
     meta: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).nullable(),
@@ -39,6 +43,7 @@ export const keyPageSchema = z
 /** A user as the API shows it (never the password hash). */
 export const userViewSchema = z
   .object({
+    id: z.string().meta({ description: 'Stable id of the user, never reused: the keys issued to the user belong to it.' }),
     username: z.string(),
     role: z.enum(ROLES),
     status: z.enum(['active', 'disabled']),

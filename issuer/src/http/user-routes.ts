@@ -13,6 +13,7 @@ import { principalOf } from './auth.js';
 import { failWith } from './failures.js';
 import { encodeCursor, myKeysQuery } from './key-schemas.js';
 import { keyView } from './key-view.js';
+import { callerUserId, ownKeyOf } from './own-keys.js';
 import { createUserBody, listUsersQuery, loginBody, updateUserBody } from './user-schemas.js';
 import { userView } from './user-views.js';
 
@@ -122,7 +123,10 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
 
   router.get('/me/keys', requireSession, (req, res) => {
     const query = parseInput(myKeysQuery, req.query, 'query');
-    const page = keys.listKeys({ sub: principalOf(res).sub, limit: query.limit, beforeSeq: query.cursor });
+    // By the user's id, not the name: a user created under a deleted user's name owns none of
+    // its keys. A sign-in that is no user (`akm admin-token`) owns none at all.
+    const me = callerUserId({ users }, res);
+    const page = me !== undefined ? keys.listKeys({ ownerId: me, limit: query.limit, beforeSeq: query.cursor }) : { items: [], next: undefined };
     res.json({
       items: page.items.map((k) => keyView(k, now())),
       nextCursor: page.next === undefined ? null : encodeCursor(page.next),
@@ -130,9 +134,7 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
   });
 
   router.post('/me/keys/:id/disable', requireSession, (req, res) => {
-    const key = keys.getKey(String(req.params.id));
-    if (!key) throw new AppError('not_found', `no key ${req.params.id}`);
-    if (key.sub !== principalOf(res).sub) throw new AppError('forbidden', 'not your key');
+    const key = ownKeyOf({ keys, users }, res, String(req.params.id));
     const result = keys.updateKey(key.id, { status: 'disabled' }, { requestId: requestIdOf(res) });
     if (!result.ok) failWith(result.failure);
     res.json(keyView(result.value, now()));

@@ -11,6 +11,7 @@ export type UserView = z.infer<typeof userViewSchema>;
 /** The view of a user. */
 export function userView(user: UserRecord): UserView {
   return {
+    id: user.id,
     username: user.username,
     role: user.role,
     status: user.status,

@@ -2,6 +2,7 @@
  * The issuer's SQLite database: opened in WAL mode, schema brought up to date by versioned
  * migrations kept in code (`PRAGMA user_version` records how far a file has come).
  */
+import { randomUUID } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -134,6 +135,26 @@ const MIGRATIONS: Migration[] = [
         ALTER TABLE signing_keys ADD COLUMN activated_at INTEGER; -- milliseconds since epoch; NULL while pre-published
         UPDATE signing_keys SET activated_at = created_at;
       `),
+  },
+  {
+    version: 7,
+    description: "users' ids, and the user id each key belongs to: a user created under a deleted user's name owns none of its keys",
+    up: (db) => {
+      db.exec(`ALTER TABLE users ADD COLUMN id TEXT NOT NULL DEFAULT ''`);
+      const setId = db.prepare('UPDATE users SET id = ? WHERE username = ?');
+      for (const { username } of db.prepare<[], { username: string }>('SELECT username FROM users').all()) {
+        setId.run(randomUUID(), username);
+      }
+      // A key belongs to the user its sub named when it was issued. Before this version that was
+      // not recorded: a key issued before the user of that name was created belonged to someone
+      // else (a deleted namesake) or to no user, so it is given to nobody.
+      db.exec(`
+        CREATE UNIQUE INDEX users_by_id ON users (id);
+        ALTER TABLE keys ADD COLUMN owner_id TEXT;
+        UPDATE keys SET owner_id = (SELECT u.id FROM users u WHERE u.username = keys.sub AND u.created_at <= keys.created_at);
+        CREATE INDEX keys_by_owner ON keys (owner_id, seq) WHERE owner_id IS NOT NULL;
+      `);
+    },
   },
 ];
 

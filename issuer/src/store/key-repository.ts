@@ -10,6 +10,7 @@ interface KeyRow {
   seq: number;
   id: string;
   sub: string;
+  owner_id: string | null;
   role: Role;
   name: string | null;
   meta: string | null;
@@ -26,6 +27,7 @@ function toRecord(row: KeyRow): KeyRecord {
   return {
     id: row.id,
     sub: row.sub,
+    ownerId: row.owner_id,
     role: row.role,
     name: row.name,
     meta: row.meta === null ? null : (JSON.parse(row.meta) as Record<string, unknown>),
@@ -42,8 +44,8 @@ function toRecord(row: KeyRow): KeyRecord {
 /** Creates the key repository over an open database. */
 export function createKeyRepository(db: Db): KeyRepository {
   const insert = db.prepare(
-    `INSERT INTO keys (id, sub, role, name, meta, rate_limit, expires_at, created_at, updated_at, status, version, kid)
-     VALUES (@id, @sub, @role, @name, @meta, @rateLimit, @expiresAt, @createdAt, @updatedAt, @status, @version, @kid)`,
+    `INSERT INTO keys (id, sub, owner_id, role, name, meta, rate_limit, expires_at, created_at, updated_at, status, version, kid)
+     VALUES (@id, @sub, @ownerId, @role, @name, @meta, @rateLimit, @expiresAt, @createdAt, @updatedAt, @status, @version, @kid)`,
   );
   const get = db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE id = ?');
   const update = db.prepare(
@@ -51,7 +53,7 @@ export function createKeyRepository(db: Db): KeyRepository {
        status = @status, version = @version WHERE id = @id`,
   );
   const liveOf = db.prepare<[string], KeyRow>(
-    "SELECT * FROM keys WHERE sub = ? AND status IN ('active', 'disabled') ORDER BY seq",
+    "SELECT * FROM keys WHERE owner_id = ? AND status IN ('active', 'disabled') ORDER BY seq",
   );
 
   return {
@@ -68,6 +70,10 @@ export function createKeyRepository(db: Db): KeyRepository {
       if (query.sub !== undefined) {
         where.push('sub = @sub');
         params.sub = query.sub;
+      }
+      if (query.ownerId !== undefined) {
+        where.push('owner_id = @ownerId');
+        params.ownerId = query.ownerId;
       }
       if (query.status === 'expired') where.push("status = 'active' AND expires_at <= @now");
       else if (query.status === 'active') where.push("status = 'active' AND expires_at > @now");
@@ -88,8 +94,8 @@ export function createKeyRepository(db: Db): KeyRepository {
     update(record) {
       update.run(record);
     },
-    liveKeysOf(sub) {
-      return liveOf.all(sub).map(toRecord);
+    liveKeysOf(ownerId) {
+      return liveOf.all(ownerId).map(toRecord);
     },
   };
 }

@@ -74,8 +74,8 @@ export function createUsageRepository(db: Db): UsageRepository {
       } else {
         parts.push(`SELECT key_id, ${COLUMNS} FROM usage_minutes WHERE minute >= @from AND minute < @to`);
       }
-      const owned = query.owner === undefined ? '' : 'JOIN keys ON keys.id = u.key_id AND keys.sub = @owner';
-      if (query.owner !== undefined) params.owner = query.owner;
+      const owned = query.ownerId === undefined ? '' : 'JOIN keys ON keys.id = u.key_id AND keys.owner_id = @ownerId';
+      if (query.ownerId !== undefined) params.ownerId = query.ownerId;
       // `by` is one of USAGE_OUTCOMES (checked by the caller's type and here), so it may name a column.
       if (!USAGE_OUTCOMES.includes(query.by)) throw new TypeError(`not a usage outcome: ${query.by}`);
       const sql = `SELECT u.key_id AS keyId, ${USAGE_OUTCOMES.map((o) => `SUM(u.${o}) AS ${o}`).join(', ')}

@@ -6,6 +6,7 @@ import type { UserRecord, UserRepository, UserStatus } from '../domain/user-reco
 import type { Db } from './database.js';
 
 interface UserRow {
+  id: string;
   username: string;
   password_hash: string;
   role: Role;
@@ -16,6 +17,7 @@ interface UserRow {
 }
 
 const toRecord = (r: UserRow): UserRecord => ({
+  id: r.id,
   username: r.username,
   passwordHash: r.password_hash,
   role: r.role,
@@ -32,10 +34,11 @@ export function createUserRepository(db: Db): UserRepository {
     "SELECT count(*) AS n FROM users WHERE role = 'admin' AND status = 'active' AND username != ?",
   );
   const get = db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?');
+  const idOf = db.prepare<[string], { id: string }>('SELECT id FROM users WHERE username = ?');
   const list = db.prepare<[string, number], UserRow>('SELECT * FROM users WHERE username > ? ORDER BY username LIMIT ?');
   const insert = db.prepare(
-    `INSERT INTO users (username, password_hash, role, status, created_at, updated_at, session_epoch)
-     VALUES (@username, @passwordHash, @role, @status, @createdAt, @updatedAt, @sessionEpoch)`,
+    `INSERT INTO users (id, username, password_hash, role, status, created_at, updated_at, session_epoch)
+     VALUES (@id, @username, @passwordHash, @role, @status, @createdAt, @updatedAt, @sessionEpoch)`,
   );
   const update = db.prepare(
     `UPDATE users SET password_hash = @passwordHash, role = @role, status = @status, updated_at = @updatedAt,
@@ -50,6 +53,7 @@ export function createUserRepository(db: Db): UserRepository {
       const row = get.get(username);
       return row && toRecord(row);
     },
+    idOf: (username) => idOf.get(username)?.id,
     list: (limit, afterName = '') => list.all(afterName, limit).map(toRecord),
     insert: (user) => void insert.run(user),
     update: (user) => void update.run(user),

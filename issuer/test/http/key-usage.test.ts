@@ -185,8 +185,8 @@ describe('issuer: usage per key (GET …/keys/:id/usage, …/usage/top) and key 
     expect(mine.body.totals.served).to.equal(2);
     for (const path of [`/me/keys/${other}/usage`, `/me/keys/${other}/events`, `/me/keys/${other}`]) {
       const res = await request(issuer.url).get(path).set(me);
-      expect(res.status, `${path}: ${show(res)}`).to.equal(403);
-      expect(res.body.code).to.equal('forbidden');
+      expect(res.status, `${path}: ${show(res)}`).to.equal(404);
+      expect(res.body.code).to.equal('not_found');
     }
     const top = await request(issuer.url).get('/me/usage/top').set(me);
     expect(top.status, show(top)).to.equal(200);

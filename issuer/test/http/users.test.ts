@@ -189,8 +189,8 @@ describe('issuer: sign-in, users and roles', () => {
     expect(disabled.body.status).to.equal('disabled');
 
     const other = await request(issuer.url).post(`/me/keys/${theirs.id}/disable`).set('Authorization', token);
-    expect(other.status, show(other)).to.equal(403);
-    expect(other.body.code).to.equal('forbidden');
+    expect(other.status, show(other)).to.equal(404);
+    expect(other.body.code).to.equal('not_found');
     const create = await request(issuer.url).post('/admin/keys').set('Authorization', token).send({ sub: 'frank' });
     expect(create.status).to.equal(403);
     const list = await request(issuer.url).get(`/admin/keys?sub=grace`).set('Authorization', token);

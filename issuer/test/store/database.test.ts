@@ -11,10 +11,10 @@ const show = (res: request.Response) => JSON.stringify(res.body);
 
 /**
  * The issuer's migrations so far: 1 keys, outbox and signing keys; 2 users; 3 users' session_epoch;
- * 4 usage counts; 5 key events kept for reading back; 6 signing keys' activated_at (pre-publication).
- * Bump with each new one.
+ * 4 usage counts; 5 key events kept for reading back; 6 signing keys' activated_at (pre-publication);
+ * 7 users' ids and keys' owner ids. Bump with each new one.
  */
-const ISSUER_SCHEMA_VERSION = 6;
+const ISSUER_SCHEMA_VERSION = 7;
 
 /**
  * What version 1 of the issuer wrote, frozen: migration 1 as it shipped. Editing a shipped
@@ -41,6 +41,16 @@ const VERSION_1_SCHEMA = `
     max_exp INTEGER NOT NULL DEFAULT 0
   );
   PRAGMA user_version = 1;
+`;
+
+/** Migrations 2 and 3 as they shipped, on top of {@link VERSION_1_SCHEMA}. */
+const VERSION_3_SCHEMA = `${VERSION_1_SCHEMA}
+  CREATE TABLE users (
+    username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+    status TEXT NOT NULL CHECK (status IN ('active', 'disabled')), created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
+  );
+  ALTER TABLE users ADD COLUMN session_epoch TEXT NOT NULL DEFAULT '';
+  PRAGMA user_version = 3;
 `;
 
 describe('issuer: SQLite database', () => {
@@ -157,6 +167,34 @@ describe('issuer: SQLite database', () => {
     } finally {
       await issuer.stop();
     }
+  });
+
+  it('brings a version-3 database forward: each user gets an id, and a key belongs to the user of its sub only if that user existed when it was issued', () => {
+    const old = new Database(join(dir, 'akm.sqlite'));
+    old.exec(VERSION_3_SCHEMA);
+    const key = old.prepare(
+      `INSERT INTO keys (id, sub, role, rate_limit, expires_at, created_at, updated_at, status, version, kid)
+       VALUES (?, ?, 'user', 60, 9999999999, ?, ?, 'active', 1, 'kid')`,
+    );
+    const user = old.prepare(
+      `INSERT INTO users (username, password_hash, role, status, created_at, updated_at) VALUES (?, 'x', 'user', 'active', ?, ?)`,
+    );
+    user.run('nora', 1000, 1000);
+    key.run('k-nora', 'nora', 2000, 2000);
+    key.run('k-before-otto', 'otto', 500, 500);
+    user.run('otto', 1000, 1000);
+    key.run('k-service', 'billing', 2000, 2000);
+    old.close();
+
+    openDatabase({ dataDir: dir }).close();
+    const users = inspect((d) => d.prepare<[], { username: string; id: string }>('SELECT username, id FROM users ORDER BY username').all());
+    expect(users.map((u) => u.username)).to.deep.equal(['nora', 'otto']);
+    for (const u of users) expect(u.id, u.username).to.match(/^[0-9a-f-]{36}$/);
+    expect(users[0]!.id).to.not.equal(users[1]!.id);
+    const owners = Object.fromEntries(
+      inspect((d) => d.prepare<[], { id: string; owner_id: string | null }>('SELECT id, owner_id FROM keys').all()).map((k) => [k.id, k.owner_id]),
+    );
+    expect(owners).to.deep.equal({ 'k-nora': users[0]!.id, 'k-before-otto': null, 'k-service': null });
   });
 
   it('applies each migration once, in order, and a failing one leaves the file at the version before it', () => {
