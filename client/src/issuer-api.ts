@@ -187,7 +187,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Disable one of the signed-in user's keys */
+        /**
+         * Disable one of the signed-in user's keys
+         * @description Keys belong to a user id: anyone else's key is 404, like an unknown id.
+         */
         post: operations["disableMyKey"];
         delete?: never;
         options?: never;
@@ -202,7 +205,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of the signed-in user's keys */
+        /**
+         * One of the signed-in user's keys
+         * @description Keys belong to a user id: anyone else's key is 404, like an unknown id.
+         */
         get: operations["getMyKey"];
         put?: never;
         post?: never;
@@ -545,6 +551,8 @@ export interface components {
             id: string;
             /** @description Owner of the key. */
             sub: string;
+            /** @description Id of the user `sub` named when the key was issued; null for a key of no user (a service). Self-service goes by it. */
+            ownerId: string | null;
             /** @enum {string} */
             role: "admin" | "user";
             name: string | null;
@@ -620,6 +628,8 @@ export interface components {
             id: string;
             /** @description Owner of the key. */
             sub: string;
+            /** @description Id of the user `sub` named when the key was issued; null for a key of no user (a service). Self-service goes by it. */
+            ownerId: string | null;
             /** @enum {string} */
             role: "admin" | "user";
             name: string | null;
@@ -809,6 +819,8 @@ export interface components {
             }[];
         };
         User: {
+            /** @description Stable id of the user, never reused: the keys issued to the user belong to it. */
+            id: string;
             username: string;
             /** @enum {string} */
             role: "admin" | "user";
@@ -827,8 +839,8 @@ export interface components {
         };
         UserPage: {
             items: components["schemas"]["User"][];
-            /** @description Pass as `after` for the next page; null on the last. */
-            next: string | null;
+            /** @description Pass as `cursor` for the next page; null on the last. */
+            nextCursor: string | null;
         };
     };
     responses: never;
@@ -1401,7 +1413,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                after?: string;
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -2090,18 +2102,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code?: "forbidden";
-                    };
-                };
-            };
             /** @description `not_found` */
             404: {
                 headers: {
@@ -2181,18 +2181,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "missing_credentials" | "invalid_token" | "token_expired";
-                    };
-                };
-            };
-            /** @description `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code?: "forbidden";
                     };
                 };
             };
@@ -2512,18 +2500,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code?: "forbidden";
-                    };
-                };
-            };
             /** @description `not_found` */
             404: {
                 headers: {
@@ -2594,18 +2570,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "missing_credentials" | "invalid_token" | "token_expired";
-                    };
-                };
-            };
-            /** @description `forbidden` */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code?: "forbidden";
                     };
                 };
             };

@@ -10,7 +10,8 @@ import type { KeyService } from '../domain/key-service.js';
 import type { UsageService } from '../domain/usage-service.js';
 import type { UserService } from '../domain/user-service.js';
 import { failWith } from './failures.js';
-import { encodeCursor, toSeconds } from './key-schemas.js';
+import { encodeCursor } from './cursors.js';
+import { toSeconds } from './key-schemas.js';
 import { keyView } from './key-view.js';
 import { callerUserId, ownKeyOf } from './own-keys.js';
 import { keyEventsQuery, keyUsageQuery, topUsageQuery } from './usage-schemas.js';
@@ -62,7 +63,7 @@ export function createKeyActivityRoutes(options: KeyActivityRoutesOptions): Rout
       const key = keyOf(res, String(req.params.id), scope);
       const query = parseInput(keyEventsQuery, req.query, 'query');
       const page = keys.keyEvents(key.id, query.limit, query.cursor);
-      res.json({ items: page.items.map(keyEventView), nextCursor: page.next === undefined ? null : encodeCursor(page.next) });
+      res.json({ items: page.items.map(keyEventView), nextCursor: encodeCursor(page.next) });
     });
 
     router.get(`${prefix}/usage/top`, guard, (req, res) => {

@@ -8,7 +8,8 @@ import type { KeyService } from '../domain/key-service.js';
 import { apiKeyOf } from './auth.js';
 import { failWith } from './failures.js';
 import { keyView } from './key-view.js';
-import { encodeCursor, issueKeyBody, listKeysQuery, toSeconds, updateKeyBody } from './key-schemas.js';
+import { encodeCursor } from './cursors.js';
+import { issueKeyBody, listKeysQuery, toSeconds, updateKeyBody } from './key-schemas.js';
 
 /** Options of {@link createKeyRoutes}. */
 export interface KeyRoutesOptions {
@@ -43,7 +44,7 @@ export function createKeyRoutes(options: KeyRoutesOptions): Router {
     const page = service.listKeys({ sub: query.sub, status: query.status, limit: query.limit, beforeSeq: query.cursor });
     res.json({
       items: page.items.map((r) => keyView(r, now())),
-      nextCursor: page.next === undefined ? null : encodeCursor(page.next),
+      nextCursor: encodeCursor(page.next),
     });
   });
 

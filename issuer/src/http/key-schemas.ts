@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ROLES } from '@akm/common';
+import { cursorParam } from './cursors.js';
 
 /** Who owns a key: a user name or a service id. */
 export const ownerSchema = z
@@ -48,42 +49,27 @@ export const updateKeyBody = z
     message: 'give at least one of rateLimit, expiresAt, status',
   });
 
-/** A `cursor` query parameter: one of this API's opaque cursors, read as the list position. */
-export const cursorParam = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,24}$/, 'not a cursor from this API')
-  .transform((cursor, ctx) => {
-    const position = decodeCursor(cursor);
-    if (position === undefined) ctx.addIssue({ code: 'custom', message: 'not a cursor from this API' });
-    return position ?? z.NEVER;
-  });
+/** A list position that is a positive sequence number (keys, a key's events). */
+export const sequenceCursor = cursorParam((decoded) => {
+  const n = Number(decoded);
+  return /^[0-9]+$/.test(decoded) && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+});
 
 /** Query of `GET /admin/keys`. */
 export const listKeysQuery = z.strictObject({
   sub: ownerSchema.optional(),
   status: z.enum(['active', 'disabled', 'revoked', 'expired']).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: cursorParam.optional(),
+  cursor: sequenceCursor.optional(),
 });
 
 /** Query of `GET /me/keys`. */
 export const myKeysQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(100),
-  cursor: cursorParam.optional(),
+  cursor: sequenceCursor.optional(),
 });
 
 /** Seconds since epoch of an ISO 8601 date. */
 export function toSeconds(iso: string): number {
   return Math.floor(Date.parse(iso) / 1000);
-}
-
-/** An opaque cursor for a list position. */
-export function encodeCursor(seq: number): string {
-  return Buffer.from(String(seq)).toString('base64url');
-}
-
-/** The position of a cursor, or undefined when it is not one of ours. */
-export function decodeCursor(cursor: string): number | undefined {
-  const n = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
-  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }

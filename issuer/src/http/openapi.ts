@@ -124,11 +124,13 @@ const OPERATIONS: ApiOperation[] = [
   },
   {
     tags: ['self-service'], security: ['session'], method: 'post', path: '/me/keys/:id/disable', operationId: 'disableMyKey', summary: 'Disable one of the signed-in user\'s keys',
-    params: keyId, responses: { 200: key }, problems: [...SESSION, 'not_found', 'forbidden', 'conflict'],
+    description: 'Keys belong to a user id: anyone else\'s key is 404, like an unknown id.',
+    params: keyId, responses: { 200: key }, problems: [...SESSION, 'not_found', 'conflict'],
   },
   {
     tags: ['self-service'], security: ['session'], method: 'get', path: '/me/keys/:id', operationId: 'getMyKey', summary: 'One of the signed-in user\'s keys',
-    params: keyId, responses: { 200: key }, problems: [...SESSION, 'not_found', 'forbidden'],
+    description: 'Keys belong to a user id: anyone else\'s key is 404, like an unknown id.',
+    params: keyId, responses: { 200: key }, problems: [...SESSION, 'not_found'],
   },
   ...activityOperations('/admin', 'admin', ADMIN, ''),
   ...activityOperations('/me', 'self-service', SESSION, 'My'),
@@ -173,7 +175,8 @@ const OPERATIONS: ApiOperation[] = [
 function activityOperations(prefix: string, tag: string, guard: readonly ErrorCode[], name: string): ApiOperation[] {
   const whose = name ? 'of the signed-in user\'s keys' : '(admin)';
   // Another user's key is 403 on /me; an admin sees every key.
-  const ofKey: readonly ErrorCode[] = name ? [...guard, 'forbidden', 'validation_failed', 'not_found'] : [...guard, 'validation_failed', 'not_found'];
+  // A user's own keys only; anyone else's is 404 like an unknown id, as for an admin's unknown id.
+  const ofKey: readonly ErrorCode[] = [...guard, 'validation_failed', 'not_found'];
   return [
     {
       tags: [tag], security: ['session'], method: 'get', path: `${prefix}/keys/:id/usage`, operationId: `get${name}KeyUsage`,

@@ -56,7 +56,7 @@ export const userViewSchema = z
 export const userPageSchema = z
   .object({
     items: z.array(userViewSchema),
-    next: z.string().nullable().meta({ description: 'Pass as `after` for the next page; null on the last.' }),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last.' }),
   })
   .meta({ id: 'UserPage' });
 

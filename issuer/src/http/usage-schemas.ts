@@ -3,7 +3,7 @@
  * refused, as everywhere in the API.
  */
 import { z } from 'zod';
-import { cursorParam, isoDate } from './key-schemas.js';
+import { isoDate, sequenceCursor } from './key-schemas.js';
 
 const UNIT_SECONDS = { m: 60, h: 3600, d: 86_400 } as const;
 /** Longest window of the busiest keys: as long as hourly counts are kept. */
@@ -38,5 +38,5 @@ export const topUsageQuery = z.strictObject({
 /** Query of `GET /admin/keys/:id/events` and `GET /me/keys/:id/events`. */
 export const keyEventsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: cursorParam.optional(),
+  cursor: sequenceCursor.optional(),
 });

@@ -11,7 +11,8 @@ import type { SigningKeys } from '../domain/signing-keys.js';
 import type { UserService } from '../domain/user-service.js';
 import { principalOf } from './auth.js';
 import { failWith } from './failures.js';
-import { encodeCursor, myKeysQuery } from './key-schemas.js';
+import { encodeCursor } from './cursors.js';
+import { myKeysQuery } from './key-schemas.js';
 import { keyView } from './key-view.js';
 import { callerUserId, ownKeyOf } from './own-keys.js';
 import { createUserBody, listUsersQuery, loginBody, updateUserBody } from './user-schemas.js';
@@ -78,11 +79,11 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
 
   router.get('/admin/users', requireAdmin, (req, res) => {
     const query = parseInput(listUsersQuery, req.query, 'query');
-    const page = users.listUsers(query.limit + 1, query.after);
+    const page = users.listUsers(query.limit + 1, query.cursor);
     const items = page.slice(0, query.limit);
     res.json({
       items: items.map(userView),
-      next: page.length > query.limit ? (items[items.length - 1]?.username ?? null) : null,
+      nextCursor: encodeCursor(page.length > query.limit ? items[items.length - 1]?.username : undefined),
     });
   });
 
@@ -129,7 +130,7 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
     const page = me !== undefined ? keys.listKeys({ ownerId: me, limit: query.limit, beforeSeq: query.cursor }) : { items: [], next: undefined };
     res.json({
       items: page.items.map((k) => keyView(k, now())),
-      nextCursor: page.next === undefined ? null : encodeCursor(page.next),
+      nextCursor: encodeCursor(page.next),
     });
   });
 

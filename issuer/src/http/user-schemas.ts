@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import { ROLES } from '@akm/common';
+import { cursorParam } from './cursors.js';
 
 /** Longest user name, in characters. */
 export const USERNAME_MAX_LENGTH = 64;
@@ -47,5 +48,6 @@ export const updateUserBody = z
 /** Query of `GET /admin/users`. */
 export const listUsersQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  after: usernameSchema.optional(),
+  /** The `nextCursor` of the previous page (it encodes the last name of that page). */
+  cursor: cursorParam((decoded) => (usernameSchema.safeParse(decoded).success ? decoded : undefined)).optional(),
 });

@@ -97,7 +97,7 @@ describe('issuer: sign-in, users and roles', () => {
     expect(list.body.items.map((u: { username: string }) => u.username), 'nothing was created on the way').to.deep.equal(['admin']);
   });
 
-  it('lists users by name in pages of `limit`, continuing `after` the `next` of the previous page', async () => {
+  it('lists users by name in pages of `limit`, continuing at the `cursor` the previous page answered as `nextCursor`, like every list', async () => {
     const names = ['u-a', 'u-b', 'u-c', 'u-d', 'u-e'];
     for (const name of [...names].reverse()) expect((await addUser(name)).status).to.equal(201);
     const page = (query: Record<string, string>) => request(issuer.url).get('/admin/users').query(query).set('Authorization', admin());
@@ -106,24 +106,27 @@ describe('issuer: sign-in, users and roles', () => {
     for (let i = 0; i < 10; i++) {
       const res = await page(query);
       expect(res.status, show(res)).to.equal(200);
+      expect(Object.keys(res.body).sort(), 'the paging shape of /admin/keys and /me/keys').to.deep.equal(['items', 'nextCursor']);
       const items = res.body.items.map((u: { username: string }) => u.username) as string[];
       expect(items.length).to.be.at.most(2);
       seen.push(...items);
-      if (res.body.next === null) break;
-      expect(res.body.next).to.equal(items[items.length - 1]);
-      query = { limit: '2', after: res.body.next };
+      if (res.body.nextCursor === null) break;
+      expect(res.body.nextCursor).to.be.a('string');
+      query = { limit: '2', cursor: res.body.nextCursor };
     }
     expect(seen).to.deep.equal(['admin', ...names]);
     const last = await page({ limit: '6' });
     expect(last.body.items).to.have.length(6);
-    expect(last.body.next, 'no next page when everything fit').to.equal(null);
+    expect(last.body.nextCursor, 'no next page when everything fit').to.equal(null);
   });
 
   it('refuses a bad list query with 400 validation_failed naming the parameter, never a 500', async () => {
     for (const [query, field] of [
-      ['after=Not%20A%20Name!', 'after'],
-      ['after=a&after=b', 'after'],
-      ['after=', 'after'],
+      ['cursor=Not%20A%20Cursor!', 'cursor'],
+      [`cursor=${Buffer.from('Not A Name!').toString('base64url')}`, 'cursor'],
+      ['cursor=YQ&cursor=Yg', 'cursor'],
+      ['cursor=', 'cursor'],
+      ['after=u-a', 'after'],
       ['limit=0', 'limit'],
       ['limit=201', 'limit'],
       ['limit=ten', 'limit'],

@@ -62,13 +62,13 @@ export function usersCommand(): Command {
     .action(async (_o: unknown, cmd: Command) => {
       const { api, json } = contextOf(cmd);
       const items: User[] = [];
-      let after: string | null = null;
+      let cursor: string | null = null;
       do {
-        const query = { limit: 200, ...(after ? { after } : {}) };
+        const query = { limit: 200, ...(cursor ? { cursor } : {}) };
         const page: IssuerSchemas['UserPage'] = await answerOf(api.GET('/admin/users', { params: { query } }));
         items.push(...page.items);
-        after = page.next;
-      } while (after);
+        cursor = page.nextCursor;
+      } while (cursor);
       printRows(items, COLUMNS, json);
     });
 
