@@ -456,8 +456,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The database answers
-         * @description The API works without NATS (the outbox keeps the events), so the bus does not decide readiness.
+         * Every dependency with its state
+         * @description Only the database is required. The API works without NATS (the outbox keeps the events) and without Redis (only the pool routes answer 503): either down is `degraded`, still 200.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -597,12 +597,36 @@ export interface components {
             status: "ok";
         };
         IssuerReadiness: {
-            /** @enum {string} */
-            status: "ready" | "not_ready";
-            /** @enum {string} */
-            database: "ok" | "unavailable";
-            /** @enum {string} */
-            eventBus: "connected" | "disconnected" | "in-process";
+            /**
+             * @description `not_ready` (503) only when a required dependency is down; `degraded` (200) when another is.
+             * @enum {string}
+             */
+            status: "ready" | "degraded" | "not_ready";
+            dependencies: {
+                /** @description SQLite: required. */
+                database: {
+                    /** @enum {string} */
+                    state: "ok" | "unavailable";
+                    /** @constant */
+                    required: true;
+                };
+                /** @description NATS: not required, the outbox keeps the events until it is back. */
+                eventBus: {
+                    /** @enum {string} */
+                    state: "connected" | "disconnected" | "in-process";
+                    /** @constant */
+                    required: false;
+                };
+                /** @description Where the token pool lives: not required, only the pool routes answer 503 without it. */
+                poolStore: {
+                    /** @enum {string} */
+                    kind: "redis" | "sqlite";
+                    /** @enum {string} */
+                    state: "ok" | "unavailable";
+                    /** @constant */
+                    required: false;
+                };
+            };
             /** @description Events not yet acknowledged by JetStream. */
             outboxBacklog: number | null;
         };
@@ -3165,7 +3189,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Ready. */
+            /** @description Ready, or degraded. */
             200: {
                 headers: {
                     [name: string]: unknown;

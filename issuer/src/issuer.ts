@@ -312,6 +312,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
           checkDatabase: () => db.prepare('SELECT 1').get(),
           bus: () => (memoryBus ? 'in-process' : bus.isConnected() ? 'connected' : 'disconnected'),
           backlog: () => outbox.backlog(),
+          poolStore: () => ({ kind: redis ? 'redis' : 'sqlite', ok: redis ? redis.status === 'ready' : true }),
         },
       }),
       createUserRoutes({

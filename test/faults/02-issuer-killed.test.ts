@@ -42,7 +42,7 @@ describe('case 2: the issuer killed with SIGKILL between commit and publish', fu
 
     // NATS away makes "committed, not yet published" certain rather than a race.
     await nats.stop();
-    await waitFor(async () => (await admin.readyz()).body.eventBus === 'disconnected', 10_000, 50);
+    await waitFor(async () => (await admin.readyz()).body.dependencies.eventBus.state === 'disconnected', 10_000, 50);
     const revoked = keys.slice(0, 20);
     await inBatches(revoked, 5, (k) => admin.revoke(k.id));
     const ready = await admin.readyz();

@@ -141,10 +141,10 @@ const OPERATIONS: ApiOperation[] = [
     responses: { 200: { description: 'Alive.', schema: issuerHealthSchema } },
   },
   {
-    tags: ['operations'], method: 'get', path: '/readyz', operationId: 'getReadiness', summary: 'The database answers',
-    description: 'The API works without NATS (the outbox keeps the events), so the bus does not decide readiness.',
+    tags: ['operations'], method: 'get', path: '/readyz', operationId: 'getReadiness', summary: 'Every dependency with its state',
+    description: 'Only the database is required. The API works without NATS (the outbox keeps the events) and without Redis (only the pool routes answer 503): either down is `degraded`, still 200.',
     responses: {
-      200: { description: 'Ready.', schema: issuerReadinessSchema },
+      200: { description: 'Ready, or degraded.', schema: issuerReadinessSchema },
       503: { description: 'The database does not answer.', schema: issuerReadinessSchema },
     },
   },

@@ -103,9 +103,18 @@ export const issuerHealthSchema = z.object({ status: z.literal('ok') }).meta({ i
 /** `GET /readyz` (200 ready, 503 not). */
 export const issuerReadinessSchema = z
   .object({
-    status: z.enum(['ready', 'not_ready']),
-    database: z.enum(['ok', 'unavailable']),
-    eventBus: z.enum(['connected', 'disconnected', 'in-process']),
+    status: z
+      .enum(['ready', 'degraded', 'not_ready'])
+      .meta({ description: '`not_ready` (503) only when a required dependency is down; `degraded` (200) when another is.' }),
+    dependencies: z.object({
+      database: z.object({ state: z.enum(['ok', 'unavailable']), required: z.literal(true) }).meta({ description: 'SQLite: required.' }),
+      eventBus: z
+        .object({ state: z.enum(['connected', 'disconnected', 'in-process']), required: z.literal(false) })
+        .meta({ description: 'NATS: not required, the outbox keeps the events until it is back.' }),
+      poolStore: z
+        .object({ kind: z.enum(['redis', 'sqlite']), state: z.enum(['ok', 'unavailable']), required: z.literal(false) })
+        .meta({ description: 'Where the token pool lives: not required, only the pool routes answer 503 without it.' }),
+    }),
     outboxBacklog: z.number().int().nullable().meta({ description: 'Events not yet acknowledged by JetStream.' }),
   })
   .meta({ id: 'IssuerReadiness' });

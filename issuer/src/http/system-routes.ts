@@ -12,6 +12,16 @@ export interface IssuerReadiness {
   checkDatabase: () => void;
   bus: () => 'connected' | 'disconnected' | 'in-process';
   backlog: () => number;
+  /** Where the token pool lives and whether it answers (Redis connected; SQLite is the database). */
+  poolStore: () => { kind: 'redis' | 'sqlite'; ok: boolean };
+}
+
+/** One dependency in the `/readyz` answer. */
+interface DependencyState {
+  state: string;
+  /** Whether the issuer is unready (503) without it. */
+  required: boolean;
+  [detail: string]: unknown;
 }
 
 /** Options of {@link createSystemRoutes}. */
@@ -33,6 +43,10 @@ export function createSystemRoutes(options: SystemRoutesOptions): Router {
     res.json({ status: 'ok' });
   });
 
+  // Every dependency with its state. Only the database is required: without NATS the API keeps
+  // working (changes wait in the outbox), without Redis only the token pool is down (its routes
+  // answer 503), so a load balancer must not take the whole issuer out for either: the issuer
+  // is then "degraded", still 200.
   router.get('/readyz', (_req, res) => {
     let backlog: number | null = null;
     try {
@@ -41,12 +55,19 @@ export function createSystemRoutes(options: SystemRoutesOptions): Router {
     } catch {
       backlog = null;
     }
-    const ready = backlog !== null;
-    // The API keeps working without NATS (the outbox holds events), so the bus does not decide readiness.
-    res.status(ready ? 200 : 503).json({
-      status: ready ? 'ready' : 'not_ready',
-      database: ready ? 'ok' : 'unavailable',
-      eventBus: readiness.bus(),
+    const databaseOk = backlog !== null;
+    const bus = readiness.bus();
+    const pool = readiness.poolStore();
+    const poolOk = pool.kind === 'sqlite' ? databaseOk : pool.ok;
+    const dependencies: Record<string, DependencyState> = {
+      database: { state: databaseOk ? 'ok' : 'unavailable', required: true },
+      eventBus: { state: bus, required: false },
+      poolStore: { kind: pool.kind, state: poolOk ? 'ok' : 'unavailable', required: false },
+    };
+    const degraded = bus === 'disconnected' || !poolOk;
+    res.status(databaseOk ? 200 : 503).json({
+      status: !databaseOk ? 'not_ready' : degraded ? 'degraded' : 'ready',
+      dependencies,
       outboxBacklog: backlog,
     });
   });

@@ -104,7 +104,8 @@ describe('issuer: outbox to JetStream (real nats-server)', function () {
     }
     const ready = await request(issuer.url).get('/readyz');
     expect(ready.status).to.equal(200);
-    expect(ready.body.eventBus).to.equal('disconnected');
+    expect(ready.body.dependencies.eventBus).to.deep.equal({ state: 'disconnected', required: false });
+    expect(ready.body.status, 'degraded, still serving').to.equal('degraded');
     expect(ready.body.outboxBacklog).to.equal(30);
 
     await nats.start();

@@ -11,11 +11,19 @@ describe('issuer: health, readiness, metrics and unknown routes', () => {
     await issuer.destroy();
   });
 
-  it('reports health and readiness with the bus mode and outbox backlog', async () => {
+  it('reports health, and readiness listing every dependency with its state and whether it is required', async () => {
     expect((await request(issuer.url).get('/healthz')).body).to.deep.equal({ status: 'ok' });
     const ready = await request(issuer.url).get('/readyz');
     expect(ready.status).to.equal(200);
-    expect(ready.body).to.deep.equal({ status: 'ready', database: 'ok', eventBus: 'in-process', outboxBacklog: 0 });
+    expect(ready.body).to.deep.equal({
+      status: 'ready',
+      dependencies: {
+        database: { state: 'ok', required: true },
+        eventBus: { state: 'in-process', required: false },
+        poolStore: { kind: 'sqlite', state: 'ok', required: false },
+      },
+      outboxBacklog: 0,
+    });
   });
 
   it('serves Prometheus metrics that count issued keys and published events', async () => {
@@ -45,7 +53,9 @@ describe('issuer: health, readiness, metrics and unknown routes', () => {
       broken.db.close();
       const res = await request(broken.url).get('/readyz');
       expect(res.status, JSON.stringify(res.body)).to.equal(503);
-      expect(res.body).to.include({ status: 'not_ready', database: 'unavailable' });
+      expect(res.body.status).to.equal('not_ready');
+      expect(res.body.dependencies.database).to.deep.equal({ state: 'unavailable', required: true });
+      expect(res.body.dependencies.poolStore, 'the SQLite pool is the database').to.include({ kind: 'sqlite', state: 'unavailable' });
     } finally {
       await broken.destroy().catch(() => undefined);
     }

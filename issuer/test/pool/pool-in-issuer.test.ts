@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { startRedis, type TestServer } from '../../../test/support/processes.js';
+import { startRedis, waitFor, type TestServer } from '../../../test/support/processes.js';
 import { stopEach } from '../../../test/support/teardown.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
 
@@ -79,3 +79,37 @@ for (const store of ['sqlite', 'redis'] as const) {
     });
   });
 }
+
+describe('issuer: /readyz with the token pool in Redis', () => {
+  let redis: TestServer;
+  let issuer: TestIssuer;
+  before(async () => {
+    // Owned: the test stops and restarts it.
+    redis = await startRedis({ owned: true });
+    issuer = await startTestIssuer({ redisUrl: redis.url });
+  });
+  after(async () => {
+    await issuer.destroy();
+    await redis.destroy();
+  });
+
+  it('reports the pool store unavailable while Redis is down, stays 200 (degraded) because keys and sign-in still work, and recovers', async () => {
+    const readyz = () => request(issuer.url).get('/readyz');
+    const up = await readyz();
+    expect([up.status, up.body.status], show(up)).to.deep.equal([200, 'ready']);
+    expect(up.body.dependencies.poolStore, show(up)).to.deep.equal({ kind: 'redis', state: 'ok', required: false });
+
+    await redis.stop();
+    const stats = await request(issuer.url).get('/pool/stats').set('Authorization', `Bearer ${issuer.admin}`);
+    expect([stats.status, stats.body.code], show(stats)).to.deep.equal([503, 'storage_failed']);
+    const down = await readyz();
+    expect([down.status, down.body.status], show(down)).to.deep.equal([200, 'degraded']);
+    expect(down.body.dependencies.poolStore, show(down)).to.deep.equal({ kind: 'redis', state: 'unavailable', required: false });
+    expect(down.body.dependencies.database.state).to.equal('ok');
+    const key = await request(issuer.url).post('/admin/keys').set('Authorization', `Bearer ${issuer.admin}`).send({ sub: 'still-works' });
+    expect(key.status, show(key)).to.equal(201);
+
+    await redis.start();
+    await waitFor(async () => (await readyz()).body.status === 'ready', 10_000, 50);
+  });
+});
