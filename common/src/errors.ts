@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'validation_failed'
   | 'malformed_json'
   | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'method_not_allowed'
   | 'headers_too_large'
   | 'not_found'
   | 'conflict'
@@ -38,6 +40,8 @@ const STATUS: Record<ErrorCode, number> = {
   validation_failed: 400,
   malformed_json: 400,
   payload_too_large: 413,
+  unsupported_media_type: 415,
+  method_not_allowed: 405,
   headers_too_large: 431,
   not_found: 404,
   conflict: 409,

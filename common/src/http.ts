@@ -35,13 +35,30 @@ export function baseMiddleware(logger: Logger): RequestHandler[] {
   return [withId, requestLog(logger), helmet()];
 }
 
+/** True when a request carries a body of at least one byte. */
+function hasBody(req: { headers: Record<string, string | string[] | undefined> }): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 /**
  * A strict JSON body parser (objects and arrays only) with a size limit; its failures become
- * `malformed_json` (400) and `payload_too_large` (413) problems.
+ * `malformed_json` (400) and `payload_too_large` (413) problems, and a body that is not sent as
+ * JSON (`Content-Type: application/json`) is 415 `unsupported_media_type` naming the header,
+ * rather than a body that looks missing.
  */
 export function jsonBody(limit = '64kb'): RequestHandler {
   const parse = express.json({ limit, strict: true });
   return (req, res, next) => {
+    if (hasBody(req) && !req.is('application/json')) {
+      const sent = req.get('content-type');
+      return next(
+        new AppError('unsupported_media_type', `the body must be JSON, sent with Content-Type: application/json (got ${sent ? `"${sent}"` : 'no Content-Type'})`, {
+          // RFC 9110 §15.5.16: say which media types the method takes.
+          headers: { [req.method === 'PATCH' ? 'Accept-Patch' : 'Accept-Post']: 'application/json' },
+        }),
+      );
+    }
     parse(req, res, (err?: unknown) => {
       if (!err) return next();
       const type = (err as { type?: string }).type;

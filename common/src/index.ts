@@ -74,6 +74,7 @@ export {
   sendProblem,
 } from './http.js';
 export type { BearerResult, RunningServer } from './http.js';
+export { methodNotAllowedHandler } from './method-not-allowed.js';
 export { fieldIssues, parseInput } from './validation.js';
 export { fieldIssueSchema, problemSchema } from './problem-schema.js';
 export type { Problem } from './problem-schema.js';

@@ -18,6 +18,11 @@ export function fieldIssues(error: z.ZodError): FieldIssue[] {
  * @throws AppError `validation_failed` naming every invalid field.
  */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = 'request'): z.infer<S> {
+  if (input === undefined) {
+    // No body at all: say what to send rather than "expected object, received undefined".
+    const message = 'a JSON body is required, sent with Content-Type: application/json';
+    throw new AppError('validation_failed', `invalid ${what}: ${message}`, { fields: [{ field: '(body)', message }] });
+  }
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const fields = fieldIssues(result.error);

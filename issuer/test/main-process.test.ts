@@ -115,6 +115,39 @@ describe('issuer main and npm start: real processes', function () {
     rmSync(data, { recursive: true, force: true });
   });
 
+  it('names every log line after its component the same way in every mode: akm-issuer, akm-verifier (and akm for npm start itself)', async () => {
+    const linesOf = async (entry: string, extra: Record<string, string>, until: string) => {
+      const c = spawn(process.execPath, [entry], { env: env({ LOG_LEVEL: 'info', ...extra }), stdio: ['ignore', 'pipe', 'ignore'] });
+      child = c;
+      let out = '';
+      c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      await waitFor(() => out.includes(until) || c.exitCode !== null, 30_000, 50);
+      const exited = exitOf(c);
+      c.kill('SIGTERM');
+      expect(await exited, out).to.equal(0);
+      return out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    };
+    const nameOf = (lines: Array<Record<string, unknown>>, msg: string) => lines.find((l) => l.msg === msg)?.name;
+    const password = { AKM_ADMIN_PASSWORD: 'a long test password' };
+
+    const all = await linesOf(
+      ENTRY_POINTS.all,
+      { ...password, ISSUER_PORT: String(await freePort()), VERIFIER_PORT: String(await freePort()), AKM_DATA_DIR: mkdtempSync(join(dir, 'names-')) },
+      'akm is running',
+    );
+    expect(nameOf(all, 'issuer listening'), 'npm start, issuer').to.equal('akm-issuer');
+    expect(nameOf(all, 'verifier listening'), 'npm start, verifier').to.equal('akm-verifier');
+    expect(nameOf(all, 'shutting down'), 'npm start itself').to.equal('akm');
+    for (const line of all) expect(line, 'no second naming scheme').to.not.have.property('component');
+
+    const alone = await linesOf(
+      ENTRY_POINTS.issuer,
+      { ...password, ISSUER_PORT: String(await freePort()), AKM_DATA_DIR: mkdtempSync(join(dir, 'names-')) },
+      'issuer listening',
+    );
+    expect(nameOf(alone, 'issuer listening'), 'the issuer alone').to.equal('akm-issuer');
+  });
+
   it('npm start runs the issuer and a verifier on the embedded default, a minted key works at the verifier, and its use is counted in process', async () => {
     const [issuerPort, verifierPort] = [await freePort(), await freePort()];
     const data = mkdtempSync(join(tmpdir(), 'akm-start-'));

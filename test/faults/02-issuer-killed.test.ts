@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { startIssuerProcess, startVerifierProcess, type AkmProcess } from '../support/akm-processes.js';
 import { startNats, waitFor, type TestServer } from '../support/processes.js';
-import { call, inBatches, notYetRevoked, price, shown, signInAdmin, type IssuerAdmin, type MintedKey } from './support/akm-client.js';
+import { call, eventBusState, inBatches, notYetRevoked, price, shown, signInAdmin, type IssuerAdmin, type MintedKey } from './support/akm-client.js';
 import { ADMIN_PASSWORD, LOG_DIR, reportFigure, RUN_DIR } from './support/run.js';
 
 describe('case 2: the issuer killed with SIGKILL between commit and publish', function () {
@@ -42,7 +42,7 @@ describe('case 2: the issuer killed with SIGKILL between commit and publish', fu
 
     // NATS away makes "committed, not yet published" certain rather than a race.
     await nats.stop();
-    await waitFor(async () => (await admin.readyz()).body.dependencies.eventBus.state === 'disconnected', 10_000, 50);
+    await waitFor(async () => eventBusState(await admin.readyz()) === 'disconnected', 10_000, 50);
     const revoked = keys.slice(0, 20);
     await inBatches(revoked, 5, (k) => admin.revoke(k.id));
     const ready = await admin.readyz();

@@ -6,6 +6,7 @@ import {
   baseMiddleware,
   errorHandler,
   jsonBody,
+  methodNotAllowedHandler,
   notFoundHandler,
   type Logger,
   type TrustProxy,
@@ -42,7 +43,7 @@ export function createIssuerApp(options: IssuerAppOptions): Express {
   app.set('trust proxy', options.trustProxy);
   app.use(...baseMiddleware(options.logger), options.metrics.observe, noStore, jsonBody('64kb'));
   for (const router of options.routers) app.use(router);
-  app.use(notFoundHandler);
+  app.use(methodNotAllowedHandler(app), notFoundHandler);
   app.use(storageFailures(options.logger, options.isStorageFailure));
   app.use(errorHandler(options.logger));
   return app;

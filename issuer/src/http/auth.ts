@@ -11,6 +11,7 @@ import {
   checkApiKey,
   checkSession,
   readBearer,
+  SESSION_TYP,
   type Role,
   type SessionClaims,
 } from '@akm/common';
@@ -69,9 +70,14 @@ export function createAuth(options: AuthOptions) {
   const currentDate = () => new Date(now());
 
   async function session(header: string | undefined): Promise<Principal> {
-    const result = await checkSession(bearer(header), signing.getKey, { issuer: options.issuer, currentDate: currentDate() });
+    const token = bearer(header);
+    const result = await checkSession(token, signing.getKey, { issuer: options.issuer, currentDate: currentDate() });
     if (!result.ok) {
       if (result.reason === 'expired') throw new AppError('token_expired', 'sign-in token expired');
+      // Refused either way; the (unverified) header only makes the message say what was sent.
+      if (headerTyp(token) === API_KEY_TYP) {
+        throw new AppError('invalid_token', 'this is an API key; this route needs a sign-in token (POST /auth/login)');
+      }
       throw new AppError('invalid_token', 'not a valid sign-in token');
     }
     if (options.acceptSession && !options.acceptSession(result.claims)) {
@@ -81,7 +87,8 @@ export function createAuth(options: AuthOptions) {
   }
 
   async function apiKey(header: string | undefined): Promise<KeyRecord> {
-    const result = await checkApiKey(bearer(header), signing.getKey, {
+    const token = bearer(header);
+    const result = await checkApiKey(token, signing.getKey, {
       issuer: options.issuer,
       audience: options.audience,
       currentDate: currentDate(),
@@ -89,6 +96,7 @@ export function createAuth(options: AuthOptions) {
     const claims = result.ok ? result.claims : result.reason === 'expired' ? result.claims : undefined;
     if (!claims) {
       if (!result.ok && result.reason === 'not_yet_valid') throw new AppError('key_not_yet_valid', 'key not yet valid');
+      if (headerTyp(token) === SESSION_TYP) throw new AppError('invalid_key', 'this is a sign-in token; this route needs an API key');
       throw new AppError('invalid_key', 'not a valid API key');
     }
     const record = options.keys.getKey(claims.jti);

@@ -68,10 +68,10 @@ const MESSAGES: Record<PoolFailureCode, string> = {
   forbidden: 'only the holder of the token or an admin may do this',
 };
 
-const fail = (code: PoolFailureCode): { ok: false; code: PoolFailureCode; message: string } => ({
+const fail = (code: PoolFailureCode, message = MESSAGES[code]): { ok: false; code: PoolFailureCode; message: string } => ({
   ok: false,
   code,
-  message: MESSAGES[code],
+  message,
 });
 
 /** A new pool token: 144 random bits, URL-safe. */
@@ -104,9 +104,21 @@ export function createPoolService(options: PoolServiceOptions): PoolService {
     }
   }
 
+  /** `pool_full`, saying the maximum and how many tokens the pool holds now. */
+  async function poolFull(count: number): Promise<{ ok: false; code: PoolFailureCode; message: string }> {
+    const counts = await store.counts();
+    record(counts.effects);
+    const size = counts.ok ? counts.value.total : 0;
+    return fail(
+      'pool_full',
+      `the pool holds ${size} of at most ${settings.maxTokens} tokens (POOL_MAX_TOKENS): ${count} more would exceed it; ` +
+        `at most ${Math.max(0, settings.maxTokens - size)} can be added`,
+    );
+  }
+
   const service: PoolService = {
     async generateTokens(count, by) {
-      if (count > settings.maxTokens) return fail('pool_full');
+      if (count > settings.maxTokens) return poolFull(count);
       // A clash of 144 random bits will not happen; retrying keeps "all or none" honest if it did.
       for (let attempt = 0; attempt < 3; attempt++) {
         const tokens = Array.from({ length: count }, newToken);
@@ -117,7 +129,7 @@ export function createPoolService(options: PoolServiceOptions): PoolService {
           logOf(by).info({ count, size: result.value.size, by: by.sub }, 'pool tokens generated');
           return { ok: true, value: tokens };
         }
-        if (result.reason === 'pool_full') return fail('pool_full');
+        if (result.reason === 'pool_full') return poolFull(count);
       }
       throw new Error('pool token generation kept colliding with existing tokens');
     },

@@ -69,10 +69,16 @@ describe('pool service', () => {
     expect(await service.getStats()).to.deep.equal({ available: 20, assigned: 0, total: 20 });
   });
 
-  it('answers pool_full when the pool would exceed its maximum', async () => {
+  it('answers pool_full when the pool would exceed its maximum, saying the maximum and the current size', async () => {
     await service.generateTokens(45, admin());
-    expect(await service.generateTokens(6, admin())).to.deep.include({ ok: false, code: 'pool_full' });
-    expect(await service.generateTokens(51, admin())).to.deep.include({ ok: false, code: 'pool_full' });
+    expect(await service.generateTokens(6, admin())).to.deep.equal({
+      ok: false,
+      code: 'pool_full',
+      message: 'the pool holds 45 of at most 50 tokens (POOL_MAX_TOKENS): 6 more would exceed it; at most 5 can be added',
+    });
+    const tooMany = await service.generateTokens(51, admin());
+    expect(tooMany).to.deep.include({ ok: false, code: 'pool_full' });
+    expect(!tooMany.ok && tooMany.message).to.include('the pool holds 45 of at most 50 tokens');
     expect((await service.getStats()).total).to.equal(45);
   });
 

@@ -130,3 +130,8 @@ export async function untilRevokedEverywhere(verifierUrls: string[], keys: Minte
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** The event bus state (`connected`, `disconnected`, `in-process`) in an issuer's `/readyz` answer. */
+export function eventBusState(answer: Answer): string | undefined {
+  return (answer.body.dependencies as { eventBus?: { state?: string } } | undefined)?.eventBus?.state;
+}

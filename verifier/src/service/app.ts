@@ -3,7 +3,7 @@
  * operations routes, and the one error shape.
  */
 import express, { type Express } from 'express';
-import { baseMiddleware, errorHandler, jsonBody, metricsAccess, notFoundHandler, type Logger, type TrustProxy } from '@akm/common';
+import { baseMiddleware, errorHandler, jsonBody, methodNotAllowedHandler, metricsAccess, notFoundHandler, type Logger, type TrustProxy } from '@akm/common';
 import type { Verifier } from '../create-verifier.js';
 import { keyInfoRoute } from './key-info-route.js';
 import { verifierOpenApi } from './openapi.js';
@@ -42,7 +42,7 @@ export function createVerifierApp(options: VerifierAppOptions): Express {
     res.json(openapi);
   });
   app.post('/v1/verify', jsonBody('16kb'), verifier.verifyEndpoint());
-  app.use(notFoundHandler);
+  app.use(methodNotAllowedHandler(app), notFoundHandler);
   app.use(errorHandler(logger));
   return app;
 }

@@ -90,6 +90,15 @@ describe('verifier service: routes', () => {
     expect(lines.join('\n')).not.to.include(key.token.split('.')[2]);
   });
 
+  it('answers a wrong method on a known route with 405 method_not_allowed and Allow, before checking the key', async () => {
+    for (const [method, path] of [['post', '/price?symbol=BTC'], ['delete', '/key/info'], ['put', '/readyz']] as const) {
+      const res = await request(svc.url)[method](path);
+      expect(res.status, shown(res)).to.equal(405);
+      expect(res.body.code, shown(res)).to.equal('method_not_allowed');
+      expect(res.headers.allow, shown(res)).to.equal('GET, HEAD');
+    }
+  });
+
   it('answers an unknown route with 404 not_found', async () => {
     const res = await request(svc.url).get('/nope');
     expect(res.status, shown(res)).to.equal(404);
