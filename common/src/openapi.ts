@@ -41,6 +41,8 @@ export interface ApiOperation {
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
+  /** Whether a request must have the body. Default true. */
+  bodyRequired?: boolean;
   /** Success (and other non-problem) answers, by status. */
   responses: Record<number, ApiResponse>;
   /** The problem codes this operation may answer; grouped by their status. */
@@ -160,7 +162,7 @@ export function buildOpenApiDocument(info: ApiInfo, operations: readonly ApiOper
       tags: [...op.tags],
       security: (op.security ?? []).map((name) => ({ [name]: [] })),
       ...(parameters.length ? { parameters } : {}),
-      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: convert(op.body, 'input') } } } } : {}),
+      ...(op.body ? { requestBody: { required: op.bodyRequired ?? true, content: { 'application/json': { schema: convert(op.body, 'input') } } } } : {}),
       responses,
     };
   }

@@ -64,6 +64,7 @@ import { isStorageFailure } from './store/storage-errors.js';
 import { createInitialPasswordFile } from './store/initial-password-file.js';
 import { recordIssuerUrl } from './store/issuer-url-file.js';
 import { createUsageRepository } from './store/usage-repository.js';
+import { createEndedSessionRepository } from './store/ended-session-repository.js';
 import { createUserRepository } from './store/user-repository.js';
 
 const DAY = 24 * 3600;
@@ -287,6 +288,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     },
   });
 
+  const endedSessions = createEndedSessionRepository(db);
   const auth = createAuth({
     signing,
     keys: service,
@@ -295,7 +297,8 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
     now,
     ownerRole,
     acceptSession: (claims) =>
-      (claims.sub === LOCAL_ADMIN_SUB && claims.role === 'admin') || users.acceptsSession(claims.sub, claims.role, claims.sv),
+      !endedSessions.isEnded(claims.jti) &&
+      ((claims.sub === LOCAL_ADMIN_SUB && claims.role === 'admin') || users.acceptsSession(claims.sub, claims.role, claims.sv)),
   });
   const app = createIssuerApp({
     logger,
@@ -319,6 +322,7 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
         users,
         keys: service,
         guard,
+        endedSessions,
         signing,
         issuer,
         sessionTtlSeconds,

@@ -276,18 +276,36 @@ describe('e2e: OpenAPI documents of the issuer and the verifier', () => {
       'getMe 404 not_found': async () => ({ authorization: adminSession }),
       'listMyKeys 200': async () => ({ authorization: userSession }),
       'disableMyKey 200': async () => ({ authorization: userSession, path: { id: (await mint({ sub: user.username })).id } }),
-      'disableMyKey 403 forbidden': async () => ({ authorization: userSession, path: { id: (await mint({ sub: 'someone-else' })).id } }),
+      // Keys belong to a user id: anyone else's key is 404, like an unknown id.
+      'disableMyKey 404 not_found': async () => ({ authorization: userSession, path: { id: (await mint({ sub: 'someone-else' })).id } }),
+      'signOut 204': async () => ({ authorization: await (await createUser()).session(), body: { everywhere: false } }),
+      'signOut 409 conflict': async () => admin({ body: { everywhere: true } }),
+      'changeMyPassword 200': async () => ({
+        authorization: await (await createUser()).session(),
+        body: { currentPassword: 'a long enough password', newPassword: 'another long enough password' },
+      }),
+      'changeMyPassword 404 not_found': async () => admin({ body: { currentPassword: 'a long enough password', newPassword: 'another long enough password' } }),
+      'changeMyPassword 429 too_many_attempts': async () => {
+        const victim = await createUser();
+        const session = await victim.session();
+        const wrong = { currentPassword: 'not the password', newPassword: 'another long enough password' };
+        // From an address it signed in from, a user has the per-address allowance: use it up.
+        for (let i = 0; i < 20; i++) {
+          if ((await request(issuerUrl).post('/me/password').set('Authorization', session).send(wrong)).status === 429) break;
+        }
+        return { authorization: session, body: wrong };
+      },
       'disableMyKey 409 conflict': async () => ({ authorization: userSession, path: { id: (await revoked({ sub: user.username })).id } }),
       // issuer: usage, events, the busiest keys
       'getKeyUsage 200': async () => admin({ path: { id: (await mint()).id } }),
       'listKeyEvents 200': async () => admin({ path: { id: (await mint()).id } }),
       'listTopKeys 200': async () => admin({ query: 'window=1h' }),
       'getMyKey 200': async () => ({ authorization: userSession, path: { id: (await mint({ sub: user.username })).id } }),
-      'getMyKey 403 forbidden': async () => ({ authorization: userSession, path: { id: (await mint({ sub: 'someone-else' })).id } }),
+      'getMyKey 404 not_found': async () => ({ authorization: userSession, path: { id: (await mint({ sub: 'someone-else' })).id } }),
       'getMyKeyUsage 200': async () => ({ authorization: userSession, path: { id: (await mint({ sub: user.username })).id } }),
-      'getMyKeyUsage 403 forbidden': async () => ({ authorization: userSession, path: { id: (await mint({ sub: 'someone-else' })).id } }),
+      'getMyKeyUsage 404 not_found': async () => ({ authorization: userSession, path: { id: (await mint({ sub: 'someone-else' })).id } }),
       'listMyKeyEvents 200': async () => ({ authorization: userSession, path: { id: (await mint({ sub: user.username })).id } }),
-      'listMyKeyEvents 403 forbidden': async () => ({ authorization: userSession, path: { id: (await mint({ sub: 'someone-else' })).id } }),
+      'listMyKeyEvents 404 not_found': async () => ({ authorization: userSession, path: { id: (await mint({ sub: 'someone-else' })).id } }),
       'listMyTopKeys 200': async () => ({ authorization: userSession, query: 'by=rate_limited' }),
       // issuer: pool
       'generatePoolTokens 201': async () => admin({ body: { count: 1 } }),
@@ -318,6 +336,8 @@ describe('e2e: OpenAPI documents of the issuer and the verifier', () => {
       'unblockPoolToken 403 forbidden': async () => ({ authorization: userSession, path: { token: await assigned() } }),
       'keepPoolTokenAlive 200': async () => admin({ path: { token: await poolToken() } }),
       'keepPoolTokenAlive 403 forbidden': async () => ({ authorization: userSession, path: { token: await assigned() } }),
+      'getPoolToken 200': async () => admin({ path: { token: await poolToken() } }),
+      'getPoolToken 403 forbidden': async () => ({ authorization: userSession, path: { token: await assigned() } }),
       'deletePoolToken 204': async () => admin({ path: { token: await poolToken() } }),
       'getPoolStats 200': async () => ({ authorization: userSession }),
       // issuer: system

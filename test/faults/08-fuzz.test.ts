@@ -40,10 +40,13 @@ const ISSUER_ENDPOINTS: FuzzEndpoint[] = [
   { method: 'GET', path: '/me' },
   { method: 'GET', path: '/me/keys' },
   { method: 'POST', path: '/me/keys/:id/disable' },
+  { method: 'POST', path: '/me/password', body: { currentPassword: 'not the password at all', newPassword: 'a fuzzed password 123' } },
+  { method: 'POST', path: '/auth/logout', body: { everywhere: false } },
   { method: 'POST', path: '/pool/tokens', body: { count: 2 } },
   { method: 'POST', path: '/pool/assign' },
   { method: 'POST', path: '/pool/tokens/:token/unblock' },
   { method: 'POST', path: '/pool/tokens/:token/keep-alive' },
+  { method: 'GET', path: '/pool/tokens/:token' },
   { method: 'DELETE', path: '/pool/tokens/:token' },
   { method: 'GET', path: '/pool/stats' },
 ];

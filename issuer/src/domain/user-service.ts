@@ -58,7 +58,7 @@ export function createUserService(options: UserServiceOptions) {
    */
   const newSessionEpoch = () => randomBytes(12).toString('base64url');
 
-  return {
+  const service = {
     /**
      * Creates the `admin` user when there are no users yet, with `password` or a random one. A
      * random one is kept (see {@link InitialPasswordStore}) before the user is created, so no
@@ -156,6 +156,28 @@ export function createUserService(options: UserServiceOptions) {
       return { ok: true, value: after };
     },
 
+    /**
+     * A user changes their own password, proving the current one. Like any password change it
+     * ends every sign-in of the user made before it.
+     */
+    async changePassword(username: string, current: string, next: string, ctx: CommandContext = {}): Promise<KeyResult<UserRecord>> {
+      const user = users.get(username);
+      if (!user) return notFound(username);
+      if (!(await verifyPassword(current, user.passwordHash))) {
+        return { ok: false, failure: { code: 'validation_failed', field: 'currentPassword', message: 'is not your current password' } };
+      }
+      return service.updateUser(username, { password: next }, ctx);
+    },
+
+    /** Ends every sign-in of a user (a new session epoch), e.g. to sign out everywhere. */
+    endAllSessions(username: string): KeyResult<UserRecord> {
+      const user = users.get(username);
+      if (!user) return notFound(username);
+      const after: UserRecord = { ...user, sessionEpoch: newSessionEpoch(), updatedAt: now() };
+      users.update(after);
+      return { ok: true, value: after };
+    },
+
     deleteUser(username: string, ctx: CommandContext = {}): KeyResult<UserRecord> {
       const user = users.get(username);
       if (!user) return notFound(username);
@@ -178,4 +200,5 @@ export function createUserService(options: UserServiceOptions) {
       return user?.status === 'active' && user.role === role && (epoch ?? '') === user.sessionEpoch;
     },
   };
+  return service;
 }

@@ -26,6 +26,8 @@ export interface Principal {
   kind: 'session' | 'api_key';
   /** The key id, for an API key. */
   keyId?: string;
+  /** The sign-in token's id (`jti`) and expiry (seconds since epoch), for a sign-in. */
+  session?: { jti: string; expiresAt: number };
 }
 
 /** Options of {@link createAuth}. */
@@ -83,7 +85,12 @@ export function createAuth(options: AuthOptions) {
     if (options.acceptSession && !options.acceptSession(result.claims)) {
       throw new AppError('invalid_token', 'sign-in no longer valid');
     }
-    return { sub: result.claims.sub, role: result.claims.role, kind: 'session' };
+    return {
+      sub: result.claims.sub,
+      role: result.claims.role,
+      kind: 'session',
+      session: { jti: result.claims.jti, expiresAt: result.claims.exp },
+    };
   }
 
   async function apiKey(header: string | undefined): Promise<KeyRecord> {

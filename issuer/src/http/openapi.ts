@@ -25,7 +25,7 @@ import {
   userViewSchema,
 } from './response-schemas.js';
 import { keyEventsQuery, keyUsageQuery, topUsageQuery } from './usage-schemas.js';
-import { createUserBody, listUsersQuery, loginBody, updateUserBody } from './user-schemas.js';
+import { changePasswordBody, createUserBody, listUsersQuery, loginBody, logoutBody, updateUserBody } from './user-schemas.js';
 
 const BEARER: readonly ErrorCode[] = ['missing_credentials', 'malformed_credentials'];
 const SESSION: readonly ErrorCode[] = [...BEARER, 'invalid_token', 'token_expired'];
@@ -113,6 +113,21 @@ const OPERATIONS: ApiOperation[] = [
     summary: 'Lift every sign-in lock on a user (admin)',
     description: 'Ends the brute-force blocks of this user name, from every address; a password reset does the same.',
     params: username, responses: { 204: { description: 'Unlocked.' } }, problems: [...ADMIN, 'not_found'],
+  },
+  {
+    tags: ['users'], security: ['session'], method: 'post', path: '/auth/logout', operationId: 'signOut', summary: 'Sign out: end this sign-in token now',
+    description: 'The token is refused from now on, until it would have expired. With `{"everywhere": true}`, every sign-in of the user ends (409 for the data directory\'s admin token, which belongs to no user).',
+    body: logoutBody, bodyRequired: false,
+    responses: { 204: { description: 'Signed out.' } },
+    problems: [...SESSION, 'validation_failed', 'malformed_json', 'conflict'],
+  },
+  {
+    tags: ['self-service'], security: ['session'], method: 'post', path: '/me/password', operationId: 'changeMyPassword', summary: 'Change one\'s own password, with the current one',
+    description: 'Ends every earlier sign-in of the user, this one included; the answer is a new sign-in. A wrong current password is 400 naming `currentPassword` and counts as a failed sign-in.',
+    body: changePasswordBody,
+    responses: { 200: { description: 'A new sign-in token.', schema: signInSchema } },
+    problems: [...SESSION, 'validation_failed', 'malformed_json', 'not_found', 'too_many_attempts'],
+    problemHeaders: { 429: { 'Retry-After': { description: 'Seconds until a password may be tried again.' } } },
   },
   {
     tags: ['self-service'], security: ['session'], method: 'get', path: '/me', operationId: 'getMe', summary: 'The signed-in user',

@@ -2,12 +2,14 @@
  * Sign-in (`POST /auth/login`), user management for admins (`/admin/users`) and a user's own
  * view (`/me`, `/me/keys`).
  */
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { AppError, parseInput, requestIdOf } from '@akm/common';
+import type { EndedSessions } from '../domain/ended-sessions.js';
 import type { KeyService } from '../domain/key-service.js';
 import type { LoginGuard } from '../domain/login-guard.js';
 import { mintSessionToken } from '../domain/session-tokens.js';
 import type { SigningKeys } from '../domain/signing-keys.js';
+import type { UserRecord } from '../domain/user-record.js';
 import type { UserService } from '../domain/user-service.js';
 import { principalOf } from './auth.js';
 import { failWith } from './failures.js';
@@ -15,7 +17,7 @@ import { encodeCursor } from './cursors.js';
 import { myKeysQuery } from './key-schemas.js';
 import { keyView } from './key-view.js';
 import { callerUserId, ownKeyOf } from './own-keys.js';
-import { createUserBody, listUsersQuery, loginBody, updateUserBody } from './user-schemas.js';
+import { changePasswordBody, createUserBody, listUsersQuery, loginBody, logoutBody, updateUserBody } from './user-schemas.js';
 import { userView } from './user-views.js';
 
 /** Options of {@link createUserRoutes}. */
@@ -23,6 +25,8 @@ export interface UserRoutesOptions {
   users: UserService;
   keys: KeyService;
   guard: LoginGuard;
+  /** Sign-in tokens ended by signing out. */
+  endedSessions: EndedSessions;
   signing: SigningKeys;
   issuer: string;
   sessionTtlSeconds: number;
@@ -36,21 +40,8 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
   const { users, keys, guard, requireAdmin, requireSession, now } = options;
   const router = Router();
 
-  router.post('/auth/login', async (req, res) => {
-    const { username, password } = parseInput(loginBody, req.body, 'sign-in');
-    // The client's address as `trust proxy` (AKM_TRUST_PROXY) reads it; the socket's without a proxy.
-    const allowed = guard.begin(username, req.ip ?? 'unknown');
-    if (!allowed.ok) {
-      throw new AppError('too_many_attempts', 'too many failed sign-ins; try again later', {
-        headers: { 'Retry-After': String(allowed.retryAfterSeconds) },
-      });
-    }
-    const user = await users.authenticate(username, password);
-    if (!user) {
-      req.log.info({ username, outcome: 'refused' }, 'sign-in refused');
-      throw new AppError('invalid_credentials', 'wrong user name or password');
-    }
-    guard.succeeded(allowed.attempt);
+  /** A new sign-in token for `user`, answered as `POST /auth/login` answers it. */
+  async function signedIn(user: UserRecord) {
     const { token, expiresAt } = await mintSessionToken({
       signing: options.signing,
       issuer: options.issuer,
@@ -60,14 +51,70 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
       sessionEpoch: user.sessionEpoch,
       now: now(),
     });
+    return { token, tokenType: 'Bearer', expiresAt: new Date(expiresAt * 1000).toISOString(), username: user.username, role: user.role };
+  }
+
+  /**
+   * Counts a password attempt of `username` against the sign-in limits (429 past them); call
+   * `guard.succeeded` with the answer once the password was right.
+   */
+  function guarded(username: string, req: Request) {
+    // The client's address as `trust proxy` (AKM_TRUST_PROXY) reads it; the socket's without a proxy.
+    const allowed = guard.begin(username, req.ip ?? 'unknown');
+    if (!allowed.ok) {
+      throw new AppError('too_many_attempts', 'too many failed sign-ins; try again later', {
+        headers: { 'Retry-After': String(allowed.retryAfterSeconds) },
+      });
+    }
+    return allowed.attempt;
+  }
+
+  router.post('/auth/login', async (req, res) => {
+    const { username, password } = parseInput(loginBody, req.body, 'sign-in');
+    const attempt = guarded(username, req);
+    const user = await users.authenticate(username, password);
+    if (!user) {
+      req.log.info({ username, outcome: 'refused' }, 'sign-in refused');
+      throw new AppError('invalid_credentials', 'wrong user name or password');
+    }
+    guard.succeeded(attempt);
+    const answer = await signedIn(user);
     req.log.info({ username, outcome: 'signed_in' }, 'signed in');
-    res.json({
-      token,
-      tokenType: 'Bearer',
-      expiresAt: new Date(expiresAt * 1000).toISOString(),
-      username: user.username,
-      role: user.role,
-    });
+    res.json(answer);
+  });
+
+  // Signing out ends this sign-in token now (it is refused from then on, until it would have
+  // expired anyway); with {"everywhere": true}, every sign-in of the user.
+  router.post('/auth/logout', requireSession, (req, res) => {
+    const { everywhere } = parseInput(logoutBody, req.body ?? {}, 'sign-out');
+    const principal = principalOf(res);
+    if (everywhere) {
+      const result = users.endAllSessions(principal.sub);
+      if (!result.ok) throw new AppError('conflict', 'this sign-in belongs to no user (akm admin-token): only it can be ended, without "everywhere"');
+    } else if (principal.session) {
+      options.endedSessions.end(principal.session.jti, principal.session.expiresAt, Math.floor(now() / 1000));
+    }
+    req.log.info({ username: principal.sub, everywhere, outcome: 'signed_out' }, 'signed out');
+    res.status(204).end();
+  });
+
+  // A user changes their own password with the current one. It ends every earlier sign-in, this
+  // one included, so the answer is a new sign-in token. Wrong current passwords count against
+  // the sign-in limits, like wrong passwords at sign-in.
+  router.post('/me/password', requireSession, async (req, res) => {
+    const body = parseInput(changePasswordBody, req.body, 'password change');
+    const username = principalOf(res).sub;
+    const attempt = guarded(username, req);
+    const result = await users.changePassword(username, body.currentPassword, body.newPassword, { requestId: requestIdOf(res) });
+    if (!result.ok) {
+      req.log.info({ username, outcome: 'refused' }, 'password change refused');
+      failWith(result.failure);
+    }
+    guard.succeeded(attempt);
+    // As an admin's password reset does: guesses at the old password are moot now.
+    guard.unlock(username);
+    req.log.info({ username, outcome: 'password_changed' }, 'password changed');
+    res.json(await signedIn(result.value));
   });
 
   router.post('/admin/users', requireAdmin, async (req, res) => {

@@ -27,6 +27,18 @@ export const loginBody = z.strictObject({
   password: z.string().min(1).max(1024),
 });
 
+/** Body of `POST /me/password`. */
+export const changePasswordBody = z.strictObject({
+  currentPassword: z.string().min(1).max(1024),
+  newPassword: newPasswordSchema,
+});
+
+/** Body of `POST /auth/logout` (optional). */
+export const logoutBody = z.strictObject({
+  /** End every sign-in of the user, not only this one. */
+  everywhere: z.boolean().default(false),
+});
+
 /** Body of `POST /admin/users`. */
 export const createUserBody = z.strictObject({
   username: usernameSchema,

@@ -42,6 +42,13 @@ export function poolOperations(guards: PoolGuardProblems): ApiOperation[] {
       problems: [...guards.caller, 'validation_failed', 'not_found', 'forbidden'],
     },
     {
+      ...caller, method: 'get', path: '/pool/tokens/:token', operationId: 'getPoolToken', summary: 'A token\'s state now (its holder or an admin)',
+      description: 'Anyone else is 403, and a free token is for admins only.',
+      params: poolTokenParam,
+      responses: { 200: token },
+      problems: [...guards.caller, 'validation_failed', 'not_found', 'forbidden'],
+    },
+    {
       ...admin, method: 'delete', path: '/pool/tokens/:token', operationId: 'deletePoolToken', summary: 'Delete a token (admin)',
       params: poolTokenParam,
       responses: { 204: { description: 'Deleted.' } },

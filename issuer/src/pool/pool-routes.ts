@@ -19,7 +19,7 @@ export interface PoolRouterOptions {
   requireAdmin: RequestHandler;
   /**
    * Lets any valid sign-in or API key through and sets `res.locals.principal`. Guards assigning,
-   * unblocking, keep-alive and the stats.
+   * unblocking, keep-alive, reading a token and the stats.
    */
   requireCaller: RequestHandler;
 }
@@ -77,6 +77,11 @@ export function createPoolRouter(options: PoolRouterOptions): Router {
 
   router.post('/tokens/:token/keep-alive', requireCaller, async (req, res) => {
     const token = valueOf(await service.keepAliveToken(tokenOf(req.params), callerOf(req, res)));
+    res.json(poolTokenView(token));
+  });
+
+  router.get('/tokens/:token', requireCaller, async (req, res) => {
+    const token = valueOf(await service.getToken(tokenOf(req.params), callerOf(req, res)));
     res.json(poolTokenView(token));
   });
 

@@ -47,6 +47,8 @@ export interface PoolService {
   unblockToken(token: string, by: PoolPrincipal): Promise<PoolOutcome<PoolToken>>;
   /** Keeps a token from being purged and, if assigned, extends its assignment. */
   keepAliveToken(token: string, by: PoolPrincipal): Promise<PoolOutcome<PoolToken>>;
+  /** A token's state as of now; its holder or an admin only. */
+  getToken(token: string, by: PoolPrincipal): Promise<PoolOutcome<PoolToken>>;
   /** Removes a token, assigned or not. */
   deleteToken(token: string, by: PoolPrincipal): Promise<PoolOutcome<{ holder: string | null }>>;
   /** Counts available and assigned tokens. */
@@ -169,6 +171,13 @@ export function createPoolService(options: PoolServiceOptions): PoolService {
       if (!result.ok) return fail(result.reason);
       logOf(by).debug({ poolToken: token, by: by.sub, aliveUntil: iso(result.value.aliveUntil) }, 'pool token kept alive');
       return { ok: true, value: result.value };
+    },
+
+    async getToken(token, by) {
+      const found = await store.getToken(token);
+      if (!found) return fail('not_found');
+      if (by.role !== 'admin' && found.holder !== by.sub) return fail('forbidden', 'only the holder of the token or an admin may see it');
+      return { ok: true, value: found };
     },
 
     async deleteToken(token, by) {

@@ -156,6 +156,18 @@ const MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    version: 8,
+    description: 'sign-in tokens ended by signing out, kept until they expire',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE ended_sessions (
+          jti        TEXT    PRIMARY KEY,
+          expires_at INTEGER NOT NULL -- seconds since epoch: the token's exp; the row goes after it
+        );
+        CREATE INDEX ended_sessions_by_expiry ON ended_sessions (expires_at);
+      `),
+  },
 ];
 
 /** Options of {@link openDatabase}. */

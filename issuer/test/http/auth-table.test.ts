@@ -30,6 +30,8 @@ const SESSION_ENDPOINTS: Endpoint[] = [
   ['get', '/me'],
   ['get', '/me/keys'],
   ['post', '/me/keys/some-id/disable'],
+  ['post', '/me/password', { currentPassword: 'long enough password', newPassword: 'another long password' }],
+  ['post', '/auth/logout'],
 ];
 
 /** Endpoints of an API key on itself, never a sign-in. */
@@ -40,6 +42,7 @@ const CALLER_ENDPOINTS: Endpoint[] = [
   ['post', '/pool/assign'],
   ['post', '/pool/tokens/some-token/unblock'],
   ['post', '/pool/tokens/some-token/keep-alive'],
+  ['get', '/pool/tokens/some-token'],
   ['get', '/pool/stats'],
 ];
 

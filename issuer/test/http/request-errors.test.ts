@@ -20,7 +20,7 @@ describe('issuer: answers that say what to change', () => {
     ['post', '/admin/keys/some-id', 'DELETE, GET, HEAD, PATCH'],
     ['get', '/auth/login', 'POST'],
     ['get', '/pool/assign', 'POST'],
-    ['patch', '/pool/tokens/pt_abc', 'DELETE'],
+    ['patch', '/pool/tokens/pt_abc', 'DELETE, GET, HEAD'],
     ['post', '/healthz', 'GET, HEAD'],
   ] as const) {
     it(`a wrong method on a known path (${method.toUpperCase()} ${path}) is 405 method_not_allowed with Allow: ${allow}`, async () => {

@@ -42,6 +42,28 @@ for (const store of ['sqlite', 'redis'] as const) {
       expect(full.body.code).to.equal('pool_full');
     });
 
+    it('GET /pool/tokens/:token shows a token to its holder and to admins only', async () => {
+      const assigned = await request(issuer.url).post('/pool/assign').set('Authorization', `Bearer ${userSession}`);
+      expect(assigned.status, show(assigned)).to.equal(200);
+      const path = `/pool/tokens/${assigned.body.token}`;
+      for (const auth of [userSession, userKey, issuer.admin]) {
+        const seen = await request(issuer.url).get(path).set('Authorization', `Bearer ${auth}`);
+        expect(seen.status, show(seen)).to.equal(200);
+        expect(seen.body).to.deep.equal(assigned.body);
+      }
+      const other = await request(issuer.url).get(path).set('Authorization', `Bearer ${otherSession}`);
+      expect([other.status, other.body.code], show(other)).to.deep.equal([403, 'forbidden']);
+      await request(issuer.url).post(`${path}/unblock`).set('Authorization', `Bearer ${userSession}`);
+      const available = await request(issuer.url).get(path).set('Authorization', `Bearer ${userSession}`);
+      expect([available.status, available.body.code], 'a free token: admins only').to.deep.equal([403, 'forbidden']);
+      const byAdmin = await request(issuer.url).get(path).set('Authorization', `Bearer ${issuer.admin}`);
+      expect(byAdmin.body).to.include({ state: 'available', assignedTo: null });
+      const unknown = await request(issuer.url).get('/pool/tokens/pt_nosuchtoken').set('Authorization', `Bearer ${issuer.admin}`);
+      expect([unknown.status, unknown.body.code], show(unknown)).to.deep.equal([404, 'not_found']);
+      const anonymous = await request(issuer.url).get(path);
+      expect(anonymous.status).to.equal(401);
+    });
+
     it('assigns to a sign-in or an API key, lets only the holder or an admin unblock, refuses anonymous callers', async () => {
       const anonymous = await request(issuer.url).post('/pool/assign');
       expect(anonymous.status).to.equal(401);

@@ -12,9 +12,9 @@ const show = (res: request.Response) => JSON.stringify(res.body);
 /**
  * The issuer's migrations so far: 1 keys, outbox and signing keys; 2 users; 3 users' session_epoch;
  * 4 usage counts; 5 key events kept for reading back; 6 signing keys' activated_at (pre-publication);
- * 7 users' ids and keys' owner ids. Bump with each new one.
+ * 7 users' ids and keys' owner ids; 8 ended sign-ins. Bump with each new one.
  */
-const ISSUER_SCHEMA_VERSION = 7;
+const ISSUER_SCHEMA_VERSION = 8;
 
 /**
  * What version 1 of the issuer wrote, frozen: migration 1 as it shipped. Editing a shipped
@@ -77,7 +77,7 @@ describe('issuer: SQLite database', () => {
     expect(inspect((d) => d.pragma('journal_mode', { simple: true })), 'WAL is recorded in the file').to.equal('wal');
     expect(inspect((d) => d.pragma('user_version', { simple: true }))).to.equal(ISSUER_SCHEMA_VERSION);
     const tables = inspect((d) => d.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all());
-    expect(tables.map((t) => t.name)).to.have.members(['keys', 'outbox', 'signing_keys', 'users', 'usage_minutes', 'usage_hours', 'usage_reports', 'key_events']);
+    expect(tables.map((t) => t.name)).to.have.members(['keys', 'outbox', 'signing_keys', 'users', 'usage_minutes', 'usage_hours', 'usage_reports', 'key_events', 'ended_sessions']);
   });
 
   const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
