@@ -1256,6 +1256,7 @@ export interface operations {
             content: {
                 "application/json": {
                     rateLimit?: number;
+                    ttl?: number;
                     /** Format: date-time */
                     expiresAt?: string;
                     /** @enum {string} */

@@ -57,6 +57,14 @@ export function contextOf(command: Command, { needToken = true } = {}): CliConte
   return { url, json: opts.json ?? false, token, api: connectIssuer({ url, ...(token ? { token } : {}) }) };
 }
 
+/** The arguments the CLI was run with (after `akm`), as the user typed them. */
+export function argvOf(command: Command): string[] {
+  let root = command;
+  while (root.parent) root = root.parent;
+  // Commander keeps them on the program it parsed (`rawArgs`, untyped in its declarations).
+  return [...(root as unknown as { rawArgs: string[] }).rawArgs];
+}
+
 /**
  * Parses a positive whole number option. Commander's own error names the option and the
  * value ("option '--ttl <seconds>' argument 'soon' is invalid. …"), so it is a usage error.

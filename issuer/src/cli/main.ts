@@ -7,7 +7,10 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '@akm/common';
 import { CliError } from './cli-error.js';
 import { answerOf } from './issuer-api.js';
+import { ISSUER_VERSION } from '../http/openapi.js';
 import { keysCommand } from './commands/keys.js';
+import { meCommand } from './commands/me.js';
+import { poolCommand } from './commands/pool.js';
 import { sessionCommands, usersCommand } from './commands/users.js';
 import { contextOf, dataDirOf, issuerUrlOf, positiveIntAtMost, type GlobalOptions } from './context.js';
 import { MAX_ADMIN_TOKEN_TTL_SECONDS, mintLocalAdminToken } from './local-admin-token.js';
@@ -15,13 +18,20 @@ import { printRecord } from './output.js';
 import { saveSession } from './session-file.js';
 import { USAGE_EXIT_CODE, watchUsageErrors } from './usage-errors.js';
 
+/** Every command's help lists the global options (`--url`, `--token`, `--json`) too. */
+function showGlobalOptions(command: Command): void {
+  command.configureHelp({ showGlobalOptions: true });
+  for (const sub of command.commands) showGlobalOptions(sub);
+}
+
 /** Builds the program (exported for tests). */
 export function buildProgram(): Command {
   const program = new Command('akm')
     .description('akm: API keys as signed JWTs, verified offline, revoked everywhere within milliseconds')
-    .option('--url <url>', 'issuer URL (AKM_URL; default http://127.0.0.1:8080)')
+    .version(ISSUER_VERSION, '-V, --version', 'print the version of akm')
+    .option('--url <url>', 'issuer URL (AKM_URL; default: the saved sign-in\'s, else the one AKM_DATA_DIR records, else http://127.0.0.1:8080)')
     .option('--token <token>', 'sign-in token (AKM_TOKEN; default: the saved sign-in)')
-    .option('--json', 'print JSON for scripts');
+    .option('--json', 'print JSON for scripts instead of a table');
 
   program
     .command('admin-token')
@@ -47,6 +57,8 @@ export function buildProgram(): Command {
   for (const command of sessionCommands()) program.addCommand(command);
   program.addCommand(keysCommand());
   program.addCommand(usersCommand());
+  program.addCommand(meCommand());
+  program.addCommand(poolCommand());
 
   program
     .command('rotate-key')
@@ -56,6 +68,7 @@ export function buildProgram(): Command {
       printRecord(await answerOf(api.POST('/admin/signing-keys/rotate')), json);
     });
 
+  showGlobalOptions(program);
   return program;
 }
 

@@ -32,3 +32,20 @@ export async function readPassword(fromStdin: boolean | undefined, question = 'P
   if (!password) throw new CliError('no password: use --password-stdin, set AKM_PASSWORD, or run in a terminal');
   return password;
 }
+
+/**
+ * Two passwords (e.g. the current and a new one): two lines of standard input with
+ * `fromStdin`, else two prompts on a terminal.
+ */
+export async function readPasswordPair(fromStdin: boolean | undefined, questions: [string, string]): Promise<[string, string]> {
+  if (fromStdin) {
+    const [first, second] = (await readStdin()).split(/\r?\n/);
+    if (!first || !second) throw new CliError('--password-stdin: give the current password and the new one, one per line');
+    return [first, second];
+  }
+  if (!process.stdin.isTTY) throw new CliError('no password: use --password-stdin (two lines), or run in a terminal');
+  const first = await prompt(questions[0]);
+  const second = await prompt(questions[1]);
+  if (!first || !second) throw new CliError('no password given');
+  return [first, second];
+}

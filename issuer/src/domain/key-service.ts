@@ -36,6 +36,8 @@ export interface IssueKeyInput {
 /** A change to an existing key. */
 export interface UpdateKeyInput {
   rateLimit?: number;
+  /** A new lifetime, seconds from now; or {@link expiresAt}. */
+  ttl?: number;
   /** Seconds since epoch. */
   expiresAt?: number;
   status?: Exclude<KeyStatus, 'revoked'>;
@@ -188,14 +190,17 @@ export function createKeyService(options: KeyServiceOptions) {
       const before = keys.get(id);
       if (!before) return notFound(id);
       if (before.status === 'revoked') return { ok: false, failure: { code: 'conflict', message: `key ${id} is revoked` } };
-      if (input.expiresAt !== undefined) {
-        const expiry = checkExpiry(input.expiresAt, 'expiresAt');
+      let expiresAt = before.expiresAt;
+      if (input.expiresAt !== undefined || input.ttl !== undefined) {
+        const expiry =
+          input.ttl !== undefined ? checkExpiry(nowSeconds() + input.ttl, 'ttl') : checkExpiry(input.expiresAt!, 'expiresAt');
         if (!expiry.ok) return expiry;
+        expiresAt = expiry.value;
       }
       const after: KeyRecord = {
         ...before,
         rateLimit: input.rateLimit ?? before.rateLimit,
-        expiresAt: input.expiresAt ?? before.expiresAt,
+        expiresAt,
         status: input.status ?? before.status,
         updatedAt: now(),
         version: before.version + 1,

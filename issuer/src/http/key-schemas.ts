@@ -42,11 +42,17 @@ export const issueKeyBody = z
 export const updateKeyBody = z
   .strictObject({
     rateLimit: rateLimit.optional(),
+    /** A new lifetime in seconds from now; or {@link expiresAt}. */
+    ttl: z.number().int().positive().optional(),
     expiresAt: isoDate.optional(),
     status: z.enum(['active', 'disabled']).optional(),
   })
-  .refine((b) => b.rateLimit !== undefined || b.expiresAt !== undefined || b.status !== undefined, {
-    message: 'give at least one of rateLimit, expiresAt, status',
+  .refine((b) => b.ttl === undefined || b.expiresAt === undefined, {
+    message: 'give either ttl or expiresAt, not both',
+    path: ['expiresAt'],
+  })
+  .refine((b) => b.rateLimit !== undefined || b.ttl !== undefined || b.expiresAt !== undefined || b.status !== undefined, {
+    message: 'give at least one of rateLimit, ttl, expiresAt, status',
   });
 
 /** A list position that is a positive sequence number (keys, a key's events). */

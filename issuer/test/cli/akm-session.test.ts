@@ -23,7 +23,7 @@ describe('akm sign-in: login, logout, whoami and admin-token', function () {
 
     const logout = await harness.akm(['logout'], { env });
     expect(logout.code, logout.stderr).to.equal(0);
-    expect(logout.stdout).to.equal('signed out\n');
+    expect(logout.stdout).to.equal('signed out (this sign-in)\n');
     expect(existsSync(session)).to.equal(false);
 
     const whoami = await harness.akm(['whoami'], { env });
@@ -34,6 +34,7 @@ describe('akm sign-in: login, logout, whoami and admin-token', function () {
     const env = { AKM_CONFIG_DIR: harness.freshConfig() };
     expect(jsonOf(await harness.akm(['logout', '--json'], { env }))).to.deep.equal({
       signedOut: true,
+      ended: 'nothing to end',
       removed: join(env.AKM_CONFIG_DIR, 'session.json'),
     });
   });

@@ -150,6 +150,24 @@ describe('issuer: admin key API', () => {
     expect(late.body.code).to.equal('conflict');
   });
 
+  it('patches a new lifetime as ttl (seconds from now); ttl with expiresAt, or past the longest lifetime, is 400 naming it', async () => {
+    const auth = `Bearer ${issuer.admin}`;
+    const { body: key } = await create({ sub: 'tina', ttl: 600 });
+    const before = Date.now();
+    const patched = await api().patch(`/admin/keys/${key.id}`).set('Authorization', auth).send({ ttl: 7200 });
+    expect(patched.status, show(patched)).to.equal(200);
+    expect(Date.parse(patched.body.expiresAt) - before).to.be.within(7_198_000, 7_202_000);
+    for (const [body, field] of [
+      [{ ttl: 60, expiresAt: '2030-01-01T00:00:00Z' }, 'expiresAt'],
+      [{ ttl: 400 * 86_400 }, 'ttl'],
+      [{ ttl: 0 }, 'ttl'],
+    ] as const) {
+      const res = await api().patch(`/admin/keys/${key.id}`).set('Authorization', auth).send(body);
+      expect([res.status, res.body.code], show(res)).to.deep.equal([400, 'validation_failed']);
+      expect(res.body.errors.map((e: { field: string }) => e.field), show(res)).to.include(field);
+    }
+  });
+
   it('answers 404 not_found for an unknown key id on get, patch and delete', async () => {
     const auth = `Bearer ${issuer.admin}`;
     for (const res of [

@@ -6,11 +6,11 @@ import type { IssuerPaths, IssuerSchemas } from '@akm/client';
 import { KEY_STATUSES, ROLES, USAGE_OUTCOMES, type Role } from '@akm/common';
 import { CliError } from '../cli-error.js';
 import { answerOf } from '../issuer-api.js';
-import { contextOf, positiveInt } from '../context.js';
+import { argvOf, contextOf, positiveInt } from '../context.js';
 import { printRecord, printRows, sparkline } from '../output.js';
+import { fetchPages, noteMorePages, type PageOptions } from '../paging.js';
 
 type Key = IssuerSchemas['Key'];
-type KeyPage = IssuerSchemas['KeyPage'];
 type KeyStatusFilter = NonNullable<NonNullable<IssuerPaths['/admin/keys']['get']['parameters']['query']>['status']>;
 interface CreateOptions {
   sub: string;
@@ -21,7 +21,16 @@ interface CreateOptions {
   name?: string;
   meta?: string[];
 }
-const COLUMNS = ['id', 'sub', 'role', 'rateLimit', 'status', 'expiresAt', 'name'];
+/** Columns of a key table. */
+export const KEY_COLUMNS = ['id', 'sub', 'role', 'rateLimit', 'status', 'expiresAt', 'name'];
+
+/** `--limit`, `--cursor` and `--all` of a paged list. */
+export function addPageOptions(command: Command, defaultLimit: number): Command {
+  return command
+    .option('--limit <n>', 'page size (1-200)', positiveInt, defaultLimit)
+    .option('--cursor <cursor>', 'start at this page (the cursor a previous list printed)')
+    .addOption(new Option('--all', 'follow the cursor through every page').conflicts('cursor'));
+}
 
 function parseMeta(pairs: string[] | undefined): Record<string, string> | undefined {
   if (!pairs?.length) return undefined;
@@ -54,11 +63,15 @@ export function keysCommand(): Command {
   keys
     .command('create')
     .description('issue a key; its string is shown this once')
-    .requiredOption('--sub <owner>', 'owner of the key')
+    .requiredOption('--sub <owner>', 'owner of the key: a user name or a service id (required)')
     .addOption(new Option('--role <role>', 'role of the key').choices(ROLES).default('user'))
-    .option('--rate-limit <n>', 'requests per minute', positiveInt)
-    .option('--ttl <seconds>', 'lifetime in seconds', positiveInt)
-    .option('--expires-at <iso>', 'expiry as ISO 8601')
+    .option('--rate-limit <n>', 'requests per minute (default: 60)', positiveInt)
+    .addOption(
+      new Option('--ttl <seconds>', "lifetime in seconds (default: 30 days, the issuer's AKM_DEFAULT_KEY_TTL_S)")
+        .argParser(positiveInt)
+        .conflicts('expiresAt'),
+    )
+    .option('--expires-at <iso>', 'expiry as ISO 8601, instead of --ttl')
     .option('--name <name>', 'a label')
     .option('--meta <key=value...>', 'metadata entries')
     .action(async (o: CreateOptions, cmd: Command) => {
@@ -77,25 +90,22 @@ export function keysCommand(): Command {
       if (!json) process.stderr.write('Store the key now: it is not shown again.\n');
     });
 
-  keys
-    .command('list')
-    .description('list keys, newest first')
-    .option('--sub <owner>', 'only this owner')
-    .addOption(new Option('--status <status>', 'only keys in this state').choices([...KEY_STATUSES, 'expired']))
-    .option('--limit <n>', 'page size (1-200)', positiveInt, 50)
-    .option('--all', 'follow the cursor through every page')
-    .action(async (o: { sub?: string; status?: KeyStatusFilter; limit: number; all?: boolean }, cmd: Command) => {
-      const { api, json } = contextOf(cmd);
-      const items: Key[] = [];
-      let cursor: string | null = null;
-      do {
-        const query = { limit: o.limit, sub: o.sub, status: o.status, ...(cursor ? { cursor } : {}) };
-        const page: KeyPage = await answerOf(api.GET('/admin/keys', { params: { query } }));
-        items.push(...page.items);
-        cursor = page.nextCursor;
-      } while (o.all && cursor);
-      printRows(items, COLUMNS, json);
-    });
+  addPageOptions(
+    keys
+      .command('list')
+      .description('list keys, newest first, one page (says on stderr when there are more)')
+      .option('--sub <owner>', 'only this owner')
+      .addOption(new Option('--status <status>', 'only keys in this state').choices([...KEY_STATUSES, 'expired'])),
+    50,
+  ).action(async (o: PageOptions & { sub?: string; status?: KeyStatusFilter }, cmd: Command) => {
+    const { api, json } = contextOf(cmd);
+    const page = await fetchPages(
+      (cursor) => answerOf(api.GET('/admin/keys', { params: { query: { limit: o.limit, sub: o.sub, status: o.status, ...(cursor ? { cursor } : {}) } } })),
+      o,
+    );
+    printRows(page.items, KEY_COLUMNS, json);
+    noteMorePages(page.nextCursor, argvOf(cmd));
+  });
 
   keys
     .command('show <id>')
@@ -109,9 +119,12 @@ export function keysCommand(): Command {
     .command('update <id>')
     .description('change rate limit or expiry; applies on every verifier without a new key')
     .option('--rate-limit <n>', 'requests per minute', positiveInt)
-    .option('--expires-at <iso>', 'expiry as ISO 8601')
-    .action(async (id: string, o: { rateLimit?: number; expiresAt?: string }, cmd: Command) => {
-      if (o.rateLimit === undefined && o.expiresAt === undefined) throw new CliError('give --rate-limit and/or --expires-at');
+    .addOption(new Option('--ttl <seconds>', 'a new lifetime, in seconds from now').argParser(positiveInt).conflicts('expiresAt'))
+    .option('--expires-at <iso>', 'a new expiry as ISO 8601')
+    .action(async (id: string, o: { rateLimit?: number; ttl?: number; expiresAt?: string }, cmd: Command) => {
+      if (o.rateLimit === undefined && o.ttl === undefined && o.expiresAt === undefined) {
+        throw new CliError('give --rate-limit, --ttl or --expires-at');
+      }
       const { api, json } = contextOf(cmd);
       printRecord(await answerOf(api.PATCH('/admin/keys/{id}', { params: { path: { id } }, body: o })), json);
     });

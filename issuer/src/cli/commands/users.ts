@@ -6,7 +6,7 @@ import { ROLES, type Role } from '@akm/common';
 import type { IssuerSchemas } from '@akm/client';
 import { CliError } from '../cli-error.js';
 import { answerOf, connectIssuer } from '../issuer-api.js';
-import { contextOf, type GlobalOptions } from '../context.js';
+import { contextOf } from '../context.js';
 import { printRecord, printRows } from '../output.js';
 import { readPassword } from '../read-password.js';
 import { clearSession, saveSession, sessionPath } from '../session-file.js';
@@ -32,11 +32,30 @@ export function sessionCommands(): Command[] {
       printRecord(summary, json);
     });
 
-  const logout = new Command('logout').description('forget the saved sign-in').action((_o: unknown, cmd: Command) => {
-    clearSession();
-    if (cmd.optsWithGlobals<GlobalOptions>().json) printRecord({ signedOut: true, removed: sessionPath() }, true);
-    else process.stdout.write('signed out\n');
-  });
+  const logout = new Command('logout')
+    .description('sign out: end the sign-in token at the issuer now, and forget the saved one')
+    .option('--everywhere', 'end every sign-in of your user, not only this one')
+    .action(async (o: { everywhere?: boolean }, cmd: Command) => {
+      const { api, json, token } = contextOf(cmd, { needToken: false });
+      // Ended at the issuer when it can be; the saved copy is forgotten whatever the issuer says
+      // (an expired or already ended token has nothing left to end).
+      let ended: string = 'nothing to end';
+      if (token) {
+        try {
+          await answerOf(api.POST('/auth/logout', { body: { everywhere: o.everywhere ?? false } }));
+          ended = o.everywhere ? 'every sign-in' : 'this sign-in';
+        } catch (err) {
+          if (!(err instanceof CliError) || (err.code !== 'invalid_token' && err.code !== 'token_expired')) {
+            // Kept: forgetting a token that still works, unended, would leave it live for nobody to end.
+            throw new CliError(`${(err as Error).message} (the sign-in was not ended; it is still saved, try again)`);
+          }
+          ended = 'already ended';
+        }
+      }
+      clearSession();
+      if (json) printRecord({ signedOut: true, ended, removed: sessionPath() }, true);
+      else process.stdout.write(`signed out (${ended})\n`);
+    });
 
   return [login, logout, whoamiCommand()];
 }

@@ -1,0 +1,59 @@
+/**
+ * `akm me …`: what a signed-in user does for themselves: their profile, their keys, disabling
+ * one of them, and changing their password.
+ */
+import { Command } from 'commander';
+import { CliError } from '../cli-error.js';
+import { argvOf, contextOf } from '../context.js';
+import { answerOf } from '../issuer-api.js';
+import { printRecord, printRows } from '../output.js';
+import { fetchPages, noteMorePages, type PageOptions } from '../paging.js';
+import { readPasswordPair } from '../read-password.js';
+import { saveSession } from '../session-file.js';
+import { addPageOptions, KEY_COLUMNS } from './keys.js';
+
+/** The `me` command group. */
+export function meCommand(): Command {
+  const me = new Command('me').description('your own account: profile, keys, password (any signed-in user)');
+
+  me.command('show')
+    .description('your profile')
+    .action(async (_o: unknown, cmd: Command) => {
+      const { api, json } = contextOf(cmd);
+      printRecord(await answerOf(api.GET('/me')), json);
+    });
+
+  addPageOptions(me.command('keys').description('your keys (metadata only), newest first, one page'), 100).action(
+    async (o: PageOptions, cmd: Command) => {
+      const { api, json } = contextOf(cmd);
+      const page = await fetchPages(
+        (cursor) => answerOf(api.GET('/me/keys', { params: { query: { limit: o.limit, ...(cursor ? { cursor } : {}) } } })),
+        o,
+      );
+      printRows(page.items, KEY_COLUMNS, json);
+      noteMorePages(page.nextCursor, argvOf(cmd));
+    },
+  );
+
+  me.command('disable-key <id>')
+    .description('disable one of your keys (refused by every verifier within milliseconds)')
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const { api, json } = contextOf(cmd);
+      printRecord(await answerOf(api.POST('/me/keys/{id}/disable', { params: { path: { id } } })), json);
+    });
+
+  me.command('password')
+    .description('change your password (asks for the current and the new one); every earlier sign-in ends, this one is renewed')
+    .option('--password-stdin', 'read the current password, then the new one, one per line from standard input')
+    .action(async (o: { passwordStdin?: boolean }, cmd: Command) => {
+      const { api, json, url } = contextOf(cmd);
+      const [currentPassword, newPassword] = await readPasswordPair(o.passwordStdin, ['Current password: ', 'New password: ']);
+      if (currentPassword === newPassword) throw new CliError('the new password is the current one');
+      const res = await answerOf(api.POST('/me/password', { body: { currentPassword, newPassword } }));
+      // The change ended the token used for it: keep the new one, as `akm login` would.
+      const file = saveSession({ url, token: res.token, expiresAt: Math.floor(Date.parse(res.expiresAt) / 1000) });
+      printRecord({ username: res.username, passwordChanged: true, expiresAt: res.expiresAt, savedTo: file }, json);
+    });
+
+  return me;
+}
