@@ -46,21 +46,107 @@ function readImagePlan(): ImagePlan {
   return plan;
 }
 
-/** Each compose service built from the Dockerfile: its command and whether it has an init. */
-function readComposeServices(): Record<string, { command: string[]; init: boolean }> {
-  const services: Record<string, { command: string[]; init: boolean; build: boolean }> = {};
-  let current: string | undefined;
-  for (const line of readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8').split('\n')) {
-    const name = /^ {2}([a-z-]+):$/.exec(line);
-    if (name) services[(current = name[1]!)] = { command: [], init: false, build: false };
-    if (!current) continue;
-    if (/^ {4}build: \.$/.test(line)) services[current]!.build = true;
-    if (/^ {4}init: true$/.test(line)) services[current]!.init = true;
-    const command = /^ {4}command: (\[.*\])$/.exec(line);
-    if (command) services[current]!.command = JSON.parse(command[1]!) as string[];
-  }
-  return Object.fromEntries(Object.entries(services).filter(([, s]) => s.build));
+/** What the tests read of a compose service (the file is read line by line: no YAML library in the image or here). */
+interface ComposeService {
+  command: string[];
+  init: boolean;
+  build: boolean;
+  image: string | undefined;
+  restart: string | undefined;
+  ports: string[];
+  volumes: string[];
+  environment: Record<string, string>;
+  replicas: number;
 }
+
+/** Every service of docker-compose.yml, and its top-level named volumes. */
+function readCompose(): { services: Record<string, ComposeService>; volumes: string[] } {
+  const services: Record<string, ComposeService> = {};
+  const volumes: string[] = [];
+  let current: string | undefined;
+  let section: string | undefined;
+  let topLevel: string | undefined;
+  for (const line of readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8').split('\n')) {
+    if (/^\S/.test(line) && !line.startsWith('#')) {
+      topLevel = line.replace(/:.*$/, '');
+      current = undefined;
+      continue;
+    }
+    if (topLevel === 'volumes') {
+      const volume = /^ {2}([a-z-]+):\s*$/.exec(line);
+      if (volume) volumes.push(volume[1]!);
+      continue;
+    }
+    const name = /^ {2}([a-z-]+):$/.exec(line);
+    if (name) {
+      current = name[1]!;
+      services[current] = { command: [], init: false, build: false, image: undefined, restart: undefined, ports: [], volumes: [], environment: {}, replicas: 1 };
+      continue;
+    }
+    if (!current) continue;
+    const service = services[current]!;
+    const key = /^ {4}([a-z_]+):\s*(.*)$/.exec(line);
+    if (key) {
+      section = key[1];
+      const value = key[2]!;
+      if (section === 'build') service.build = value === '.';
+      if (section === 'init') service.init = value === 'true';
+      if (section === 'image') service.image = value;
+      if (section === 'restart') service.restart = value;
+      if (section === 'command') service.command = JSON.parse(value) as string[];
+      if (section === 'ports' && value) service.ports = JSON.parse(value) as string[];
+      if (section === 'volumes' && value) service.volumes = JSON.parse(value) as string[];
+      continue;
+    }
+    const entry = /^ {6}([A-Za-z_]+):\s*(.*)$/.exec(line);
+    if (entry && section === 'environment') service.environment[entry[1]!] = entry[2]!;
+    if (entry && section === 'deploy' && entry[1] === 'replicas') service.replicas = Number(entry[2]);
+  }
+  return { services, volumes };
+}
+
+/** Each compose service built from the Dockerfile: its command and whether it has an init. */
+function readComposeServices(): Record<string, ComposeService> {
+  return Object.fromEntries(Object.entries(readCompose().services).filter(([, s]) => s.build));
+}
+
+describe('docker-compose.yml keeps its promises (read, not run: Docker cannot run on CI machines)', () => {
+  const { services, volumes } = readCompose();
+
+  it('every service restarts unless stopped', () => {
+    expect(Object.keys(services)).to.include.members(['nats', 'redis', 'issuer', 'verifier', 'verifier-lb']);
+    for (const [name, service] of Object.entries(services)) expect(service.restart, name).to.equal('unless-stopped');
+  });
+
+  it('Redis, which holds the token pool, writes an append-only file to a named volume', () => {
+    const redis = services.redis!;
+    expect(redis.command.join(' ')).to.include('--appendonly yes');
+    const data = redis.volumes.find((v) => v.endsWith(':/data'));
+    expect(data, JSON.stringify(redis.volumes)).to.be.a('string');
+    expect(volumes, 'a named volume, declared at the top level').to.include(data!.split(':')[0]);
+  });
+
+  it('the verifier replicas publish no port; one nginx service publishes 8081 and balances over them with the repository\'s config', () => {
+    expect(services.verifier!.replicas).to.be.at.least(2);
+    expect(services.verifier!.ports, 'a random host port per replica').to.deep.equal([]);
+    const published = Object.entries(services).filter(([, s]) => s.ports.some((p) => /(^|:)8081:8081$/.test(p)));
+    expect(published.map(([name]) => name)).to.deep.equal(['verifier-lb']);
+    const lb = services['verifier-lb']!;
+    expect(lb.image).to.match(/^nginx:/);
+    const mount = lb.volumes.find((v) => v.includes('/etc/nginx/conf.d/'));
+    const file = mount?.split(':')[0];
+    expect(file, JSON.stringify(lb.volumes)).to.be.a('string');
+    const conf = readFileSync(join(ROOT, file!), 'utf8');
+    expect(conf).to.match(/listen 8081;/);
+    expect(conf).to.include('http://verifier:8081');
+    expect(conf).to.match(/resolver 127\.0\.0\.11/);
+  });
+
+  it('has no default admin password: compose refuses to start without AKM_ADMIN_PASSWORD', () => {
+    const value = services.issuer!.environment.AKM_ADMIN_PASSWORD ?? '';
+    expect(value, 'required (${VAR:?message}), never ${VAR:-default}').to.match(/^\$\{AKM_ADMIN_PASSWORD:\?[^}]+\}$/);
+  });
+});
 
 describe('the production image, assembled as the Dockerfile says', function () {
   this.timeout(60_000);
