@@ -34,3 +34,9 @@ export function sparkline(values: number[]): string {
   const max = Math.max(0, ...values);
   return values.map((v) => (v <= 0 || max === 0 ? BARS[0] : BARS[1 + Math.round((v / max) * (BARS.length - 2))])).join('');
 }
+
+/** Prints the outcome of a command the issuer answers with no body: `record` as JSON, or `line` for people. */
+export function printOutcome(record: Record<string, unknown>, line: string, json: boolean): void {
+  if (json) printRecord(record, json);
+  else process.stdout.write(`${line}\n`);
+}

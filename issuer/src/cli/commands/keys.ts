@@ -7,7 +7,7 @@ import { KEY_STATUSES, ROLES, USAGE_OUTCOMES, type Role } from '@akm/common';
 import { CliError } from '../cli-error.js';
 import { answerOf } from '../issuer-api.js';
 import { argvOf, contextOf, positiveInt } from '../context.js';
-import { printRecord, printRows, sparkline } from '../output.js';
+import { printOutcome, printRecord, printRows, sparkline } from '../output.js';
 import { fetchPages, noteMorePages, type PageOptions } from '../paging.js';
 
 type Key = IssuerSchemas['Key'];
@@ -174,8 +174,7 @@ export function keysCommand(): Command {
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const { api, json } = contextOf(cmd);
       await answerOf(api.DELETE('/admin/keys/{id}', { params: { path: { id } } }));
-      if (json) printRecord({ id, status: 'revoked' }, json);
-      else process.stdout.write(`revoked ${id}\n`);
+      printOutcome({ id, status: 'revoked' }, `revoked ${id}`, json);
     });
 
   return keys;

@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { contextOf, positiveInt } from '../context.js';
 import { answerOf } from '../issuer-api.js';
-import { printRecord, printRows } from '../output.js';
+import { printOutcome, printRecord, printRows } from '../output.js';
 
 const tokenPath = (token: string) => ({ params: { path: { token } } });
 
@@ -62,8 +62,7 @@ export function poolCommand(): Command {
     .action(async (token: string, _o: unknown, cmd: Command) => {
       const { api, json } = contextOf(cmd);
       await answerOf(api.DELETE('/pool/tokens/{token}', tokenPath(token)));
-      if (json) printRecord({ token, deleted: true }, json);
-      else process.stdout.write(`deleted ${token}\n`);
+      printOutcome({ token, deleted: true }, `deleted ${token}`, json);
     });
 
   pool

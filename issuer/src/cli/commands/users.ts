@@ -7,7 +7,7 @@ import type { IssuerSchemas } from '@akm/client';
 import { CliError } from '../cli-error.js';
 import { answerOf, connectIssuer } from '../issuer-api.js';
 import { contextOf } from '../context.js';
-import { printRecord, printRows } from '../output.js';
+import { printOutcome, printRecord, printRows } from '../output.js';
 import { readPassword } from '../read-password.js';
 import { clearSession, saveSession, sessionPath } from '../session-file.js';
 import { whoamiCommand } from './whoami.js';
@@ -53,8 +53,7 @@ export function sessionCommands(): Command[] {
         }
       }
       clearSession();
-      if (json) printRecord({ signedOut: true, ended, removed: sessionPath() }, true);
-      else process.stdout.write(`signed out (${ended})\n`);
+      printOutcome({ signedOut: true, ended, removed: sessionPath() }, `signed out (${ended})`, json);
     });
 
   return [login, logout, whoamiCommand()];
@@ -132,8 +131,7 @@ export function usersCommand(): Command {
     .action(async (username: string, _o: unknown, cmd: Command) => {
       const { api, json } = contextOf(cmd);
       await answerOf(api.DELETE('/admin/users/{username}', path(username)));
-      if (json) printRecord({ username, deleted: true }, json);
-      else process.stdout.write(`deleted ${username}\n`);
+      printOutcome({ username, deleted: true }, `deleted ${username}`, json);
     });
 
   return users;
