@@ -142,7 +142,7 @@ describe('configuration loaders', () => {
         timeout: 20_000,
       });
       expect(run.status, run.stderr).to.equal(78);
-      expect(run.stderr).to.match(new RegExp(`^verifier: invalid configuration:\\n  ${name}: .*\\(got "${value}"\\)\\n$`));
+      expect(run.stderr).to.match(new RegExp(`^akm-verifier: invalid configuration:\\n  ${name}: .*\\(got "${value}"\\)\\n$`));
     });
   }
 });

@@ -27,13 +27,33 @@ describe('akm --json on every command', function () {
     const session = { AKM_CONFIG_DIR: harness.freshConfig(), AKM_TOKEN: '' };
     const user = `json-${randomUUID().slice(0, 8)}`;
     let keyId = '';
+    let poolToken = '';
     // The key id is known only once `keys create` ran, hence the lazy arguments.
     const id = () => keyId;
+    const token = () => poolToken;
+    // A key of the user admin, for `me disable-key` signed in as admin.
+    const own = await fetch(new URL('/admin/keys', harness.issuer.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${harness.issuer.admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sub: 'admin' }),
+    });
+    const ownId = ((await own.json()) as { id: string }).id;
     const steps: Array<{ command: string; args: Array<string | (() => string)>; options?: RunOptions; then?: (out: Record<string, unknown>) => void }> = [
       { command: 'admin-token', args: [] },
       { command: 'login', args: ['admin', '--password-stdin'], options: { stdin: TEST_ADMIN_PASSWORD, env: session } },
       { command: 'whoami', args: [], options: { env: session } },
+      { command: 'me show', args: [], options: { env: session } },
+      { command: 'me keys', args: [], options: { env: session } },
+      { command: 'me disable-key', args: [ownId], options: { env: session } },
+      { command: 'me password', args: ['--password-stdin'], options: { stdin: `${TEST_ADMIN_PASSWORD}\nanother long password\n`, env: session } },
       { command: 'logout', args: [], options: { env: session } },
+      { command: 'pool generate', args: ['2'] },
+      { command: 'pool assign', args: [], then: (out) => (poolToken = String(out.token)) },
+      { command: 'pool show', args: [token] },
+      { command: 'pool keep-alive', args: [token] },
+      { command: 'pool unblock', args: [token] },
+      { command: 'pool stats', args: [] },
+      { command: 'pool delete', args: [token] },
       { command: 'rotate-key', args: [] },
       { command: 'users create', args: [user, '--password-stdin'], options: { stdin: 'a long enough password' } },
       { command: 'users list', args: [] },
@@ -63,6 +83,7 @@ describe('akm --json on every command', function () {
       expect(run.stderr, label).to.equal('');
       const out: unknown = JSON.parse(run.stdout);
       if (step.command.endsWith(' list')) expect(out, label).to.be.an('array').that.is.not.empty;
+      else if (step.command === 'me keys') expect(out, label).to.be.an('array');
       else expect(out, label).to.be.an('object').and.not.be.an('array');
       step.then?.(out as Record<string, unknown>);
     }
