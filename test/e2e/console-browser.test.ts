@@ -178,6 +178,8 @@ describe('e2e: the console in a browser', function () {
     await page.getByRole('button', { name: 'Filter' }).click();
     await waitFor(async () => (await page.locator('table tbody tr').count()) === 2, 5000, 50);
     await page.getByRole('link', { name: 'Busiest keys' }).click();
+    // The keys list shown a moment ago also has two rows: count only once this page is up.
+    await page.getByRole('heading', { name: 'Busiest keys' }).waitFor();
     await waitFor(async () => (await page.locator('table tbody tr').count()) === 2, 15_000, 200);
     expect(await page.locator('table tbody tr').first().locator('td').nth(4).textContent()).to.equal('7');
     expect(await page.locator('table tbody tr a.mono').first().getAttribute('title')).to.equal(alice.id);
@@ -201,7 +203,7 @@ describe('e2e: the console in a browser', function () {
     await shot(page, 'my-keys');
 
     await page.goto(`${issuer.url}/console/#/keys/${theirs.id}`);
-    await page.getByText('not your key (forbidden)').waitFor();
+    await page.getByText(`you have no key ${theirs.id} (not_found)`).waitFor();
     expect(await page.locator('[data-field="owner"]').count()).to.equal(0);
     expect(await page.content()).not.to.include('secret-project');
 
@@ -211,6 +213,31 @@ describe('e2e: the console in a browser', function () {
     await page.getByRole('dialog').getByRole('button', { name: 'Disable' }).click();
     await page.getByText('Disabled.').waitFor();
     expect(await page.locator('[data-field="status"]').textContent()).to.equal('disabled');
+
+    // Signing out ends the sign-in token at the issuer, not only in this tab.
+    const token = (await page.evaluate('JSON.parse(sessionStorage.getItem("akm.session") ?? "{}").token')) as string | undefined;
+    expect(token, 'the tab\'s sign-in').to.be.a('string');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    const reused = await fetch(`${issuer.url}/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect(reused.status, 'the token after signing out').to.equal(401);
+    await page.close();
+  });
+
+  it('the users page pages through every user with Next and Previous', async () => {
+    const names = Array.from({ length: 21 }, (_, i) => `zz-user-${String(i).padStart(2, '0')}`);
+    for (const username of names) await adminApi('/admin/users', { username, password: BOB_PASSWORD });
+    const page = await open();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.getByRole('link', { name: 'Users' }).click();
+    const [first, last] = [names[0]!, names[names.length - 1]!];
+    await page.getByText(first, { exact: true }).waitFor();
+    expect(await page.getByText(last, { exact: true }).count(), 'not on the first page').to.equal(0);
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await page.getByText(last, { exact: true }).waitFor();
+    expect(await page.getByText(first, { exact: true }).count(), 'not on the second page').to.equal(0);
+    await page.getByRole('button', { name: 'Previous' }).click();
+    await page.getByText(first, { exact: true }).waitFor();
     await page.close();
   });
 

@@ -4,7 +4,7 @@
  * so the issuer serves one page and its assets.
  */
 import './style.css';
-import { whenSignedOut } from './api.js';
+import { api, whenSignedOut } from './api.js';
 import { h, mount } from './dom.js';
 import { clearSession, currentSession, type Session } from './session.js';
 import { renderKeyDetail } from './views/key-detail.js';
@@ -25,9 +25,15 @@ function header(session: Session): HTMLElement {
     h('a', { href, ...(here === href || (href !== '#/keys' && here.startsWith(href)) ? { 'aria-current': 'page' } : {}) }, text);
   const signOut = h('button', { type: 'button', class: 'secondary small' }, 'Sign out');
   signOut.addEventListener('click', () => {
-    clearSession();
-    location.hash = '#/login';
-    route();
+    // Ended at the issuer (refused from now on, wherever a copy of it went), then forgotten here
+    // whatever the answer.
+    void api('POST', '/auth/logout')
+      .catch(() => undefined)
+      .finally(() => {
+        clearSession();
+        location.hash = '#/login';
+        route();
+      });
   });
   return h(
     'header',

@@ -2,7 +2,7 @@
 import { api, query } from '../api.js';
 import { confirmAction, h, mount, when } from '../dom.js';
 import type { Session } from '../session.js';
-import type { User } from '../types.js';
+import type { Page, User } from '../types.js';
 import { badge, notice, problem, table } from './common.js';
 
 const PAGE = 20;
@@ -13,7 +13,7 @@ export function renderUsers(root: HTMLElement, session: Session): void {
   const messages = notice();
   const prev = h('button', { type: 'button', class: 'secondary', disabled: true }, '← Previous');
   const next = h('button', { type: 'button', class: 'secondary', disabled: true }, 'Next →');
-  let afters: Array<string | undefined> = [undefined];
+  let cursors: Array<string | undefined> = [undefined];
 
   async function change(label: string, run: () => Promise<unknown>) {
     try {
@@ -84,17 +84,17 @@ export function renderUsers(root: HTMLElement, session: Session): void {
 
   async function load() {
     try {
-      const page = await api<{ items: User[]; next: string | null }>('GET', `/admin/users${query({ limit: PAGE, after: afters[afters.length - 1] })}`);
+      const page = await api<Page<User>>('GET', `/admin/users${query({ limit: PAGE, cursor: cursors[cursors.length - 1] })}`);
       list.replaceChildren(
         table(
           ['User', 'Role', 'Status', 'Created', ''],
           page.items.map((u) => [h('span', { class: 'mono' }, u.username), u.role, badge(u.status), when(u.createdAt), rowActions(u)]),
         ),
       );
-      prev.disabled = afters.length <= 1;
-      next.disabled = page.next === null;
+      prev.disabled = cursors.length <= 1;
+      next.disabled = page.nextCursor === null;
       next.onclick = () => {
-        afters.push(page.next ?? undefined);
+        cursors.push(page.nextCursor ?? undefined);
         void load();
       };
     } catch (err) {
@@ -102,7 +102,7 @@ export function renderUsers(root: HTMLElement, session: Session): void {
     }
   }
   prev.onclick = () => {
-    afters.pop();
+    cursors.pop();
     void load();
   };
 
@@ -115,7 +115,7 @@ export function renderUsers(root: HTMLElement, session: Session): void {
     void change(`Created ${username.value}.`, async () => {
       await api('POST', '/admin/users', { username: username.value.trim(), password: password.value, role: role.value });
       create.reset();
-      afters = [undefined];
+      cursors = [undefined];
     });
   });
 
