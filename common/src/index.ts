@@ -51,7 +51,7 @@ export type { ParsedUsageReport, UsageCounts, UsageOutcome, UsageReport } from '
 export type { UsageFeed, UsageHandler, UsagePublisher } from './usage-bus.js';
 export { createMemoryUsageBus } from './memory-usage-bus.js';
 export type { MemoryUsageBus } from './memory-usage-bus.js';
-export { applyStream, connectNats, connectNatsRetrying, ensureKeyStream } from './nats.js';
+export { applyStream, connectNats, connectNatsRetrying, ensureKeyStream, isNatsAuthError } from './nats.js';
 export type { ConnectNatsOptions, KeyStreamOptions, NatsAuthOptions, NatsConnection, RetryingConnectOptions } from './nats.js';
 export { connectionEnvProblems, connectionEnvShape, natsAuthFromEnv, optionalFileVar, redisTlsOptions } from './connection-env.js';
 export type { ConnectionEnv } from './connection-env.js';

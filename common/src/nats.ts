@@ -3,7 +3,7 @@
  * and the verifiers (which consume).
  */
 import { readFileSync } from 'node:fs';
-import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { AuthorizationError, connect, credsAuthenticator, UserAuthenticationExpiredError, type NatsConnection } from '@nats-io/transport-node';
 import {
   DiscardPolicy,
   JetStreamApiCodes,
@@ -64,10 +64,20 @@ export async function connectNats(options: ConnectNatsOptions): Promise<NatsConn
   });
 }
 
+/**
+ * True when NATS refused the client's credentials (a wrong user or password, token or creds
+ * file, or expired ones): a setting to fix, unlike a server that is not reachable yet.
+ */
+export function isNatsAuthError(err: unknown): boolean {
+  return err instanceof AuthorizationError || err instanceof UserAuthenticationExpiredError;
+}
+
 /** Options of {@link connectNatsRetrying}. */
 export interface RetryingConnectOptions extends ConnectNatsOptions {
   /** Milliseconds between a failed attempt and the next. Default 1000. */
   retryMs?: number;
+  /** Wait `retryMs` before the first attempt too (one was just made and failed). Default false. */
+  waitFirst?: boolean;
   /** Called once per failed attempt with its reason (the error's message, never a stack). */
   onRetry?: (reason: string) => void;
   /** Aborting it stops the attempts; the promise then rejects with the signal's reason. */
@@ -80,7 +90,8 @@ export interface RetryingConnectOptions extends ConnectNatsOptions {
  * then wait for it rather than die.
  */
 export async function connectNatsRetrying(options: RetryingConnectOptions): Promise<NatsConnection> {
-  const { retryMs = 1000, onRetry, signal, ...connectOptions } = options;
+  const { retryMs = 1000, onRetry, signal, waitFirst = false, ...connectOptions } = options;
+  if (waitFirst) await sleep(retryMs, signal);
   for (;;) {
     signal?.throwIfAborted();
     try {

@@ -23,7 +23,7 @@ export function createDeferredKeyFeed(options: DeferredKeyFeedOptions): KeyEvent
   const since = options.now();
   let inner: KeyEventFeed | undefined;
   return {
-    async start(handler) {
+    async start(handler, onRejected) {
       const feed = await options.open(stopping.signal);
       inner = feed;
       // Stopped while it was being opened: stop() found nothing to stop yet.
@@ -31,7 +31,7 @@ export function createDeferredKeyFeed(options: DeferredKeyFeedOptions): KeyEvent
         await feed.stop();
         throw stopping.signal.reason as Error;
       }
-      await feed.start(handler);
+      await feed.start(handler, onRejected);
     },
     status: () => inner?.status() ?? { replayed: false, connected: false, lastContactAt: since },
     async stop() {

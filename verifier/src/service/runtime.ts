@@ -9,8 +9,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  ConfigError,
+  connectNats,
   connectNatsRetrying,
   createLogger,
+  isNatsAuthError,
   natsAuthFromEnv,
   redisTlsOptions,
   type KeyEventFeed,
@@ -123,20 +126,24 @@ export async function createVerifierRuntime(options: VerifierRuntimeOptions): Pr
   if (!feed) {
     const natsUrl = options.natsUrl;
     if (!natsUrl) throw new TypeError('createVerifierRuntime: natsUrl or feed is required');
-    // NATS may come up after the verifier (compose, a rolling restart): listen at once, answer
-    // 503 until connected and replayed, and say once per attempt that it is still waiting. The
-    // URL is not logged: it may carry credentials.
+    const connection = { ...options.natsAuth, url: natsUrl, name: options.name ?? 'akm-verifier' };
+    const retryMs = options.natsRetryMs ?? 1000;
+    const waiting = (reason: string) => logger.warn({ reason }, 'NATS not reachable yet; retrying (answering 503 until connected)');
+    // One attempt before the service starts: credentials NATS refuses are a setting to fix, and
+    // stop the start. NATS not reachable yet (compose, a rolling restart) does not: the service
+    // listens at once, answers 503 until connected and replayed, and says once per attempt that
+    // it is still waiting. The URL is not logged: it may carry credentials.
+    const first = await connectNats(connection).catch((err: unknown) => {
+      if (isNatsAuthError(err)) {
+        throw new ConfigError(`NATS refused the verifier's credentials (NATS_USER and NATS_PASSWORD, NATS_TOKEN or NATS_CREDS): ${(err as Error).message}`);
+      }
+      waiting((err as Error).message);
+      return undefined;
+    });
     feed = createDeferredKeyFeed({
       now: options.now ?? Date.now,
       open: async (signal) => {
-        nc = await connectNatsRetrying({
-          ...options.natsAuth,
-          url: natsUrl,
-          name: options.name ?? 'akm-verifier',
-          signal,
-          ...(options.natsRetryMs ? { retryMs: options.natsRetryMs } : {}),
-          onRetry: (reason) => logger.warn({ reason }, 'NATS not reachable yet; retrying (answering 503 until connected)'),
-        });
+        nc = first ?? (await connectNatsRetrying({ ...connection, signal, retryMs, waitFirst: true, onRetry: waiting }));
         logger.info('connected to NATS');
         natsUsage = createJetStreamUsagePublisher({ nc });
         return createJetStreamKeyFeed({
