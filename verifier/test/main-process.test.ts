@@ -142,8 +142,8 @@ describe('verifier main: started before NATS', () => {
   });
   after(async () => {
     child?.kill('SIGKILL');
-    await nats.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    await nats?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('serves 503 on /readyz and protected routes, logs one warn line per retry interval and no stack, then serves once NATS is up', async function () {

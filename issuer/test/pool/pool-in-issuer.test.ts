@@ -111,8 +111,8 @@ describe('issuer: /readyz with the token pool in Redis', () => {
     issuer = await startTestIssuer({ redisUrl: redis.url });
   });
   after(async () => {
-    await issuer.destroy();
-    await redis.destroy();
+    await issuer?.destroy();
+    await redis?.destroy();
   });
 
   it('reports the pool store unavailable while Redis is down, stays 200 (degraded) because keys and sign-in still work, and recovers', async () => {
