@@ -171,8 +171,10 @@ describe('e2e: the console in a browser', function () {
 
     // The list, filtered by owner, and the busiest keys.
     await page.getByRole('link', { name: '← All keys' }).click();
-    await page.locator('table tbody tr').first().waitFor();
-    expect(await page.locator('table tbody tr').count()).to.equal(3);
+    // The key page's events table is still on screen until the list replaces it: wait for the
+    // list's own heading, then for its rows (they arrive with the list's request).
+    await page.getByRole('heading', { name: 'Keys', exact: true }).waitFor();
+    await waitFor(async () => (await page.locator('table tbody tr').count()) === 3, 5000, 50);
     await shot(page, 'keys');
     await page.getByLabel('Owner').fill('alice');
     await page.getByRole('button', { name: 'Filter' }).click();
