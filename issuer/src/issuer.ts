@@ -44,6 +44,7 @@ import { createOpenApiRoutes } from './http/openapi.js';
 import { createSystemRoutes } from './http/system-routes.js';
 import { createUserRoutes } from './http/user-routes.js';
 import { createIssuerMetrics } from './metrics.js';
+import { lockDataDir } from './store/data-dir-lock.js';
 import { openDatabase, type Db } from './store/database.js';
 import {
   createPoolMetrics,
@@ -152,8 +153,25 @@ function showInitialPassword(password: string, where: { file: string; firstStart
   );
 }
 
-/** Starts the issuer. */
+/** Starts the issuer. A data directory another running issuer holds refuses the start. */
 export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer> {
+  const lock = lockDataDir(options.dataDir);
+  try {
+    const running = await startLocked(options);
+    return {
+      ...running,
+      async stop() {
+        await running.stop();
+        lock.release();
+      },
+    };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(options: IssuerOptions): Promise<RunningIssuer> {
   const now = options.now ?? Date.now;
   const logger = options.logger ?? createLogger({ name: 'akm-issuer' });
   const issuer = options.issuer ?? DEFAULT_ISSUER;
