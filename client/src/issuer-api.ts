@@ -647,8 +647,10 @@ export interface components {
              */
             status: "ready" | "degraded" | "not_ready";
             dependencies: {
-                /** @description SQLite: required. */
+                /** @description SQLite (embedded) or PostgreSQL (`DATABASE_URL`): required. */
                 database: {
+                    /** @enum {string} */
+                    kind: "sqlite" | "postgres";
                     /** @enum {string} */
                     state: "ok" | "unavailable";
                     /** @constant */
@@ -664,7 +666,7 @@ export interface components {
                 /** @description Where the token pool lives: not required, only the pool routes answer 503 without it. */
                 poolStore: {
                     /** @enum {string} */
-                    kind: "redis" | "sqlite";
+                    kind: "redis" | "sqlite" | "postgres";
                     /** @enum {string} */
                     state: "ok" | "unavailable";
                     /** @constant */

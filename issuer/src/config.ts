@@ -11,6 +11,7 @@ import {
   type Logger,
   logLevelVar,
   natsAuthFromEnv,
+  optionalUrlVar,
   parseEnv,
   portVar,
   positiveIntVar,
@@ -28,6 +29,7 @@ export const issuerEnvSchema = z.object({
   ISSUER_PORT: portVar(8080),
   AKM_HOST: stringVar('127.0.0.1'),
   AKM_DATA_DIR: stringVar('./data'),
+  DATABASE_URL: optionalUrlVar(['postgres:', 'postgresql:']),
   ...connectionEnvShape,
   AKM_ISSUER: stringVar(DEFAULT_ISSUER),
   AKM_AUDIENCE: stringVar(DEFAULT_KEY_AUDIENCE),
@@ -64,6 +66,7 @@ export function loadIssuerEnv(env: NodeJS.ProcessEnv): IssuerEnv {
 export function issuerOptionsFromEnv(env: IssuerEnv, logger: Logger): IssuerOptions {
   return {
     dataDir: env.AKM_DATA_DIR,
+    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
     port: env.ISSUER_PORT,
     host: env.AKM_HOST,
     issuer: env.AKM_ISSUER,

@@ -44,14 +44,15 @@ import { createOpenApiRoutes } from './http/openapi.js';
 import { createSystemRoutes } from './http/system-routes.js';
 import { createUserRoutes } from './http/user-routes.js';
 import { createIssuerMetrics } from './metrics.js';
-import { lockDataDir } from './store/data-dir-lock.js';
-import { openDatabase, type Db } from './store/database.js';
+import { openIssuerDatabase, type IssuerDatabase } from './store/issuer-database.js';
+import type { SqlClient } from './store/sql-client.js';
 import {
   createPoolMetrics,
   createPoolRouter,
   createPoolService,
   createRedisPoolStore,
   createSqlitePoolStore,
+  createPostgresPoolStore,
   DEFAULT_POOL_OPTIONS,
   type PoolOptions,
   type PoolService,
@@ -60,7 +61,7 @@ import { createKeyHistoryRepository } from './store/key-history-repository.js';
 import { createKeyRepository } from './store/key-repository.js';
 import { createOutboxRepository } from './store/outbox-repository.js';
 import { createSigningKeyRepository } from './store/signing-key-repository.js';
-import { createSqliteTransactor } from './store/sqlite-transactor.js';
+import { createSqlTransactor } from './store/sql-transactor.js';
 import { isStorageFailure } from './store/storage-errors.js';
 import { createInitialPasswordFile } from './store/initial-password-file.js';
 import { recordIssuerUrl } from './store/issuer-url-file.js';
@@ -74,6 +75,8 @@ const DAY = 24 * 3600;
 export interface IssuerOptions {
   /** Directory of the SQLite database and generated signing keys. */
   dataDir: string;
+  /** `postgres://…`: keep the data in PostgreSQL (shared by replicas) instead of SQLite. */
+  databaseUrl?: string;
   /** 0 picks a free port. Default 8080. */
   port?: number;
   host?: string;
@@ -127,7 +130,8 @@ export interface IssuerOptions {
 export interface RunningIssuer {
   url: string;
   port: number;
-  db: Db;
+  /** The database (SQLite or PostgreSQL). */
+  db: SqlClient;
   signing: SigningKeys;
   service: KeyService;
   users: UserService;
@@ -153,34 +157,31 @@ function showInitialPassword(password: string, where: { file: string; firstStart
   );
 }
 
-/** Starts the issuer. A data directory another running issuer holds refuses the start. */
+/**
+ * Starts the issuer. On SQLite, a data directory another running issuer holds refuses the start;
+ * on PostgreSQL any number of issuers share the database.
+ */
 export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer> {
-  const lock = lockDataDir(options.dataDir);
+  const logger = options.logger ?? createLogger({ name: 'akm-issuer' });
+  const database = await openIssuerDatabase({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, logger });
   try {
-    const running = await startLocked(options);
-    return {
-      ...running,
-      async stop() {
-        await running.stop();
-        lock.release();
-      },
-    };
+    return await startOn(database, { ...options, logger });
   } catch (err) {
-    lock.release();
+    await database.close().catch(() => undefined);
     throw err;
   }
 }
 
-async function startLocked(options: IssuerOptions): Promise<RunningIssuer> {
+async function startOn(database: IssuerDatabase, options: IssuerOptions & { logger: Logger }): Promise<RunningIssuer> {
   const now = options.now ?? Date.now;
-  const logger = options.logger ?? createLogger({ name: 'akm-issuer' });
+  const { logger } = options;
   const issuer = options.issuer ?? DEFAULT_ISSUER;
   const audience = options.audience ?? DEFAULT_KEY_AUDIENCE;
   const maxKeyTtlSeconds = options.maxKeyTtlSeconds ?? 365 * DAY;
   const sessionTtlSeconds = options.sessionTtlSeconds ?? 900;
 
-  const db = openDatabase({ dataDir: options.dataDir });
-  const transactor = createSqliteTransactor(db);
+  const db = database.client;
+  const transactor = createSqlTransactor(db);
   const signing = await openSigningKeys({
     records: createSigningKeyRepository(db),
     dataDir: options.dataDir,
@@ -220,8 +221,8 @@ async function startLocked(options: IssuerOptions): Promise<RunningIssuer> {
   const relay = createOutboxRelay({ outbox, publisher: bus, logger, now, onPublished: () => metrics.eventsPublished.inc() });
   const userRecords = createUserRepository(db);
   /** The current role of an active user of this name; none for a disabled user or a non-user. */
-  const ownerRole = (sub: string) => {
-    const user = userRecords.get(sub);
+  const ownerRole = async (sub: string) => {
+    const user = await userRecords.get(sub);
     return user?.status === 'active' ? user.role : undefined;
   };
   const service = createKeyService({
@@ -265,7 +266,11 @@ async function startLocked(options: IssuerOptions): Promise<RunningIssuer> {
     await redis.connect().catch((err: Error) => logger.warn({ err: err.message }, 'Redis not reachable yet; the token pool answers 503 until it is'));
   }
   const pool = createPoolService({
-    store: redis ? createRedisPoolStore({ redis, prefix: 'akm:pool:', now }) : createSqlitePoolStore({ db, now }),
+    store: redis
+      ? createRedisPoolStore({ redis, prefix: 'akm:pool:', now })
+      : database.kind === 'sqlite'
+        ? createSqlitePoolStore({ db: database.client.db, exclusive: database.client.exclusive, now })
+        : createPostgresPoolStore({ client: database.client, now }),
     options: { ...DEFAULT_POOL_OPTIONS, ...options.pool },
     logger,
     metrics: createPoolMetrics(metrics.registry),
@@ -293,7 +298,7 @@ async function startLocked(options: IssuerOptions): Promise<RunningIssuer> {
   const usage = createUsageService({
     transactor,
     usage: createUsageRepository(db),
-    keyExists: (id) => keys.get(id) !== undefined,
+    keyExists: async (id) => (await keys.get(id)) !== undefined,
     now,
   });
   const usageIngest = createUsageIngest({
@@ -314,9 +319,9 @@ async function startLocked(options: IssuerOptions): Promise<RunningIssuer> {
     audience,
     now,
     ownerRole,
-    acceptSession: (claims) =>
-      !endedSessions.isEnded(claims.jti) &&
-      ((claims.sub === LOCAL_ADMIN_SUB && claims.role === 'admin') || users.acceptsSession(claims.sub, claims.role, claims.sv)),
+    acceptSession: async (claims) =>
+      !(await endedSessions.isEnded(claims.jti)) &&
+      ((claims.sub === LOCAL_ADMIN_SUB && claims.role === 'admin') || (await users.acceptsSession(claims.sub, claims.role, claims.sv))),
   });
   const app = createIssuerApp({
     logger,
@@ -330,10 +335,11 @@ async function startLocked(options: IssuerOptions): Promise<RunningIssuer> {
         requireAdmin: auth.requireAdmin,
         metricsToken: options.metricsToken,
         readiness: {
-          checkDatabase: () => db.prepare('SELECT 1').get(),
+          databaseKind: database.kind,
+          checkDatabase: () => db.ping(),
           bus: () => (memoryBus ? 'in-process' : bus.isConnected() ? 'connected' : 'disconnected'),
           backlog: () => outbox.backlog(),
-          poolStore: () => ({ kind: redis ? 'redis' : 'sqlite', ok: redis ? redis.status === 'ready' : true }),
+          poolStore: () => ({ kind: redis ? 'redis' : database.kind, ok: redis ? redis.status === 'ready' : true }),
         },
       }),
       createUserRoutes({
@@ -371,7 +377,7 @@ async function startLocked(options: IssuerOptions): Promise<RunningIssuer> {
 
   relay.start();
   pool.start();
-  usageIngest.start();
+  await usageIngest.start();
   const server = await listen(app, options.port ?? 8080, options.host ?? '127.0.0.1');
   recordIssuerUrl(options.dataDir, server.url);
   logger.info({ url: server.url }, 'issuer listening');
@@ -398,7 +404,7 @@ async function startLocked(options: IssuerOptions): Promise<RunningIssuer> {
       await pool.stop();
       await bus.close();
       if (redis) await redis.quit().catch(() => redis?.disconnect());
-      db.close();
+      await database.close();
       logger.info('issuer stopped');
     },
   };

@@ -7,7 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** Options of {@link createIssuerMetrics}. */
 export interface IssuerMetricsOptions {
   /** Current outbox backlog, read at scrape time. */
-  backlog: () => number;
+  backlog: () => Promise<number>;
   /** Whether the event bus is connected, read at scrape time. */
   busConnected: () => boolean;
   /** Entries the sign-in guard holds, read at scrape time. */
@@ -49,8 +49,10 @@ export function createIssuerMetrics(options: IssuerMetricsOptions) {
     name: 'akm_issuer_outbox_backlog',
     help: 'Key events written but not yet acknowledged by the event bus',
     registers: [registry],
-    collect() {
-      this.set(options.backlog());
+    async collect() {
+      // A database that cannot answer leaves the gauge at its last value; /readyz says why.
+      const backlog = await options.backlog().catch(() => undefined);
+      if (backlog !== undefined) this.set(backlog);
     },
   });
   new Gauge({

@@ -350,7 +350,7 @@ describe('e2e: OpenAPI documents of the issuer and the verifier', () => {
           await broken.stop().catch(() => undefined);
           rmSync(dir, { recursive: true, force: true });
         });
-        broken.db.close();
+        await broken.db.close();
         return { baseUrl: broken.url };
       },
       'getMetrics 200': async () => ({}),

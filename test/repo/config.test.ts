@@ -1,10 +1,12 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '@akm/common';
-import { loadIssuerEnv } from '@akm/issuer';
+import { ConfigError, createLogger } from '@akm/common';
+import { issuerOptionsFromEnv, loadIssuerEnv } from '@akm/issuer';
 import { loadVerifierEnv } from '@akm/verifier/service';
 import { ENTRY_POINTS } from '../support/entry-points.js';
+
+const silentLogger = createLogger({ name: 'config-test', level: 'silent' });
 
 /** What a standalone verifier cannot start without. */
 const VERIFIER_REQUIRED = { ISSUER_URL: 'http://127.0.0.1:8080', NATS_URL: 'nats://127.0.0.1:4222' };

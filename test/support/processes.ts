@@ -1,5 +1,5 @@
 /**
- * Real nats-server and redis-server processes for tests: each on a free port with a throwaway
+ * Real nats-server, redis-server and PostgreSQL processes for tests: each on a free port with a throwaway
  * data directory, so a test can also kill and restart them. No mocks.
  *
  * `TEST_NATS_URL` / `TEST_REDIS_URL` point the harness at servers it did not start (a machine
@@ -7,11 +7,12 @@
  * that server, whose handle refuses to stop, kill or restart it; a test that needs to do so, or
  * that needs an empty server, asks for `{ owned: true }` and always gets a process of its own.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { accessSync, chownSync, constants, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** A server process the test controls. */
 export interface TestServer {
@@ -119,6 +120,8 @@ interface ManagedOptions {
   dir?: string;
   /** Environment of the process (on top of PATH). */
   env?: Record<string, string>;
+  /** Run as this user and group (PostgreSQL refuses to run as root). */
+  user?: { uid: number; gid: number };
 }
 
 async function managed(options: ManagedOptions): Promise<TestServer> {
@@ -137,6 +140,7 @@ async function managed(options: ManagedOptions): Promise<TestServer> {
       child = spawn(options.binary, options.args(port, dir), {
         stdio: ['ignore', 'pipe', 'pipe'],
         ...(options.env ? { env: { PATH: process.env.PATH ?? '', ...options.env } } : {}),
+        ...(options.user ?? {}),
       });
       child.stdout?.on('data', (d: Buffer) => output.push(d.toString()));
       child.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
@@ -392,4 +396,117 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       await Promise.all(nodes.map((n) => n.destroy()));
     },
   };
+}
+
+const POSTGRES: BinarySpec = {
+  name: 'postgres',
+  pkg: 'postgresql',
+  envVar: 'TEST_DATABASE_URL',
+  envHint: 'a running PostgreSQL whose user may create databases (postgres://user:password@host:port/db)',
+};
+
+/** Where Debian keeps PostgreSQL's server binaries (not on PATH): the newest version's bin directory. */
+function postgresSearchPath(): string {
+  let versions: string[] = [];
+  try {
+    versions = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a));
+  } catch {
+    // not installed the Debian way
+  }
+  return [...versions.map((v) => `/usr/lib/postgresql/${v}/bin`), defaultSearchPath()].join(':');
+}
+
+/** The unprivileged user PostgreSQL runs as when the tests run as root (it refuses root). */
+function postgresUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  for (const name of ['postgres', 'nobody']) {
+    const uid = spawnSync('id', ['-u', name], { encoding: 'utf8' });
+    const gid = spawnSync('id', ['-g', name], { encoding: 'utf8' });
+    if (uid.status === 0 && gid.status === 0) return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  }
+  throw new Error('the tests run as root and there is no postgres or nobody user to run PostgreSQL as');
+}
+
+/**
+ * Starts PostgreSQL on a free port: `initdb` into a throwaway directory, then `postgres` (as an
+ * unprivileged user when the tests run as root), trusting local connections of user `akm`; or
+ * hands out the server of `TEST_DATABASE_URL` when it is set and the test did not ask for an
+ * owned one. Each test makes its own database on it with {@link createTestDatabase}.
+ */
+export async function startPostgres(options: TestServerOptions = {}): Promise<TestServer> {
+  const owned = options.owned === true;
+  const externalUrl = process.env.TEST_DATABASE_URL;
+  if (externalUrl && !owned) return external(POSTGRES, externalUrl, 5432);
+  const binary = requireBinary(POSTGRES, options.searchPath ?? postgresSearchPath(), owned);
+  const user = postgresUser();
+  const dir = mkdtempSync(join(tmpdir(), 'akm-postgres-'));
+  if (user) chownSync(dir, user.uid, user.gid);
+  const initdb = spawnSync(
+    join(dirname(binary), 'initdb'),
+    ['-D', join(dir, 'data'), '-U', 'akm', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'],
+    { encoding: 'utf8', ...(user ?? {}), env: { PATH: process.env.PATH ?? '', LC_ALL: 'C' } },
+  );
+  if (initdb.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`initdb failed (${initdb.status}): ${initdb.stderr || initdb.error?.message}`);
+  }
+  const server = await managed({
+    name: 'postgres',
+    binary,
+    scheme: 'postgres',
+    dir,
+    user,
+    env: { LC_ALL: 'C' },
+    // fsync off: a test server's data need not survive the machine; a restart keeps it.
+    args: (port, d) => ['-D', join(d, 'data'), '-p', String(port), '-h', '127.0.0.1', '-k', d, '-c', 'fsync=off', '-c', 'max_connections=300'],
+  });
+  const url = `postgres://akm@127.0.0.1:${server.port}/postgres`;
+  await waitForPostgres(url);
+  return {
+    ...server,
+    url,
+    async start() {
+      await server.start();
+      await waitForPostgres(url);
+    },
+    async destroy() {
+      await server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until PostgreSQL at `url` answers a query (it listens before it accepts connections). */
+async function waitForPostgres(url: string, timeoutMs = 15_000): Promise<void> {
+  const { default: pg } = await import('pg');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`PostgreSQL at ${url} did not answer within ${timeoutMs} ms: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+}
+
+/** A new, empty database on `server` (owned or from `TEST_DATABASE_URL`): its URL. */
+export async function createTestDatabase(server: TestServer): Promise<string> {
+  const { default: pg } = await import('pg');
+  const name = `akm_test_${randomUUID().replaceAll('-', '')}`;
+  const client = new pg.Client({ connectionString: server.url });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(server.url);
+  url.pathname = `/${name}`;
+  return url.toString();
 }

@@ -11,7 +11,7 @@
 /** Ended sign-in tokens, until they would have expired anyway. */
 export interface EndedSessions {
   /** Ends the token `jti`, which expires at `expiresAt` (seconds since epoch). Forgets expired entries. */
-  end(jti: string, expiresAt: number, nowSeconds: number): void;
+  end(jti: string, expiresAt: number, nowSeconds: number): Promise<void>;
   /** True when the token `jti` was ended. */
-  isEnded(jti: string): boolean;
+  isEnded(jti: string): Promise<boolean>;
 }

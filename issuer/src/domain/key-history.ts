@@ -14,7 +14,7 @@ export interface KeyEventPage {
 /** Appends and reads key events. */
 export interface KeyHistory {
   /** Appends an event; call inside the transaction that makes the change. */
-  append(event: KeyEvent): void;
+  append(event: KeyEvent): Promise<void>;
   /** One page of a key's events, newest first, continuing before `beforeSeq` (exclusive). */
-  list(keyId: string, limit: number, beforeSeq?: number): KeyEventPage;
+  list(keyId: string, limit: number, beforeSeq?: number): Promise<KeyEventPage>;
 }

@@ -47,18 +47,21 @@ export interface KeyListQuery {
 
 /** Reads and writes key metadata. Callers group writes in a transaction with the outbox. */
 export interface KeyRepository {
-  insert(record: KeyRecord): void;
-  get(id: string): KeyRecord | undefined;
+  insert(record: KeyRecord): Promise<void>;
+  get(id: string): Promise<KeyRecord | undefined>;
   /** One page, newest first, and the position to continue from (undefined on the last page). */
-  list(query: KeyListQuery): { items: KeyRecord[]; next: number | undefined };
-  /** Replaces the mutable fields of a key. */
-  update(record: KeyRecord): void;
+  list(query: KeyListQuery): Promise<{ items: KeyRecord[]; next: number | undefined }>;
+  /**
+   * Replaces the mutable fields of a key whose stored version is `record.version - 1`; false
+   * (nothing changed) when another change got there first.
+   */
+  update(record: KeyRecord): Promise<boolean>;
   /** Active and disabled keys of a user id (for disabling or revoking a user's keys). */
-  liveKeysOf(ownerId: string): KeyRecord[];
+  liveKeysOf(ownerId: string): Promise<KeyRecord[]>;
 }
 
 /** Who is a user (a port: the user store implements it), so that a key records its owner's id. */
 export interface KeyOwners {
   /** The id of the user named `sub`, or undefined when no user has that name. */
-  idOf(sub: string): string | undefined;
+  idOf(sub: string): Promise<string | undefined>;
 }

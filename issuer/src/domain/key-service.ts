@@ -73,7 +73,7 @@ export interface KeyServiceOptions {
    * than its owner: an `admin` key needs an owner who is an active admin now. Without it, every
    * owner counts as an admin (no user store).
    */
-  ownerRole?: (sub: string) => Role | undefined;
+  ownerRole?: (sub: string) => Promise<Role | undefined>;
 }
 
 /** The key service. */
@@ -83,6 +83,9 @@ const invalid = (field: string, message: string): KeyResult<never> => ({
   ok: false,
   failure: { code: 'validation_failed', field, message },
 });
+/** How many times a change is tried against changes made at the same moment. */
+const CHANGE_ATTEMPTS = 5;
+
 const notFound = (id: string): KeyResult<never> => ({ ok: false, failure: { code: 'not_found', message: `no key ${id}` } });
 
 /** Creates the key service. */
@@ -90,7 +93,7 @@ export function createKeyService(options: KeyServiceOptions) {
   const { transactor, keys, outbox, history, signing, now } = options;
   const nowSeconds = () => Math.floor(now() / 1000);
   /** Whether a key of `role` owned by `sub` is no more than its owner is now. */
-  const ownerMayHold = (sub: string, role: Role) => role !== 'admin' || !options.ownerRole || options.ownerRole(sub) === 'admin';
+  const ownerMayHold = async (sub: string, role: Role) => role !== 'admin' || !options.ownerRole || (await options.ownerRole(sub)) === 'admin';
 
   function checkExpiry(expiresAt: number, field: string): KeyResult<number> {
     const t = nowSeconds();
@@ -101,21 +104,41 @@ export function createKeyService(options: KeyServiceOptions) {
     return { ok: true, value: expiresAt };
   }
 
-  /** Writes a key and its event together; joins the caller's transaction when there is one. */
+  /**
+   * Writes a key and its event together; joins the caller's transaction when there is one.
+   * False (nothing written) when a change of the key made meanwhile got there first.
+   */
   const commit = (record: KeyRecord, isNew: boolean, type: Parameters<typeof keyEventOf>[1], ctx: CommandContext) =>
-    transactor.run(() => {
-      if (isNew) keys.insert(record);
-      else keys.update(record);
+    transactor.run(async () => {
+      if (isNew) await keys.insert(record);
+      else if (!(await keys.update(record))) return false;
       const event = keyEventOf(record, type, record.updatedAt, ctx.requestId);
-      outbox.add(event, record.updatedAt);
-      history.append(event);
-      signing.extendKey(record.kid, record.expiresAt);
+      await outbox.add(event, record.updatedAt);
+      await history.append(event);
+      await signing.extendKey(record.kid, record.expiresAt);
+      return true;
     });
 
-  function apply(before: KeyRecord, after: KeyRecord, ctx: CommandContext): KeyRecord {
-    commit(after, false, changeType(before, after), ctx);
-    options.onChange?.();
-    return after;
+  /**
+   * Reads a key, works out its change and commits it; when another change (another request,
+   * another replica) committed in between, reads it again, a few times at most.
+   */
+  async function change(
+    id: string,
+    decide: (before: KeyRecord) => KeyResult<KeyRecord> | Promise<KeyResult<KeyRecord>>,
+    ctx: CommandContext,
+  ): Promise<KeyResult<KeyRecord>> {
+    for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
+      const before = await keys.get(id);
+      if (!before) return notFound(id);
+      const decided = await decide(before);
+      if (!decided.ok || decided.value === before) return decided;
+      if (await commit(decided.value, false, changeType(before, decided.value), ctx)) {
+        options.onChange?.();
+        return decided;
+      }
+    }
+    return { ok: false, failure: { code: 'conflict', message: `key ${id} is being changed by another request; try again` } };
   }
 
   return {
@@ -127,7 +150,7 @@ export function createKeyService(options: KeyServiceOptions) {
           ? checkExpiry(input.expiresAt, 'expiresAt')
           : checkExpiry(iat + (input.ttl ?? options.defaultTtlSeconds), 'ttl');
       if (!expiry.ok) return expiry;
-      if (!ownerMayHold(input.sub, input.role)) {
+      if (!(await ownerMayHold(input.sub, input.role))) {
         return invalid('role', `an admin key needs an owner who is an active admin user; ${input.sub} is not`);
       }
       const id = randomUUID();
@@ -164,15 +187,15 @@ export function createKeyService(options: KeyServiceOptions) {
       };
       // The owner is read in the transaction that stores the key: a user deleted meanwhile
       // either revoked nothing of it (it came after) or owns it (it came before).
-      transactor.run(() => {
-        record.ownerId = options.owners?.idOf(input.sub) ?? null;
-        commit(record, true, 'key.created', ctx);
+      await transactor.run(async () => {
+        record.ownerId = (await options.owners?.idOf(input.sub)) ?? null;
+        await commit(record, true, 'key.created', ctx);
       });
       options.onChange?.();
       return { ok: true, value: { record, key } };
     },
 
-    getKey(id: string): KeyRecord | undefined {
+    getKey(id: string): Promise<KeyRecord | undefined> {
       return keys.get(id);
     },
 
@@ -181,37 +204,13 @@ export function createKeyService(options: KeyServiceOptions) {
     },
 
     /** A key's events, newest first: one page of `limit`, continuing before `beforeSeq`. */
-    keyEvents(id: string, limit: number, beforeSeq?: number): KeyEventPage {
+    keyEvents(id: string, limit: number, beforeSeq?: number): Promise<KeyEventPage> {
       return history.list(id, limit, beforeSeq);
     },
 
     /** Changes rate limit, expiry or status; takes effect on every verifier without a new key. */
-    updateKey(id: string, input: UpdateKeyInput, ctx: CommandContext = {}): KeyResult<KeyRecord> {
-      const before = keys.get(id);
-      if (!before) return notFound(id);
-      if (before.status === 'revoked') return { ok: false, failure: { code: 'conflict', message: `key ${id} is revoked` } };
-      let expiresAt = before.expiresAt;
-      if (input.expiresAt !== undefined || input.ttl !== undefined) {
-        const expiry =
-          input.ttl !== undefined ? checkExpiry(nowSeconds() + input.ttl, 'ttl') : checkExpiry(input.expiresAt!, 'expiresAt');
-        if (!expiry.ok) return expiry;
-        expiresAt = expiry.value;
-      }
-      const after: KeyRecord = {
-        ...before,
-        rateLimit: input.rateLimit ?? before.rateLimit,
-        expiresAt,
-        status: input.status ?? before.status,
-        updatedAt: now(),
-        version: before.version + 1,
-      };
-      if (after.rateLimit === before.rateLimit && after.expiresAt === before.expiresAt && after.status === before.status) {
-        return { ok: true, value: before };
-      }
-      if (before.status !== 'active' && after.status === 'active' && !ownerMayHold(before.sub, before.role)) {
-        return { ok: false, failure: { code: 'conflict', message: `admin key ${id} cannot be enabled: ${before.sub} is not an active admin user` } };
-      }
-      return { ok: true, value: apply(before, after, ctx) };
+    updateKey(id: string, input: UpdateKeyInput, ctx: CommandContext = {}): Promise<KeyResult<KeyRecord>> {
+      return change(id, (before) => decideUpdate(before, input), ctx);
     },
 
     /**
@@ -219,29 +218,68 @@ export function createKeyService(options: KeyServiceOptions) {
      * live one, each with its event. Runs inside the caller's transaction when there is one
      * (e.g. with the user change).
      */
-    setOwnerKeys(ownerId: string, status: 'disabled' | 'revoked', ctx: CommandContext = {}, role?: Role): KeyRecord[] {
-      const changed = transactor.run(() =>
-        keys
-          .liveKeysOf(ownerId)
-          .filter((k) => status === 'revoked' || k.status === 'active')
-          .filter((k) => role === undefined || k.role === role)
-          .map((before) => {
+    async setOwnerKeys(ownerId: string, status: 'disabled' | 'revoked', ctx: CommandContext = {}, role?: Role): Promise<KeyRecord[]> {
+      const changed = await transactor.run(async () => {
+        const done: KeyRecord[] = [];
+        for (const live of await keys.liveKeysOf(ownerId)) {
+          for (let attempt = 0, before: KeyRecord | undefined = live; before; attempt++) {
+            if (status !== 'revoked' && before.status !== 'active') break;
+            if (role !== undefined && before.role !== role) break;
+            if (before.status === 'revoked') break;
             const after: KeyRecord = { ...before, status, updatedAt: now(), version: before.version + 1 };
-            commit(after, false, changeType(before, after), ctx);
-            return after;
-          }),
-      );
+            if (await commit(after, false, changeType(before, after), ctx)) {
+              done.push(after);
+              break;
+            }
+            // Changed meanwhile: read it again (the transaction must not end with it still live).
+            if (attempt + 1 >= CHANGE_ATTEMPTS) throw new Error(`key ${before.id} kept changing while its owner's keys were changed`);
+            before = await keys.get(before.id);
+          }
+        }
+        return done;
+      });
       if (changed.length) options.onChange?.();
       return changed;
     },
 
     /** Revokes a key for good. Revoking a revoked key changes nothing. */
-    revokeKey(id: string, ctx: CommandContext = {}): KeyResult<KeyRecord> {
-      const before = keys.get(id);
-      if (!before) return notFound(id);
-      if (before.status === 'revoked') return { ok: true, value: before };
-      const after: KeyRecord = { ...before, status: 'revoked', updatedAt: now(), version: before.version + 1 };
-      return { ok: true, value: apply(before, after, ctx) };
+    revokeKey(id: string, ctx: CommandContext = {}): Promise<KeyResult<KeyRecord>> {
+      return change(
+        id,
+        (before) =>
+          before.status === 'revoked'
+            ? { ok: true, value: before }
+            : { ok: true, value: { ...before, status: 'revoked', updatedAt: now(), version: before.version + 1 } },
+        ctx,
+      );
     },
   };
+
+  /** The change `input` makes to `before`, or why it may not; `before` itself when it changes nothing. */
+  async function decideUpdate(before: KeyRecord, input: UpdateKeyInput): Promise<KeyResult<KeyRecord>> {
+    const id = before.id;
+    if (before.status === 'revoked') return { ok: false, failure: { code: 'conflict', message: `key ${id} is revoked` } };
+    let expiresAt = before.expiresAt;
+    if (input.expiresAt !== undefined || input.ttl !== undefined) {
+      const expiry =
+        input.ttl !== undefined ? checkExpiry(nowSeconds() + input.ttl, 'ttl') : checkExpiry(input.expiresAt!, 'expiresAt');
+      if (!expiry.ok) return expiry;
+      expiresAt = expiry.value;
+    }
+    const after: KeyRecord = {
+      ...before,
+      rateLimit: input.rateLimit ?? before.rateLimit,
+      expiresAt,
+      status: input.status ?? before.status,
+      updatedAt: now(),
+      version: before.version + 1,
+    };
+    if (after.rateLimit === before.rateLimit && after.expiresAt === before.expiresAt && after.status === before.status) {
+      return { ok: true, value: before };
+    }
+    if (before.status !== 'active' && after.status === 'active' && !(await ownerMayHold(before.sub, before.role))) {
+      return { ok: false, failure: { code: 'conflict', message: `admin key ${id} cannot be enabled: ${before.sub} is not an active admin user` } };
+    }
+    return { ok: true, value: after };
+  }
 }

@@ -14,12 +14,12 @@ export interface OutboxEntry {
 /** Reads and writes the outbox. */
 export interface OutboxRepository {
   /** Adds an event; call inside the transaction that makes the change. */
-  add(event: KeyEvent, nowMs: number): void;
+  add(event: KeyEvent, nowMs: number): Promise<void>;
   /** The oldest unsent events, in order. */
-  pending(limit: number): OutboxEntry[];
-  markSent(seq: number, nowMs: number): void;
+  pending(limit: number): Promise<OutboxEntry[]>;
+  markSent(seq: number, nowMs: number): Promise<void>;
   /** Number of unsent events. */
-  backlog(): number;
+  backlog(): Promise<number>;
   /** Deletes up to `limit` events sent before `beforeMs`; returns how many. */
-  prune(beforeMs: number, limit: number): number;
+  prune(beforeMs: number, limit: number): Promise<number>;
 }

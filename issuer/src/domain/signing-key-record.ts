@@ -25,18 +25,18 @@ export interface SigningKeyRecord {
 /** Reads and writes signing key records. */
 export interface SigningKeyRepository {
   /** Every record, oldest first. */
-  all(): SigningKeyRecord[];
+  all(): Promise<SigningKeyRecord[]>;
   /** The kid of the current (newest activated, unretired) key. */
-  currentKid(): string | undefined;
+  currentKid(): Promise<string | undefined>;
   /** The kid of the next key: published, not yet signing. */
-  nextKid(): string | undefined;
+  nextKid(): Promise<string | undefined>;
   /**
    * Makes a key current, adding it unless it is known, and retires every other current one; in
    * one transaction. A pre-published key becomes current this way.
    */
-  adopt(kid: string, publicJwk: string, nowMs: number): void;
+  adopt(kid: string, publicJwk: string, nowMs: number): Promise<void>;
   /** Adds a key to publish before it signs (the next key), retiring any other next key; in one transaction. */
-  prepublish(kid: string, publicJwk: string, nowMs: number): void;
+  prepublish(kid: string, publicJwk: string, nowMs: number): Promise<void>;
   /** Raises the key's `maxExp` to `exp` (seconds) if that is later. */
-  extend(kid: string, exp: number): void;
+  extend(kid: string, exp: number): Promise<void>;
 }

@@ -51,15 +51,15 @@ export interface SigningKeys {
   /** `kid` of the key that signs new tokens. */
   currentKid(): string;
   /** `kid` of the next key: published, signing nothing until the next rotation. */
-  nextKid(): string | undefined;
+  nextKid(): Promise<string | undefined>;
   /** Signs `payload` with the current key, `typ` in the header; records its `exp`. */
   sign(payload: JWTPayload & { exp: number }, typ: string): Promise<string>;
   /** Every public key that may still have live tokens. */
-  jwks(): JSONWebKeySet;
+  jwks(): Promise<JSONWebKeySet>;
   /** A jose key resolver over {@link jwks}, for checking the issuer's own tokens. */
   getKey: JWTVerifyGetKey;
   /** Records that a token signed by `kid` now lives until `exp` (seconds). */
-  extendKey(kid: string, exp: number): void;
+  extendKey(kid: string, exp: number): Promise<void>;
   /**
    * Makes the next key current (a new one when there is none) and publishes a new next key; the
    * previous current key stays published until its tokens expire. Answers the new current kid.
@@ -89,7 +89,7 @@ export async function openSigningKeys(options: SigningKeysOptions): Promise<Sign
 
   async function adopt(jwk: JWK): Promise<string> {
     const kid = await calculateJwkThumbprint(jwk);
-    records.adopt(kid, JSON.stringify(publicHalf(jwk, kid)), now());
+    await records.adopt(kid, JSON.stringify(publicHalf(jwk, kid)), now());
     return kid;
   }
 
@@ -103,7 +103,7 @@ export async function openSigningKeys(options: SigningKeysOptions): Promise<Sign
     writeFileSync(file, JSON.stringify({ ...jwk, kid }), { mode: 0o600, flag: 'wx' });
     chmodSync(file, 0o600);
     if (as === 'adopt') await adopt(jwk);
-    else records.prepublish(kid, JSON.stringify(publicHalf(jwk, kid)), now());
+    else await records.prepublish(kid, JSON.stringify(publicHalf(jwk, kid)), now());
     return { kid, key: pair.privateKey };
   }
 
@@ -118,19 +118,18 @@ export async function openSigningKeys(options: SigningKeysOptions): Promise<Sign
     const { jwk, key } = await readKeyFile(options.keyFile);
     active = { kid: await adopt(jwk), key };
   } else {
-    const current = await loadGenerated(records.currentKid());
+    const current = await loadGenerated(await records.currentKid());
     active = current ? { kid: current.kid, key: current.key } : await generate('adopt');
   }
   // A next key whose private half is gone (a copied database) could never sign: make another.
-  if (options.prepublishNext && !(await loadGenerated(records.nextKid()))) await generate('prepublish');
+  if (options.prepublishNext && !(await loadGenerated(await records.nextKid()))) await generate('prepublish');
 
   let cached: { at: number; set: JSONWebKeySet; getKey: JWTVerifyGetKey } | undefined;
-  function published(): { set: JSONWebKeySet; getKey: JWTVerifyGetKey } {
+  async function published(): Promise<{ set: JSONWebKeySet; getKey: JWTVerifyGetKey }> {
     const t = now();
     if (cached && t - cached.at < 10_000) return cached;
     const nowSeconds = Math.floor(t / 1000);
-    const keys = records
-      .all()
+    const keys = (await records.all())
       .filter((r) => r.retiredAt === null || r.maxExp > nowSeconds || r.retiredAt + options.sessionTtlSeconds * 1000 > t)
       .map((r) => JSON.parse(r.publicJwk) as JWK);
     const set = { keys };
@@ -143,20 +142,18 @@ export async function openSigningKeys(options: SigningKeysOptions): Promise<Sign
     async sign(payload, typ) {
       const { kid, key } = active;
       const token = await new SignJWT(payload).setProtectedHeader({ alg: SIGNING_ALG, kid, typ }).sign(key);
-      records.extend(kid, payload.exp);
+      await records.extend(kid, payload.exp);
       return token;
     },
-    jwks: () => published().set,
-    getKey: (header, token) => published().getKey(header, token),
-    extendKey(kid, exp) {
-      records.extend(kid, exp);
-    },
+    jwks: async () => (await published()).set,
+    getKey: async (header, token) => (await published()).getKey(header, token),
+    extendKey: (kid, exp) => records.extend(kid, exp),
     nextKid: () => records.nextKid(),
     async rotate() {
-      const next = await loadGenerated(records.nextKid());
+      const next = await loadGenerated(await records.nextKid());
       if (next) {
         // Its public half has been in the JWKS since it was made; now it signs.
-        records.adopt(next.kid, JSON.stringify(publicHalf(next.jwk, next.kid)), now());
+        await records.adopt(next.kid, JSON.stringify(publicHalf(next.jwk, next.kid)), now());
         active = { kid: next.kid, key: next.key };
       } else {
         active = await generate('adopt');

@@ -6,8 +6,8 @@
 /** Runs work atomically. */
 export interface Transactor {
   /**
-   * Runs `work` in one write transaction and returns its result; a throw rolls it back. Called
-   * inside another `run`, it joins that transaction (as a savepoint).
+   * Runs `work` in one write transaction and resolves to its result; a throw rolls it back.
+   * Called inside another `run`, it joins that transaction.
    */
-  run<T>(work: () => T): T;
+  run<T>(work: () => Promise<T>): Promise<T>;
 }

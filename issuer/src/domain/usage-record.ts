@@ -50,16 +50,16 @@ export interface UsageRepository {
    * Records that report `id` is being applied; false when it was applied before (then its counts
    * must not be added again). Call in the transaction that adds its counts.
    */
-  markApplied(id: string, nowMs: number): boolean;
+  markApplied(id: string, nowMs: number): Promise<boolean>;
   /** Adds one key's counts of one minute to that minute and to its hour. */
-  add(keyId: string, minute: number, counts: Partial<UsageCounts>): void;
+  add(keyId: string, minute: number, counts: Partial<UsageCounts>): Promise<void>;
   /** The periods of a key in [from, to) that have any request, oldest first. */
-  series(keyId: string, granularity: UsageGranularity, from: number, to: number): UsageBucket[];
+  series(keyId: string, granularity: UsageGranularity, from: number, to: number): Promise<UsageBucket[]>;
   /**
    * Totals per key over [from, to), most `by` first. Whole hours are read from hourly rows and the
    * partial hours at either end from minute rows, so a window is exact to the minute.
    */
-  top(query: TopUsageQuery): KeyUsageTotals[];
+  top(query: TopUsageQuery): Promise<KeyUsageTotals[]>;
   /** Deletes up to `limit` rows older than the retention; returns how many it deleted. */
-  prune(retention: UsageRetention, limit: number): number;
+  prune(retention: UsageRetention, limit: number): Promise<number>;
 }

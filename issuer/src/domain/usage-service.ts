@@ -67,7 +67,7 @@ export interface UsageServiceOptions {
   transactor: Transactor;
   usage: UsageRepository;
   /** Whether a key exists: counts of keys the issuer never issued are not stored. */
-  keyExists: (id: string) => boolean;
+  keyExists: (id: string) => Promise<boolean>;
   /** Milliseconds since epoch. */
   now: () => number;
 }
@@ -103,18 +103,18 @@ export function createUsageService(options: UsageServiceOptions) {
 
   return {
     /** Applies a usage report once: a report applied before adds nothing. */
-    ingest(report: UsageReport): IngestResult {
+    async ingest(report: UsageReport): Promise<IngestResult> {
       const added = zeroCounts();
       let unknownKeys = 0;
-      const applied = transactor.run(() => {
-        if (!usage.markApplied(report.id, now())) return false;
+      const applied = await transactor.run(async () => {
+        if (!(await usage.markApplied(report.id, now()))) return false;
         for (const minute of report.minutes) {
           for (const [keyId, counts] of Object.entries(minute.keys)) {
-            if (!options.keyExists(keyId)) {
+            if (!(await options.keyExists(keyId))) {
               unknownKeys++;
               continue;
             }
-            usage.add(keyId, minute.at, counts);
+            await usage.add(keyId, minute.at, counts);
             addTo(added, counts);
           }
         }
@@ -124,7 +124,7 @@ export function createUsageService(options: UsageServiceOptions) {
     },
 
     /** A key's usage in periods of `granularity` over [from, to) (default: the last 24 hours). */
-    keyUsage(key: Pick<KeyRecord, 'id'>, query: KeyUsageQuery): KeyResult<KeyUsage> {
+    async keyUsage(key: Pick<KeyRecord, 'id'>, query: KeyUsageQuery): Promise<KeyResult<KeyUsage>> {
       const to = query.to ?? nowSeconds();
       const from = query.from ?? to - DAY;
       if (from >= to) return invalid('from', 'must be before to');
@@ -135,7 +135,7 @@ export function createUsageService(options: UsageServiceOptions) {
       if (periods > MAX_BUCKETS) {
         return invalid('granularity', `${periods} ${granularity}s between from and to; at most ${MAX_BUCKETS}: ask for a coarser granularity or a shorter window`);
       }
-      const stored = new Map(usage.series(key.id, granularity, start, to).map((b) => [b.at, b.counts]));
+      const stored = new Map((await usage.series(key.id, granularity, start, to)).map((b) => [b.at, b.counts]));
       const totals = zeroCounts();
       const items: UsageBucket[] = [];
       for (let at = start; at < to; at += size) {
@@ -147,17 +147,17 @@ export function createUsageService(options: UsageServiceOptions) {
     },
 
     /** The keys with the most `by` requests in the last `windowSeconds`, optionally of one user id. */
-    top(query: { by: UsageOutcome; windowSeconds: number; limit: number; ownerId?: string }): TopUsage {
+    async top(query: { by: UsageOutcome; windowSeconds: number; limit: number; ownerId?: string }): Promise<TopUsage> {
       const to = nowSeconds();
       let from = to - query.windowSeconds;
       // Minute rows are gone past their retention: a longer window starts at a whole hour.
       if (query.windowSeconds > MINUTE_RETENTION_SECONDS) from = Math.floor(from / 3600) * 3600;
-      const items = usage.top({ by: query.by, from, to, limit: query.limit, ...(query.ownerId !== undefined ? { ownerId: query.ownerId } : {}) });
+      const items = await usage.top({ by: query.by, from, to, limit: query.limit, ...(query.ownerId !== undefined ? { ownerId: query.ownerId } : {}) });
       return { from, to, items };
     },
 
     /** Deletes up to `limit` rows past their retention; returns how many. */
-    prune(limit = 5000): number {
+    prune(limit = 5000): Promise<number> {
       const t = nowSeconds();
       return usage.prune(
         {

@@ -27,15 +27,15 @@ export interface UserRecord {
 
 /** Reads and writes users. */
 export interface UserRepository {
-  count(): number;
+  count(): Promise<number>;
   /** Active admins other than `username`. */
-  otherActiveAdmins(username: string): number;
-  get(username: string): UserRecord | undefined;
+  otherActiveAdmins(username: string): Promise<number>;
+  get(username: string): Promise<UserRecord | undefined>;
   /** The id of the user of this name, if there is one. */
-  idOf(username: string): string | undefined;
+  idOf(username: string): Promise<string | undefined>;
   /** One page ordered by name, after `afterName` (exclusive). */
-  list(limit: number, afterName?: string): UserRecord[];
-  insert(user: UserRecord): void;
-  update(user: UserRecord): void;
-  delete(username: string): void;
+  list(limit: number, afterName?: string): Promise<UserRecord[]>;
+  insert(user: UserRecord): Promise<void>;
+  update(user: UserRecord): Promise<void>;
+  delete(username: string): Promise<void>;
 }

@@ -49,8 +49,8 @@ const conflict = (message: string): KeyResult<never> => ({ ok: false, failure: {
 export function createUserService(options: UserServiceOptions) {
   const { transactor, users, keys, now, initialPassword } = options;
 
-  const isLastActiveAdmin = (user: UserRecord) =>
-    user.role === 'admin' && user.status === 'active' && users.otherActiveAdmins(user.username) === 0;
+  const isLastActiveAdmin = async (user: UserRecord) =>
+    user.role === 'admin' && user.status === 'active' && (await users.otherActiveAdmins(user.username)) === 0;
 
   /**
    * A new session epoch. Exact where a time would not be: changes and sign-ins within one second
@@ -65,10 +65,10 @@ export function createUserService(options: UserServiceOptions) {
      * failure after this point loses it; it is answered on every start until it was used.
      */
     async bootstrap(password?: string): Promise<{ created: boolean; pending?: PendingInitialPassword }> {
-      if (users.count() > 0) {
+      if ((await users.count()) > 0) {
         const kept = initialPassword?.read();
         if (!kept || !initialPassword) return { created: false };
-        const admin = users.get(FIRST_ADMIN);
+        const admin = await users.get(FIRST_ADMIN);
         // Kept, but no longer the admin's password (changed, or the admin deleted): worthless.
         if (!admin || !(await verifyPassword(kept, admin.passwordHash))) {
           initialPassword.remove();
@@ -80,7 +80,7 @@ export function createUserService(options: UserServiceOptions) {
       if (generated) initialPassword?.write(generated);
       else initialPassword?.remove();
       const t = now();
-      users.insert({
+      await users.insert({
         id: randomUUID(),
         username: FIRST_ADMIN,
         passwordHash: await hashPassword(password ?? generated!),
@@ -96,7 +96,7 @@ export function createUserService(options: UserServiceOptions) {
 
     /** The active user with this name and password; unknown names take as long as wrong passwords. */
     async authenticate(username: string, password: string): Promise<UserRecord | undefined> {
-      const user = users.get(username);
+      const user = await users.get(username);
       const matches = await verifyPassword(password, user?.passwordHash ?? UNMATCHABLE_HASH);
       if (!matches || user?.status !== 'active') return undefined;
       // Someone signed in as the first admin: its generated password is known, no need to keep it.
@@ -108,7 +108,7 @@ export function createUserService(options: UserServiceOptions) {
     listUsers: (limit: number, after?: string) => users.list(limit, after),
 
     async createUser(input: { username: string; password: string; role: Role }): Promise<KeyResult<UserRecord>> {
-      if (users.get(input.username)) return conflict(`user ${input.username} exists`);
+      if (await users.get(input.username)) return conflict(`user ${input.username} exists`);
       const t = now();
       const user: UserRecord = {
         // A new id even for a name used before: the keys of the former user stay theirs.
@@ -122,14 +122,14 @@ export function createUserService(options: UserServiceOptions) {
         // A user deleted and created again under the same name gets none of the old sign-ins.
         sessionEpoch: newSessionEpoch(),
       };
-      if (users.get(input.username)) return conflict(`user ${input.username} exists`);
-      users.insert(user);
+      if (await users.get(input.username)) return conflict(`user ${input.username} exists`);
+      await users.insert(user);
       return { ok: true, value: user };
     },
 
     async updateUser(username: string, input: UpdateUserInput, ctx: CommandContext = {}): Promise<KeyResult<UserRecord>> {
       const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
-      const before = users.get(username);
+      const before = await users.get(username);
       if (!before) return notFound(username);
       const t = now();
       const after: UserRecord = {
@@ -143,14 +143,14 @@ export function createUserService(options: UserServiceOptions) {
       // signs in again; a leaked token dies with the password change).
       const changed = after.role !== before.role || after.status !== before.status || passwordHash !== undefined;
       if (changed) after.sessionEpoch = newSessionEpoch();
-      if (isLastActiveAdmin(before) && (after.role !== 'admin' || after.status !== 'active')) {
+      if ((await isLastActiveAdmin(before)) && (after.role !== 'admin' || after.status !== 'active')) {
         return conflict('the last active admin cannot be demoted or disabled');
       }
-      transactor.run(() => {
-        users.update(after);
-        if (before.status === 'active' && after.status === 'disabled') keys.setOwnerKeys(before.id, 'disabled', ctx);
+      await transactor.run(async () => {
+        await users.update(after);
+        if (before.status === 'active' && after.status === 'disabled') await keys.setOwnerKeys(before.id, 'disabled', ctx);
         // A key is no more than its owner: a demoted admin's admin keys stop, on every verifier.
-        else if (before.role === 'admin' && after.role !== 'admin') keys.setOwnerKeys(before.id, 'disabled', ctx, 'admin');
+        else if (before.role === 'admin' && after.role !== 'admin') await keys.setOwnerKeys(before.id, 'disabled', ctx, 'admin');
       });
       if (username === FIRST_ADMIN && passwordHash !== undefined) initialPassword?.remove();
       return { ok: true, value: after };
@@ -161,7 +161,7 @@ export function createUserService(options: UserServiceOptions) {
      * ends every sign-in of the user made before it.
      */
     async changePassword(username: string, current: string, next: string, ctx: CommandContext = {}): Promise<KeyResult<UserRecord>> {
-      const user = users.get(username);
+      const user = await users.get(username);
       if (!user) return notFound(username);
       if (!(await verifyPassword(current, user.passwordHash))) {
         return { ok: false, failure: { code: 'validation_failed', field: 'currentPassword', message: 'is not your current password' } };
@@ -170,21 +170,21 @@ export function createUserService(options: UserServiceOptions) {
     },
 
     /** Ends every sign-in of a user (a new session epoch), e.g. to sign out everywhere. */
-    endAllSessions(username: string): KeyResult<UserRecord> {
-      const user = users.get(username);
+    async endAllSessions(username: string): Promise<KeyResult<UserRecord>> {
+      const user = await users.get(username);
       if (!user) return notFound(username);
       const after: UserRecord = { ...user, sessionEpoch: newSessionEpoch(), updatedAt: now() };
-      users.update(after);
+      await users.update(after);
       return { ok: true, value: after };
     },
 
-    deleteUser(username: string, ctx: CommandContext = {}): KeyResult<UserRecord> {
-      const user = users.get(username);
+    async deleteUser(username: string, ctx: CommandContext = {}): Promise<KeyResult<UserRecord>> {
+      const user = await users.get(username);
       if (!user) return notFound(username);
-      if (isLastActiveAdmin(user)) return conflict('the last active admin cannot be deleted');
-      transactor.run(() => {
-        users.delete(username);
-        keys.setOwnerKeys(user.id, 'revoked', ctx);
+      if (await isLastActiveAdmin(user)) return conflict('the last active admin cannot be deleted');
+      await transactor.run(async () => {
+        await users.delete(username);
+        await keys.setOwnerKeys(user.id, 'revoked', ctx);
       });
       if (username === FIRST_ADMIN) initialPassword?.remove();
       return { ok: true, value: user };
@@ -195,8 +195,8 @@ export function createUserService(options: UserServiceOptions) {
      * none before schema version 3) still holds: the user exists, is active, still has that
      * role, and has not changed its password, role or status since.
      */
-    acceptsSession(username: string, role: Role, epoch: string | undefined): boolean {
-      const user = users.get(username);
+    async acceptsSession(username: string, role: Role, epoch: string | undefined): Promise<boolean> {
+      const user = await users.get(username);
       return user?.status === 'active' && user.role === role && (epoch ?? '') === user.sessionEpoch;
     },
   };

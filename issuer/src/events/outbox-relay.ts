@@ -59,18 +59,18 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     });
 
   async function publishBatch(): Promise<'idle' | 'more' | 'failed'> {
-    const batch = outbox.pending(batchSize);
+    const batch = await outbox.pending(batchSize);
     if (batch.length === 0) return 'idle';
     for (const entry of batch) {
       if (!running) return 'idle';
       try {
         await publisher.publish(entry.event);
       } catch (err) {
-        if (!failing) logger.warn({ err: (err as Error).message, backlog: outbox.backlog() }, 'event bus unavailable; outbox will retry');
+        if (!failing) logger.warn({ err: (err as Error).message, backlog: await outbox.backlog().catch(() => undefined) }, 'event bus unavailable; outbox will retry');
         failing = true;
         return 'failed';
       }
-      outbox.markSent(entry.seq, now());
+      await outbox.markSent(entry.seq, now());
       options.onPublished?.();
     }
     if (failing) logger.info('event bus reachable again; outbox resumed');
@@ -100,7 +100,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (now() - lastPrune > 60_000) {
         lastPrune = now();
         try {
-          outbox.prune(now() - retainSentMs, 1000);
+          await outbox.prune(now() - retainSentMs, 1000);
         } catch (err) {
           logger.warn({ err: (err as Error).message }, 'outbox prune failed; will retry in a minute');
         }
@@ -124,7 +124,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     },
     async flush(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
-      while (outbox.backlog() > 0) {
+      while ((await outbox.backlog().catch(() => 1)) > 0) {
         if (Date.now() > deadline || !running) return false;
         wake?.();
         await new Promise((r) => setTimeout(r, 10));

@@ -19,7 +19,8 @@ export interface UsageIngestOptions {
 
 /** The usage ingest. */
 export interface UsageIngest {
-  start(): void;
+  /** Starts applying reports; resolves once the first retention sweep is done. */
+  start(): Promise<void>;
   /** Stops consuming (the report being applied finishes first) and the retention sweeps. */
   stop(): Promise<void>;
 }
@@ -29,10 +30,10 @@ export function createUsageIngest(options: UsageIngestOptions): UsageIngest {
   const { feed, service, logger } = options;
   let timer: NodeJS.Timeout | undefined;
 
-  function prune() {
+  async function prune() {
     try {
       let deleted = 0;
-      for (let batch = service.prune(); batch > 0; batch = service.prune()) {
+      for (let batch = await service.prune(); batch > 0; batch = await service.prune()) {
         deleted += batch;
         if (deleted >= 1_000_000) break; // the rest on the next sweep
       }
@@ -43,14 +44,14 @@ export function createUsageIngest(options: UsageIngestOptions): UsageIngest {
   }
 
   return {
-    start() {
-      feed.start((report) => {
-        const result = service.ingest(report);
+    async start() {
+      await prune();
+      feed.start(async (report) => {
+        const result = await service.ingest(report);
         if (result.unknownKeys > 0) logger.warn({ report: report.id, unknownKeys: result.unknownKeys }, 'usage of unknown keys dropped');
         options.onApplied?.(result);
       });
-      prune();
-      timer = setInterval(prune, options.pruneIntervalMs ?? 3_600_000);
+      timer = setInterval(() => void prune(), options.pruneIntervalMs ?? 3_600_000);
       timer.unref();
     },
     async stop() {

@@ -39,12 +39,12 @@ export interface AuthOptions {
   audience: string;
   now: () => number;
   /** Extra check of a valid sign-in token (e.g. that its user still exists); false refuses it. */
-  acceptSession?: (claims: SessionClaims) => boolean;
+  acceptSession?: (claims: SessionClaims) => boolean | Promise<boolean>;
   /**
    * The current role of the user named `sub`, if active: an API key counts as an admin only while
    * its owner is one (its signed role alone may predate a demotion). Without it, the key's role.
    */
-  ownerRole?: (sub: string) => Role | undefined;
+  ownerRole?: (sub: string) => Promise<Role | undefined>;
 }
 
 function bearer(header: string | undefined): string {
@@ -82,7 +82,7 @@ export function createAuth(options: AuthOptions) {
       }
       throw new AppError('invalid_token', 'not a valid sign-in token');
     }
-    if (options.acceptSession && !options.acceptSession(result.claims)) {
+    if (options.acceptSession && !(await options.acceptSession(result.claims))) {
       throw new AppError('invalid_token', 'sign-in no longer valid');
     }
     return {
@@ -106,7 +106,7 @@ export function createAuth(options: AuthOptions) {
       if (headerTyp(token) === SESSION_TYP) throw new AppError('invalid_key', 'this is a sign-in token; this route needs an API key');
       throw new AppError('invalid_key', 'not a valid API key');
     }
-    const record = options.keys.getKey(claims.jti);
+    const record = await options.keys.getKey(claims.jti);
     if (!record) throw new AppError('invalid_key', 'not a valid API key');
     if (record.status === 'revoked') throw new AppError('key_revoked', 'key revoked');
     // The stored expiry wins over the signed one: an admin may have shortened or extended it.
@@ -127,13 +127,13 @@ export function createAuth(options: AuthOptions) {
   };
 
   /** The role an API key acts with: its own, but never more than its owner's now. */
-  const keyRole = (record: KeyRecord): Role =>
-    record.role === 'admin' && options.ownerRole && options.ownerRole(record.sub) !== 'admin' ? 'user' : record.role;
+  const keyRole = async (record: KeyRecord): Promise<Role> =>
+    record.role === 'admin' && options.ownerRole && (await options.ownerRole(record.sub)) !== 'admin' ? 'user' : record.role;
 
   const requireApiKey: RequestHandler = async (req, res, next) => {
     const record = await apiKey(req.get('authorization'));
     res.locals.apiKey = record;
-    res.locals.principal = { sub: record.sub, role: keyRole(record), kind: 'api_key', keyId: record.id } satisfies Principal;
+    res.locals.principal = { sub: record.sub, role: await keyRole(record), kind: 'api_key', keyId: record.id } satisfies Principal;
     next();
   };
 
@@ -145,7 +145,7 @@ export function createAuth(options: AuthOptions) {
     if (typ === API_KEY_TYP) {
       const record = await apiKey(header);
       if (record.status === 'disabled') throw new AppError('key_disabled', 'key disabled');
-      res.locals.principal = { sub: record.sub, role: keyRole(record), kind: 'api_key', keyId: record.id } satisfies Principal;
+      res.locals.principal = { sub: record.sub, role: await keyRole(record), kind: 'api_key', keyId: record.id } satisfies Principal;
     } else {
       res.locals.principal = await session(header);
     }

@@ -36,9 +36,9 @@ export function createKeyActivityRoutes(options: KeyActivityRoutesOptions): Rout
   const router = Router();
 
   /** The key of the request, if the caller may see it. */
-  function keyOf(res: Response, id: string, scope: Scope): KeyRecord {
+  async function keyOf(res: Response, id: string, scope: Scope): Promise<KeyRecord> {
     if (scope === 'own') return ownKeyOf({ keys, users: options.users }, res, id);
-    const key = keys.getKey(id);
+    const key = await keys.getKey(id);
     if (!key) throw new AppError('not_found', `no key ${id}`);
     return key;
   }
@@ -47,10 +47,10 @@ export function createKeyActivityRoutes(options: KeyActivityRoutesOptions): Rout
     ['/admin', 'admin', options.requireAdmin],
     ['/me', 'own', options.requireSession],
   ] as const) {
-    router.get(`${prefix}/keys/:id/usage`, guard, (req, res) => {
-      const key = keyOf(res, String(req.params.id), scope);
+    router.get(`${prefix}/keys/:id/usage`, guard, async (req, res) => {
+      const key = await keyOf(res, String(req.params.id), scope);
       const query = parseInput(keyUsageQuery, req.query, 'query');
-      const result = usage.keyUsage(key, {
+      const result = await usage.keyUsage(key, {
         ...(query.from !== undefined ? { from: toSeconds(query.from) } : {}),
         ...(query.to !== undefined ? { to: toSeconds(query.to) } : {}),
         ...(query.granularity !== undefined ? { granularity: query.granularity } : {}),
@@ -59,28 +59,33 @@ export function createKeyActivityRoutes(options: KeyActivityRoutesOptions): Rout
       res.json(keyUsageView(key.id, result.value));
     });
 
-    router.get(`${prefix}/keys/:id/events`, guard, (req, res) => {
-      const key = keyOf(res, String(req.params.id), scope);
+    router.get(`${prefix}/keys/:id/events`, guard, async (req, res) => {
+      const key = await keyOf(res, String(req.params.id), scope);
       const query = parseInput(keyEventsQuery, req.query, 'query');
-      const page = keys.keyEvents(key.id, query.limit, query.cursor);
+      const page = await keys.keyEvents(key.id, query.limit, query.cursor);
       res.json({ items: page.items.map(keyEventView), nextCursor: encodeCursor(page.next) });
     });
 
-    router.get(`${prefix}/usage/top`, guard, (req, res) => {
+    router.get(`${prefix}/usage/top`, guard, async (req, res) => {
       const query = parseInput(topUsageQuery, req.query, 'query');
-      const top = usage.top({
+      const top = await usage.top({
         by: query.by,
         windowSeconds: query.window,
         limit: query.limit,
         // A sign-in that is no user (akm admin-token) owns no key: an owner id no key has.
-        ...(scope === 'own' ? { ownerId: callerUserId({ users: options.users }, res) ?? '' } : {}),
+        ...(scope === 'own' ? { ownerId: (await callerUserId({ users: options.users }, res)) ?? '' } : {}),
       });
-      res.json(topUsageView(top, query.by, (id) => keys.getKey(id), now()));
+      const records = new Map<string, KeyRecord>();
+      for (const { keyId } of top.items) {
+        const record = await keys.getKey(keyId);
+        if (record) records.set(keyId, record);
+      }
+      res.json(topUsageView(top, query.by, (id) => records.get(id), now()));
     });
   }
 
-  router.get('/me/keys/:id', options.requireSession, (req, res) => {
-    res.json(keyView(keyOf(res, String(req.params.id), 'own'), now()));
+  router.get('/me/keys/:id', options.requireSession, async (req, res) => {
+    res.json(keyView(await keyOf(res, String(req.params.id), 'own'), now()));
   });
 
   return router;

@@ -39,24 +39,24 @@ export function createKeyRoutes(options: KeyRoutesOptions): Router {
     res.status(201).location(`/admin/keys/${record.id}`).json({ ...keyView(record, now()), key });
   });
 
-  router.get('/admin/keys', requireAdmin, (req, res) => {
+  router.get('/admin/keys', requireAdmin, async (req, res) => {
     const query = parseInput(listKeysQuery, req.query, 'query');
-    const page = service.listKeys({ sub: query.sub, status: query.status, limit: query.limit, beforeSeq: query.cursor });
+    const page = await service.listKeys({ sub: query.sub, status: query.status, limit: query.limit, beforeSeq: query.cursor });
     res.json({
       items: page.items.map((r) => keyView(r, now())),
       nextCursor: encodeCursor(page.next),
     });
   });
 
-  router.get('/admin/keys/:id', requireAdmin, (req, res) => {
-    const record = service.getKey(String(req.params.id));
+  router.get('/admin/keys/:id', requireAdmin, async (req, res) => {
+    const record = await service.getKey(String(req.params.id));
     if (!record) throw new AppError('not_found', `no key ${req.params.id}`);
     res.json(keyView(record, now()));
   });
 
-  router.patch('/admin/keys/:id', requireAdmin, (req, res) => {
+  router.patch('/admin/keys/:id', requireAdmin, async (req, res) => {
     const body = parseInput(updateKeyBody, req.body, 'change');
-    const result = service.updateKey(
+    const result = await service.updateKey(
       String(req.params.id),
       {
         rateLimit: body.rateLimit,
@@ -70,15 +70,15 @@ export function createKeyRoutes(options: KeyRoutesOptions): Router {
     res.json(keyView(result.value, now()));
   });
 
-  router.delete('/admin/keys/:id', requireAdmin, (req, res) => {
-    const result = service.revokeKey(String(req.params.id), { requestId: requestIdOf(res) });
+  router.delete('/admin/keys/:id', requireAdmin, async (req, res) => {
+    const result = await service.revokeKey(String(req.params.id), { requestId: requestIdOf(res) });
     if (!result.ok) failWith(result.failure);
     res.status(204).end();
   });
 
-  router.post('/key/disable', requireApiKey, (_req, res) => {
+  router.post('/key/disable', requireApiKey, async (_req, res) => {
     const own = apiKeyOf(res);
-    const result = service.updateKey(own.id, { status: 'disabled' }, { requestId: requestIdOf(res) });
+    const result = await service.updateKey(own.id, { status: 'disabled' }, { requestId: requestIdOf(res) });
     if (!result.ok) failWith(result.failure);
     res.json(keyView(result.value, now()));
   });

@@ -18,14 +18,14 @@ export interface OwnKeyLookup {
 }
 
 /** The user id of the signed-in caller, or undefined for a sign-in that is no user (`akm admin-token`). */
-export function callerUserId(lookup: Pick<OwnKeyLookup, 'users'>, res: Response): string | undefined {
-  return lookup.users.getUser(principalOf(res).sub)?.id;
+export async function callerUserId(lookup: Pick<OwnKeyLookup, 'users'>, res: Response): Promise<string | undefined> {
+  return (await lookup.users.getUser(principalOf(res).sub))?.id;
 }
 
 /** The caller's own key `id`; 404 `not_found` for an unknown id and for anyone else's key alike. */
-export function ownKeyOf(lookup: OwnKeyLookup, res: Response, id: string): KeyRecord {
-  const key = lookup.keys.getKey(id);
-  const me = callerUserId(lookup, res);
+export async function ownKeyOf(lookup: OwnKeyLookup, res: Response, id: string): Promise<KeyRecord> {
+  const key = await lookup.keys.getKey(id);
+  const me = await callerUserId(lookup, res);
   if (!key || me === undefined || key.ownerId !== me) throw new AppError('not_found', `you have no key ${id}`);
   return key;
 }

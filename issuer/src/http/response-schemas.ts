@@ -107,12 +107,14 @@ export const issuerReadinessSchema = z
       .enum(['ready', 'degraded', 'not_ready'])
       .meta({ description: '`not_ready` (503) only when a required dependency is down; `degraded` (200) when another is.' }),
     dependencies: z.object({
-      database: z.object({ state: z.enum(['ok', 'unavailable']), required: z.literal(true) }).meta({ description: 'SQLite: required.' }),
+      database: z
+        .object({ kind: z.enum(['sqlite', 'postgres']), state: z.enum(['ok', 'unavailable']), required: z.literal(true) })
+        .meta({ description: 'SQLite (embedded) or PostgreSQL (`DATABASE_URL`): required.' }),
       eventBus: z
         .object({ state: z.enum(['connected', 'disconnected', 'in-process']), required: z.literal(false) })
         .meta({ description: 'NATS: not required, the outbox keeps the events until it is back.' }),
       poolStore: z
-        .object({ kind: z.enum(['redis', 'sqlite']), state: z.enum(['ok', 'unavailable']), required: z.literal(false) })
+        .object({ kind: z.enum(['redis', 'sqlite', 'postgres']), state: z.enum(['ok', 'unavailable']), required: z.literal(false) })
         .meta({ description: 'Where the token pool lives: not required, only the pool routes answer 503 without it.' }),
     }),
     outboxBacklog: z.number().int().nullable().meta({ description: 'Events not yet acknowledged by JetStream.' }),

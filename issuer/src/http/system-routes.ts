@@ -8,12 +8,14 @@ import type { SigningKeys } from '../domain/signing-keys.js';
 
 /** Readiness facts of the issuer. */
 export interface IssuerReadiness {
-  /** Throws when SQLite cannot answer. */
-  checkDatabase: () => void;
+  /** Which database the issuer keeps its data in. */
+  databaseKind: 'sqlite' | 'postgres';
+  /** Rejects when the database cannot answer. */
+  checkDatabase: () => Promise<void>;
   bus: () => 'connected' | 'disconnected' | 'in-process';
-  backlog: () => number;
-  /** Where the token pool lives and whether it answers (Redis connected; SQLite is the database). */
-  poolStore: () => { kind: 'redis' | 'sqlite'; ok: boolean };
+  backlog: () => Promise<number>;
+  /** Where the token pool lives and whether it answers (Redis connected; otherwise it is the database). */
+  poolStore: () => { kind: 'redis' | 'sqlite' | 'postgres'; ok: boolean };
 }
 
 /** One dependency in the `/readyz` answer. */
@@ -47,20 +49,20 @@ export function createSystemRoutes(options: SystemRoutesOptions): Router {
   // working (changes wait in the outbox), without Redis only the token pool is down (its routes
   // answer 503), so a load balancer must not take the whole issuer out for either: the issuer
   // is then "degraded", still 200.
-  router.get('/readyz', (_req, res) => {
+  router.get('/readyz', async (_req, res) => {
     let backlog: number | null = null;
     try {
-      readiness.checkDatabase();
-      backlog = readiness.backlog();
+      await readiness.checkDatabase();
+      backlog = await readiness.backlog();
     } catch {
       backlog = null;
     }
     const databaseOk = backlog !== null;
     const bus = readiness.bus();
     const pool = readiness.poolStore();
-    const poolOk = pool.kind === 'sqlite' ? databaseOk : pool.ok;
+    const poolOk = pool.kind === 'redis' ? pool.ok : databaseOk;
     const dependencies: Record<string, DependencyState> = {
-      database: { state: databaseOk ? 'ok' : 'unavailable', required: true },
+      database: { kind: readiness.databaseKind, state: databaseOk ? 'ok' : 'unavailable', required: true },
       eventBus: { state: bus, required: false },
       poolStore: { kind: pool.kind, state: poolOk ? 'ok' : 'unavailable', required: false },
     };
@@ -76,14 +78,14 @@ export function createSystemRoutes(options: SystemRoutesOptions): Router {
     res.type(registry.contentType).send(await registry.metrics());
   });
 
-  router.get('/.well-known/jwks.json', (_req, res) => {
-    res.set('Cache-Control', 'public, max-age=60').json(signing.jwks());
+  router.get('/.well-known/jwks.json', async (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=60').json(await signing.jwks());
   });
 
   router.post('/admin/signing-keys/rotate', options.requireAdmin, async (_req, res) => {
     const kid = await signing.rotate();
     // `next` is already in the JWKS: it signs from the next rotation on.
-    res.status(201).json({ kid, next: signing.nextKid() ?? null });
+    res.status(201).json({ kid, next: (await signing.nextKid()) ?? null });
   });
 
   return router;

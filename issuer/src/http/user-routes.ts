@@ -85,14 +85,14 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
 
   // Signing out ends this sign-in token now (it is refused from then on, until it would have
   // expired anyway); with {"everywhere": true}, every sign-in of the user.
-  router.post('/auth/logout', requireSession, (req, res) => {
+  router.post('/auth/logout', requireSession, async (req, res) => {
     const { everywhere } = parseInput(logoutBody, req.body ?? {}, 'sign-out');
     const principal = principalOf(res);
     if (everywhere) {
-      const result = users.endAllSessions(principal.sub);
+      const result = await users.endAllSessions(principal.sub);
       if (!result.ok) throw new AppError('conflict', 'this sign-in belongs to no user (akm admin-token): only it can be ended, without "everywhere"');
     } else if (principal.session) {
-      options.endedSessions.end(principal.session.jti, principal.session.expiresAt, Math.floor(now() / 1000));
+      await options.endedSessions.end(principal.session.jti, principal.session.expiresAt, Math.floor(now() / 1000));
     }
     req.log.info({ username: principal.sub, everywhere, outcome: 'signed_out' }, 'signed out');
     res.status(204).end();
@@ -124,9 +124,9 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
     res.status(201).location(`/admin/users/${result.value.username}`).json(userView(result.value));
   });
 
-  router.get('/admin/users', requireAdmin, (req, res) => {
+  router.get('/admin/users', requireAdmin, async (req, res) => {
     const query = parseInput(listUsersQuery, req.query, 'query');
-    const page = users.listUsers(query.limit + 1, query.cursor);
+    const page = await users.listUsers(query.limit + 1, query.cursor);
     const items = page.slice(0, query.limit);
     res.json({
       items: items.map(userView),
@@ -134,8 +134,8 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
     });
   });
 
-  router.get('/admin/users/:username', requireAdmin, (req, res) => {
-    const user = users.getUser(String(req.params.username));
+  router.get('/admin/users/:username', requireAdmin, async (req, res) => {
+    const user = await users.getUser(String(req.params.username));
     if (!user) throw new AppError('not_found', `no user ${req.params.username}`);
     res.json(userView(user));
   });
@@ -149,41 +149,41 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
     res.json(userView(result.value));
   });
 
-  router.post('/admin/users/:username/unlock', requireAdmin, (req, res) => {
-    const user = users.getUser(String(req.params.username));
+  router.post('/admin/users/:username/unlock', requireAdmin, async (req, res) => {
+    const user = await users.getUser(String(req.params.username));
     if (!user) throw new AppError('not_found', `no user ${req.params.username}`);
     guard.unlock(user.username);
     req.log.info({ username: user.username }, 'sign-in lock lifted');
     res.status(204).end();
   });
 
-  router.delete('/admin/users/:username', requireAdmin, (req, res) => {
-    const result = users.deleteUser(String(req.params.username), { requestId: requestIdOf(res) });
+  router.delete('/admin/users/:username', requireAdmin, async (req, res) => {
+    const result = await users.deleteUser(String(req.params.username), { requestId: requestIdOf(res) });
     if (!result.ok) failWith(result.failure);
     res.status(204).end();
   });
 
-  router.get('/me', requireSession, (_req, res) => {
-    const me = users.getUser(principalOf(res).sub);
+  router.get('/me', requireSession, async (_req, res) => {
+    const me = await users.getUser(principalOf(res).sub);
     if (!me) throw new AppError('not_found', 'no such user');
     res.json(userView(me));
   });
 
-  router.get('/me/keys', requireSession, (req, res) => {
+  router.get('/me/keys', requireSession, async (req, res) => {
     const query = parseInput(myKeysQuery, req.query, 'query');
     // By the user's id, not the name: a user created under a deleted user's name owns none of
     // its keys. A sign-in that is no user (`akm admin-token`) owns none at all.
-    const me = callerUserId({ users }, res);
-    const page = me !== undefined ? keys.listKeys({ ownerId: me, limit: query.limit, beforeSeq: query.cursor }) : { items: [], next: undefined };
+    const me = await callerUserId({ users }, res);
+    const page = me !== undefined ? await keys.listKeys({ ownerId: me, limit: query.limit, beforeSeq: query.cursor }) : { items: [], next: undefined };
     res.json({
       items: page.items.map((k) => keyView(k, now())),
       nextCursor: encodeCursor(page.next),
     });
   });
 
-  router.post('/me/keys/:id/disable', requireSession, (req, res) => {
-    const key = ownKeyOf({ keys, users }, res, String(req.params.id));
-    const result = keys.updateKey(key.id, { status: 'disabled' }, { requestId: requestIdOf(res) });
+  router.post('/me/keys/:id/disable', requireSession, async (req, res) => {
+    const key = await ownKeyOf({ keys, users }, res, String(req.params.id));
+    const result = await keys.updateKey(key.id, { status: 'disabled' }, { requestId: requestIdOf(res) });
     if (!result.ok) failWith(result.failure);
     res.json(keyView(result.value, now()));
   });

@@ -14,6 +14,8 @@
 export { createRedisPoolStore } from './redis-pool-store.js';
 export type { RedisPoolStoreOptions } from './redis-pool-store.js';
 export { createSqlitePoolStore } from './sqlite-pool-store.js';
+export { createPostgresPoolStore } from './postgres-pool-store.js';
+export type { PostgresPoolStoreOptions } from './postgres-pool-store.js';
 export type { SqlitePoolStoreOptions } from './sqlite-pool-store.js';
 export { migratePool } from './sqlite-pool-schema.js';
 export { createPoolService } from './pool-service.js';

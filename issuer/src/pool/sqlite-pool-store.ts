@@ -13,6 +13,7 @@ import {
   type StoreResult,
   type TokenPoolStore,
 } from './pool-store.js';
+import { POOL_TOKEN_COLUMNS, toPoolToken as toToken, type PoolTokenRow as Row } from './pool-token-row.js';
 import { migratePool } from './sqlite-pool-schema.js';
 
 /** Options of {@link createSqlitePoolStore}. */
@@ -23,47 +24,39 @@ export interface SqlitePoolStoreOptions {
   now: () => number;
   /** Random number in [0, 1) for the pick; `Math.random` by default. */
   random?: () => number;
+  /**
+   * Runs each operation's transaction in its turn when the connection is shared with work whose
+   * transactions span awaits (the issuer's other repositories: `SqliteClient.exclusive`).
+   * By default an operation runs at once.
+   */
+  exclusive?: <T>(work: () => T) => Promise<T>;
 }
 
-interface Row {
-  id: number;
-  token: string;
-  holder: string | null;
-  assigned_until: number | null;
-  alive_until: number;
-}
 
-const toToken = (row: Row): PoolToken => ({
-  token: row.token,
-  state: row.holder === null ? 'available' : 'assigned',
-  holder: row.holder,
-  assignedUntil: row.assigned_until,
-  aliveUntil: row.alive_until,
-});
 
 /** Creates the SQLite implementation of {@link TokenPoolStore}. */
 export function createSqlitePoolStore(options: SqlitePoolStoreOptions): TokenPoolStore {
   const { db, now } = options;
   const random = options.random ?? Math.random;
+  const inTurn = options.exclusive ?? (async <T>(work: () => T) => work());
   migratePool(db);
-  const COLUMNS = 'id, token, holder, assigned_until, alive_until';
-  const sql = {
-    byToken: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM pool_tokens WHERE token = ?`),
+    const sql = {
+    byToken: db.prepare<[string], Row>(`SELECT ${POOL_TOKEN_COLUMNS} FROM pool_tokens WHERE token = ?`),
     duePurges: db.prepare<[number, number], Row>(
-      `SELECT ${COLUMNS} FROM pool_tokens WHERE alive_until <= ? ORDER BY alive_until LIMIT ?`,
+      `SELECT ${POOL_TOKEN_COLUMNS} FROM pool_tokens WHERE alive_until <= ? ORDER BY alive_until LIMIT ?`,
     ),
     dueReleases: db.prepare<[number, number], Row>(
-      `SELECT ${COLUMNS} FROM pool_tokens WHERE assigned_until IS NOT NULL AND assigned_until <= ?
+      `SELECT ${POOL_TOKEN_COLUMNS} FROM pool_tokens WHERE assigned_until IS NOT NULL AND assigned_until <= ?
        ORDER BY assigned_until LIMIT ?`,
     ),
     // INDEXED BY: the rowid search would walk over assigned rows; the partial index skips them.
     freeFrom: db.prepare<[number], Row>(
-      `SELECT ${COLUMNS} FROM pool_tokens INDEXED BY pool_tokens_free
+      `SELECT ${POOL_TOKEN_COLUMNS} FROM pool_tokens INDEXED BY pool_tokens_free
        WHERE holder IS NULL AND id >= ? ORDER BY id LIMIT 1`,
     ),
     // The holder's leases that are due (or whose token is), to apply before counting.
     heldDue: db.prepare<[string, number, number], Row>(
-      `SELECT ${COLUMNS} FROM pool_tokens WHERE holder = ? AND (assigned_until <= ? OR alive_until <= ?)`,
+      `SELECT ${POOL_TOKEN_COLUMNS} FROM pool_tokens WHERE holder = ? AND (assigned_until <= ? OR alive_until <= ?)`,
     ),
     // Counted by reading at most the cap's worth of index entries.
     heldUpTo: db.prepare<[string, number], { id: number }>('SELECT id FROM pool_tokens WHERE holder = ? LIMIT ?'),
@@ -81,12 +74,16 @@ export function createSqlitePoolStore(options: SqlitePoolStoreOptions): TokenPoo
   };
 
   /** Runs `body` in one immediate transaction, collecting the deadlines it applies. */
-  function atomically<T>(body: (at: number, effects: PoolEffects) => T): T & { effects: PoolEffects } {
+  async function atomically<T>(body: (at: number, effects: PoolEffects) => T): Promise<T & { effects: PoolEffects }> {
     try {
-      return db.transaction(() => {
-        const effects: PoolEffects = { released: [], purged: [] };
-        return { ...body(now(), effects), effects };
-      }).immediate();
+      return await inTurn(() =>
+        db
+          .transaction(() => {
+            const effects: PoolEffects = { released: [], purged: [] };
+            return { ...body(now(), effects), effects };
+          })
+          .immediate(),
+      );
     } catch (err) {
       // Another process held the write lock past the busy timeout: a 503 the caller may retry.
       if ((err as { code?: string }).code === 'SQLITE_BUSY') {
@@ -205,7 +202,7 @@ export function createSqlitePoolStore(options: SqlitePoolStoreOptions): TokenPoo
       });
     },
     async getToken(token) {
-      const row = sql.byToken.get(token);
+      const row = await inTurn(() => sql.byToken.get(token));
       const at = now();
       if (!row || row.alive_until <= at) return undefined;
       const lapsed = row.assigned_until !== null && row.assigned_until <= at;
@@ -219,7 +216,7 @@ export function createSqlitePoolStore(options: SqlitePoolStoreOptions): TokenPoo
       });
     },
     async sweep(limit) {
-      const { more, effects } = atomically((at, applied) => ({ more: sweep(at, limit, applied) }));
+      const { more, effects } = await atomically((at, applied) => ({ more: sweep(at, limit, applied) }));
       return { ...effects, more };
     },
   };

@@ -1,21 +1,18 @@
 /**
- * Ended sign-in tokens in SQLite (`ended_sessions`): one row per signed-out token id until its
+ * Ended sign-in tokens (`ended_sessions`): one row per signed-out token id until its
  * expiry, so the table never holds more than a sign-in lifetime of sign-outs.
  */
 import type { EndedSessions } from '../domain/ended-sessions.js';
-import type { Db } from './database.js';
+import type { SqlClient } from './sql-client.js';
 
-/** Creates the ended-sessions store over an open database. */
-export function createEndedSessionRepository(db: Db): EndedSessions {
-  const insert = db.prepare('INSERT OR IGNORE INTO ended_sessions (jti, expires_at) VALUES (?, ?)');
-  const purge = db.prepare('DELETE FROM ended_sessions WHERE expires_at <= ?');
-  const find = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM ended_sessions WHERE jti = ?');
-  const end = db.transaction((jti: string, expiresAt: number, nowSeconds: number) => {
-    purge.run(nowSeconds);
-    insert.run(jti, expiresAt);
-  });
+/** Creates the ended-sessions store over a database client. */
+export function createEndedSessionRepository(db: SqlClient): EndedSessions {
   return {
-    end: (jti, expiresAt, nowSeconds) => end.immediate(jti, expiresAt, nowSeconds),
-    isEnded: (jti) => find.get(jti) !== undefined,
+    end: (jti, expiresAt, nowSeconds) =>
+      db.transaction(async () => {
+        await db.run('DELETE FROM ended_sessions WHERE expires_at <= ?', [nowSeconds]);
+        await db.run('INSERT INTO ended_sessions (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING', [jti, expiresAt]);
+      }),
+    isEnded: async (jti) => (await db.get('SELECT 1 AS one FROM ended_sessions WHERE jti = ?', [jti])) !== undefined,
   };
 }

@@ -1,22 +1,21 @@
 /**
- * Key events in SQLite (`key_events`), written in the transaction of the change they describe.
+ * Key events (`key_events`), written in the transaction of the change they describe.
  */
 import { encodeKeyEvent, parseKeyEvent, type KeyEvent } from '@akm/common';
 import type { KeyHistory } from '../domain/key-history.js';
-import type { Db } from './database.js';
+import type { SqlClient } from './sql-client.js';
 
-/** Creates the key history over an open database. */
-export function createKeyHistoryRepository(db: Db): KeyHistory {
-  const append = db.prepare('INSERT INTO key_events (event_id, key_id, payload) VALUES (?, ?, ?)');
-  const page = db.prepare<[string, number, number], { seq: number; payload: string }>(
-    'SELECT seq, payload FROM key_events WHERE key_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
-  );
+/** Creates the key history over a database client. */
+export function createKeyHistoryRepository(db: SqlClient): KeyHistory {
   return {
-    append(event) {
-      append.run(event.id, event.keyId, encodeKeyEvent(event));
+    async append(event) {
+      await db.run('INSERT INTO key_events (event_id, key_id, payload) VALUES (?, ?, ?)', [event.id, event.keyId, encodeKeyEvent(event)]);
     },
-    list(keyId, limit, beforeSeq) {
-      const rows = page.all(keyId, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit + 1);
+    async list(keyId, limit, beforeSeq) {
+      const rows = await db.all<{ seq: number; payload: string }>(
+        'SELECT seq, payload FROM key_events WHERE key_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
+        [keyId, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit + 1],
+      );
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
       return {

@@ -1,10 +1,10 @@
 /**
- * Key metadata in SQLite. The key string itself is never stored: a copy of the database reveals
+ * Key metadata in the database. The key string itself is never stored: a copy of the database reveals
  * no usable key.
  */
 import type { KeyStatus, Role } from '@akm/common';
 import type { KeyRecord, KeyRepository } from '../domain/key-record.js';
-import type { Db } from './database.js';
+import type { SqlClient, SqlValue } from './sql-client.js';
 
 interface KeyRow {
   seq: number;
@@ -41,61 +41,63 @@ function toRecord(row: KeyRow): KeyRecord {
   };
 }
 
-/** Creates the key repository over an open database. */
-export function createKeyRepository(db: Db): KeyRepository {
-  const insert = db.prepare(
-    `INSERT INTO keys (id, sub, owner_id, role, name, meta, rate_limit, expires_at, created_at, updated_at, status, version, kid)
-     VALUES (@id, @sub, @ownerId, @role, @name, @meta, @rateLimit, @expiresAt, @createdAt, @updatedAt, @status, @version, @kid)`,
-  );
-  const get = db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE id = ?');
-  const update = db.prepare(
-    `UPDATE keys SET rate_limit = @rateLimit, expires_at = @expiresAt, updated_at = @updatedAt,
-       status = @status, version = @version WHERE id = @id`,
-  );
-  const liveOf = db.prepare<[string], KeyRow>(
-    "SELECT * FROM keys WHERE owner_id = ? AND status IN ('active', 'disabled') ORDER BY seq",
-  );
+const COLUMNS = 'id, sub, owner_id, role, name, meta, rate_limit, expires_at, created_at, updated_at, status, version, kid';
 
+/** Creates the key repository over a database client. */
+export function createKeyRepository(db: SqlClient): KeyRepository {
   return {
-    insert(record) {
-      insert.run({ ...record, meta: record.meta === null ? null : JSON.stringify(record.meta) });
+    async insert(r) {
+      await db.run(`INSERT INTO keys (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+        r.id, r.sub, r.ownerId, r.role, r.name, r.meta === null ? null : JSON.stringify(r.meta),
+        r.rateLimit, r.expiresAt, r.createdAt, r.updatedAt, r.status, r.version, r.kid,
+      ]);
     },
-    get(id) {
-      const row = get.get(id);
+    async get(id) {
+      const row = await db.get<KeyRow>('SELECT * FROM keys WHERE id = ?', [id]);
       return row && toRecord(row);
     },
-    list(query) {
+    async list(query) {
       const where: string[] = [];
-      const params: Record<string, unknown> = { limit: query.limit + 1, now: query.nowSeconds };
+      const params: SqlValue[] = [];
       if (query.sub !== undefined) {
-        where.push('sub = @sub');
-        params.sub = query.sub;
+        where.push('sub = ?');
+        params.push(query.sub);
       }
       if (query.ownerId !== undefined) {
-        where.push('owner_id = @ownerId');
-        params.ownerId = query.ownerId;
+        where.push('owner_id = ?');
+        params.push(query.ownerId);
       }
-      if (query.status === 'expired') where.push("status = 'active' AND expires_at <= @now");
-      else if (query.status === 'active') where.push("status = 'active' AND expires_at > @now");
-      else if (query.status !== undefined) {
-        where.push('status = @status');
-        params.status = query.status;
+      if (query.status === 'expired') {
+        where.push("status = 'active' AND expires_at <= ?");
+        params.push(query.nowSeconds);
+      } else if (query.status === 'active') {
+        where.push("status = 'active' AND expires_at > ?");
+        params.push(query.nowSeconds);
+      } else if (query.status !== undefined) {
+        where.push('status = ?');
+        params.push(query.status);
       }
       if (query.beforeSeq !== undefined) {
-        where.push('seq < @before');
-        params.before = query.beforeSeq;
+        where.push('seq < ?');
+        params.push(query.beforeSeq);
       }
-      const sql = `SELECT * FROM keys ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
-      const rows = db.prepare<[Record<string, unknown>], KeyRow>(sql).all(params);
+      const sql = `SELECT * FROM keys ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
+      const rows = await db.all<KeyRow>(sql, [...params, query.limit + 1]);
       const page = rows.slice(0, query.limit);
       const last = page[page.length - 1];
       return { items: page.map(toRecord), next: rows.length > query.limit && last ? last.seq : undefined };
     },
-    update(record) {
-      update.run(record);
+    async update(r) {
+      // Only over the version it was read at: of two changes made at once, the second finds none.
+      const changed = await db.run(
+        'UPDATE keys SET rate_limit = ?, expires_at = ?, updated_at = ?, status = ?, version = ? WHERE id = ? AND version = ?',
+        [r.rateLimit, r.expiresAt, r.updatedAt, r.status, r.version, r.id, r.version - 1],
+      );
+      return changed === 1;
     },
-    liveKeysOf(ownerId) {
-      return liveOf.all(ownerId).map(toRecord);
+    async liveKeysOf(ownerId) {
+      const rows = await db.all<KeyRow>("SELECT * FROM keys WHERE owner_id = ? AND status IN ('active', 'disabled') ORDER BY seq", [ownerId]);
+      return rows.map(toRecord);
     },
   };
 }

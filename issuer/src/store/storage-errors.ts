@@ -1,5 +1,5 @@
 /**
- * Which SQLite failures mean "the store cannot be used right now" (disk full, read-only or
+ * Which store failures mean "the store cannot be used right now" (disk full, read-only or
  * missing directory, locked past the busy timeout, I/O error), told apart by the error's `code`
  * (better-sqlite3's `SqliteError.code`, extended codes included), never by its message.
  */
@@ -17,9 +17,22 @@ const STORAGE_CODES = [
   'SQLITE_PROTOCOL',
   'SQLITE_CORRUPT',
   'SQLITE_NOTADB',
+  'STORE_UNAVAILABLE',
 ];
 
-/** True when `err` is a SQLite failure of the store itself rather than a bug in a statement. */
+/**
+ * The database server cannot be used right now (refused, reset, restarting, out of connections):
+ * answered 503 `storage_failed` like a full disk. `cause` is the client's error.
+ */
+export class StoreUnavailableError extends Error {
+  readonly code = 'STORE_UNAVAILABLE';
+  constructor(cause: Error) {
+    super(`database unavailable: ${cause.message}`, { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** True when `err` is a failure of the store itself (SQLite, or the database server) rather than a bug in a statement. */
 export function isStorageFailure(err: unknown): err is Error & { code: string } {
   const code = (err as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' && STORAGE_CODES.some((c) => code === c || code.startsWith(`${c}_`));

@@ -1,9 +1,9 @@
 /**
- * Users in SQLite: name, password hash (never the password), role and status.
+ * Users in the database: name, password hash (never the password), role and status.
  */
 import type { Role } from '@akm/common';
 import type { UserRecord, UserRepository, UserStatus } from '../domain/user-record.js';
-import type { Db } from './database.js';
+import type { SqlClient } from './sql-client.js';
 
 interface UserRow {
   id: string;
@@ -27,36 +27,36 @@ const toRecord = (r: UserRow): UserRecord => ({
   sessionEpoch: r.session_epoch,
 });
 
-/** Creates the user repository. */
-export function createUserRepository(db: Db): UserRepository {
-  const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users');
-  const others = db.prepare<[string], { n: number }>(
-    "SELECT count(*) AS n FROM users WHERE role = 'admin' AND status = 'active' AND username != ?",
-  );
-  const get = db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?');
-  const idOf = db.prepare<[string], { id: string }>('SELECT id FROM users WHERE username = ?');
-  const list = db.prepare<[string, number], UserRow>('SELECT * FROM users WHERE username > ? ORDER BY username LIMIT ?');
-  const insert = db.prepare(
-    `INSERT INTO users (id, username, password_hash, role, status, created_at, updated_at, session_epoch)
-     VALUES (@id, @username, @passwordHash, @role, @status, @createdAt, @updatedAt, @sessionEpoch)`,
-  );
-  const update = db.prepare(
-    `UPDATE users SET password_hash = @passwordHash, role = @role, status = @status, updated_at = @updatedAt,
-       session_epoch = @sessionEpoch
-     WHERE username = @username`,
-  );
-  const remove = db.prepare('DELETE FROM users WHERE username = ?');
+/** Creates the user repository over a database client. */
+export function createUserRepository(db: SqlClient): UserRepository {
+  const get = async (username: string) => {
+    const row = await db.get<UserRow>('SELECT * FROM users WHERE username = ?', [username]);
+    return row && toRecord(row);
+  };
   return {
-    count: () => count.get()?.n ?? 0,
-    otherActiveAdmins: (username) => others.get(username)?.n ?? 0,
-    get: (username) => {
-      const row = get.get(username);
-      return row && toRecord(row);
+    count: async () => (await db.get<{ n: number }>('SELECT count(*) AS n FROM users'))?.n ?? 0,
+    otherActiveAdmins: async (username) =>
+      (await db.get<{ n: number }>("SELECT count(*) AS n FROM users WHERE role = 'admin' AND status = 'active' AND username != ?", [username]))
+        ?.n ?? 0,
+    get,
+    idOf: async (username) => (await db.get<{ id: string }>('SELECT id FROM users WHERE username = ?', [username]))?.id,
+    list: async (limit, afterName = '') =>
+      (await db.all<UserRow>('SELECT * FROM users WHERE username > ? ORDER BY username LIMIT ?', [afterName, limit])).map(toRecord),
+    async insert(u) {
+      await db.run(
+        `INSERT INTO users (id, username, password_hash, role, status, created_at, updated_at, session_epoch)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        [u.id, u.username, u.passwordHash, u.role, u.status, u.createdAt, u.updatedAt, u.sessionEpoch],
+      );
     },
-    idOf: (username) => idOf.get(username)?.id,
-    list: (limit, afterName = '') => list.all(afterName, limit).map(toRecord),
-    insert: (user) => void insert.run(user),
-    update: (user) => void update.run(user),
-    delete: (username) => void remove.run(username),
+    async update(u) {
+      await db.run(
+        'UPDATE users SET password_hash = ?, role = ?, status = ?, updated_at = ?, session_epoch = ? WHERE username = ?',
+        [u.passwordHash, u.role, u.status, u.updatedAt, u.sessionEpoch, u.username],
+      );
+    },
+    async delete(username) {
+      await db.run('DELETE FROM users WHERE username = ?', [username]);
+    },
   };
 }

@@ -6,6 +6,7 @@ import { exportPKCS8, generateKeyPair } from 'jose';
 import { openSigningKeys } from '../../src/domain/signing-keys.js';
 import { openDatabase } from '../../src/store/database.js';
 import { createSigningKeyRepository } from '../../src/store/signing-key-repository.js';
+import { createSqliteClient } from '../../src/store/sqlite-client.js';
 
 describe('issuer: signing keys', () => {
   let dir: string;
@@ -18,7 +19,7 @@ describe('issuer: signing keys', () => {
     const db = openDatabase({ dataDir: dir });
     return {
       db,
-      keysP: openSigningKeys({ records: createSigningKeyRepository(db), dataDir: dir, now, sessionTtlSeconds: 900, keyFile, prepublishNext }),
+      keysP: openSigningKeys({ records: createSigningKeyRepository(createSqliteClient(db)), dataDir: dir, now, sessionTtlSeconds: 900, keyFile, prepublishNext }),
     };
   };
 
@@ -41,7 +42,7 @@ describe('issuer: signing keys', () => {
     writeFileSync(file, await exportPKCS8(pair.privateKey), { mode: 0o600 });
     const { db, keysP } = open(undefined, file);
     const keys = await keysP;
-    expect(keys.jwks().keys).to.have.length(1);
+    expect((await keys.jwks()).keys).to.have.length(1);
     expect(readdirSync(dir)).to.not.include('signing');
     db.close();
   });
@@ -53,11 +54,11 @@ describe('issuer: signing keys', () => {
     const old = keys.currentKid();
     await keys.sign({ sub: 'x', exp: Math.floor(clock / 1000) + 3600 }, 'akm-key+jwt');
     const fresh = await keys.rotate();
-    const kids = () => keys.jwks().keys.map((k) => k.kid);
-    expect(kids()).to.have.members([old, fresh]);
+    const kids = async () => (await keys.jwks()).keys.map((k) => k.kid);
+    expect(await kids()).to.have.members([old, fresh]);
     clock += 3601_000;
-    expect(kids()).to.deep.equal([fresh]);
-    for (const key of keys.jwks().keys) expect(key).to.not.have.property('d');
+    expect(await kids()).to.deep.equal([fresh]);
+    for (const key of (await keys.jwks()).keys) expect(key).to.not.have.property('d');
     db.close();
   });
 
@@ -68,11 +69,11 @@ describe('issuer: signing keys', () => {
     const old = keys.currentKid();
     await keys.sign({ sub: 'x', exp: Math.floor(clock / 1000) + 3600 }, 'akm-key+jwt');
     const fresh = await keys.rotate();
-    const kids = () => keys.jwks().keys.map((k) => k.kid);
+    const kids = async () => (await keys.jwks()).keys.map((k) => k.kid);
     clock += 1800_000; // past the 900 s kept for sign-in tokens, before the key token's exp
-    expect(kids(), 'the old key still verifies the live token').to.have.members([old, fresh]);
+    expect(await kids(), 'the old key still verifies the live token').to.have.members([old, fresh]);
     clock += 1801_000;
-    expect(kids()).to.deep.equal([fresh]);
+    expect(await kids()).to.deep.equal([fresh]);
     db.close();
   });
 
@@ -82,11 +83,11 @@ describe('issuer: signing keys', () => {
     const keys = await keysP;
     const old = keys.currentKid();
     const fresh = await keys.rotate();
-    const kids = () => keys.jwks().keys.map((k) => k.kid);
+    const kids = async () => (await keys.jwks()).keys.map((k) => k.kid);
     clock += 890_000;
-    expect(kids(), 'a sign-in token signed just before the rotation still verifies').to.have.members([old, fresh]);
+    expect(await kids(), 'a sign-in token signed just before the rotation still verifies').to.have.members([old, fresh]);
     clock += 20_000; // 910 s after the rotation (and past the 10 s JWKS cache)
-    expect(kids()).to.deep.equal([fresh]);
+    expect(await kids()).to.deep.equal([fresh]);
     db.close();
   });
 
@@ -100,11 +101,11 @@ describe('issuer: signing keys', () => {
     const fresh = await keys.rotate();
     keys.extendKey(old, t0 + 7200); // an admin moved the key's expiry later
     keys.extendKey(old, t0 + 60); // an earlier expiry never shortens what was recorded
-    const kids = () => keys.jwks().keys.map((k) => k.kid);
+    const kids = async () => (await keys.jwks()).keys.map((k) => k.kid);
     clock += 3700_000;
-    expect(kids()).to.have.members([old, fresh]);
+    expect(await kids()).to.have.members([old, fresh]);
     clock += 3600_000;
-    expect(kids()).to.deep.equal([fresh]);
+    expect(await kids()).to.deep.equal([fresh]);
     db.close();
   });
 
@@ -113,9 +114,9 @@ describe('issuer: signing keys', () => {
       const { db, keysP } = open(Date.now, undefined, true);
       const keys = await keysP;
       const current = keys.currentKid();
-      const next = keys.nextKid();
+      const next = await keys.nextKid();
       expect(next).to.be.a('string').and.not.equal(current);
-      expect(keys.jwks().keys.map((k) => k.kid)).to.have.members([current, next]);
+      expect((await keys.jwks()).keys.map((k) => k.kid)).to.have.members([current, next]);
       const token = await keys.sign({ sub: 'x', exp: Math.floor(Date.now() / 1000) + 60 }, 'akm-key+jwt');
       expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid, 'signed by the current key').to.equal(current);
 
@@ -123,22 +124,22 @@ describe('issuer: signing keys', () => {
 
       expect(rotated, 'the key that was published beforehand').to.equal(next);
       expect(keys.currentKid()).to.equal(next);
-      const newNext = keys.nextKid();
+      const newNext = await keys.nextKid();
       expect(newNext).to.be.a('string').and.not.be.oneOf([current, next]);
-      expect(keys.jwks().keys.map((k) => k.kid)).to.have.members([current, next, newNext]);
+      expect((await keys.jwks()).keys.map((k) => k.kid)).to.have.members([current, next, newNext]);
       db.close();
     });
 
     it('keeps the same next key across a restart, its private half in a 0600 file', async () => {
       const first = open(Date.now, undefined, true);
-      const next = (await first.keysP).nextKid();
+      const next = await (await first.keysP).nextKid();
       first.db.close();
       expect(statSync(join(dir, 'signing', `${next}.jwk`)).mode & 0o777).to.equal(0o600);
 
       const second = open(Date.now, undefined, true);
       const keys = await second.keysP;
 
-      expect(keys.nextKid()).to.equal(next);
+      expect(await keys.nextKid()).to.equal(next);
       expect(await keys.rotate()).to.equal(next);
       second.db.close();
     });
@@ -146,17 +147,17 @@ describe('issuer: signing keys', () => {
     it('replaces a next key whose private file is gone, and retires the lost one from the JWKS after a sign-in lifetime', async () => {
       let clock = Date.now();
       const first = open(() => clock, undefined, true);
-      const lost = (await first.keysP).nextKid();
+      const lost = await (await first.keysP).nextKid();
       first.db.close();
       rmSync(join(dir, 'signing', `${lost}.jwk`));
 
       const second = open(() => clock, undefined, true);
       const keys = await second.keysP;
 
-      const replacement = keys.nextKid();
+      const replacement = await keys.nextKid();
       expect(replacement).to.be.a('string').and.not.equal(lost);
       clock += 910_000;
-      expect(keys.jwks().keys.map((k) => k.kid)).to.have.members([keys.currentKid(), replacement]);
+      expect((await keys.jwks()).keys.map((k) => k.kid)).to.have.members([keys.currentKid(), replacement]);
       expect(await keys.rotate(), 'the rotation signs with a key it holds').to.equal(replacement);
       second.db.close();
     });
@@ -164,13 +165,13 @@ describe('issuer: signing keys', () => {
     it('a reader that does not pre-publish (akm admin-token) leaves the next key alone and signs with the current one', async () => {
       const issuer = open(Date.now, undefined, true);
       const keys = await issuer.keysP;
-      const [current, next] = [keys.currentKid(), keys.nextKid()];
+      const [current, next] = [keys.currentKid(), await keys.nextKid()];
       issuer.db.close();
 
       const reader = open();
       const read = await reader.keysP;
 
-      expect([read.currentKid(), read.nextKid()]).to.deep.equal([current, next]);
+      expect([read.currentKid(), await read.nextKid()]).to.deep.equal([current, next]);
       reader.db.close();
     });
   });

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { createLogger, type KeyEvent, type KeyEventPublisher } from '@akm/common';
 import { createOutboxRelay, type OutboxRelay } from '../../src/events/outbox-relay.js';
 import { openDatabase, type Db } from '../../src/store/database.js';
+import { createSqliteClient } from '../../src/store/sqlite-client.js';
 import { createOutboxRepository } from '../../src/store/outbox-repository.js';
 import { waitFor } from '../../../test/support/processes.js';
 
@@ -33,13 +34,13 @@ describe('outbox relay: back-off while the bus refuses', () => {
 
   it('waits at least 50, 100, 200, 400, 400 ms between its first six tries (maximum 400 ms)', async () => {
     db = openDatabase({ dataDir: dir });
-    const outbox = createOutboxRepository(db);
+    const outbox = createOutboxRepository(createSqliteClient(db));
     const at = Date.now();
     const event: KeyEvent = {
       v: 2, type: 'key.created', id: 'evt-1', keyId: 'key-1', sub: 'alice', role: 'user', status: 'active',
       rateLimit: 10, expiresAt: Math.floor(at / 1000) + 600, version: 1, at: Math.floor(at / 1000),
     };
-    outbox.add(event, at);
+    await outbox.add(event, at);
     const tries: number[] = [];
     const refusing: KeyEventPublisher = {
       async publish() {
@@ -63,6 +64,6 @@ describe('outbox relay: back-off while the bus refuses', () => {
     const least = [50, 100, 200, 400, 400];
     expect(gaps.length).to.equal(least.length);
     gaps.forEach((gap, i) => expect(gap, `wait before try ${i + 2}: ${gaps.map(Math.round).join(', ')} ms`).to.be.at.least(least[i]! - 1));
-    expect(outbox.backlog(), 'nothing was marked sent').to.equal(1);
+    expect(await outbox.backlog(), 'nothing was marked sent').to.equal(1);
   });
 });

@@ -21,11 +21,11 @@ function eventOf(keyId = randomUUID()): KeyEvent {
 function memoryOutbox(): OutboxRepository {
   const rows: Array<OutboxEntry & { sentAt?: number }> = [];
   return {
-    add: (event) => void rows.push({ seq: rows.length + 1, event }),
-    pending: (limit) => rows.filter((r) => r.sentAt === undefined).slice(0, limit),
-    markSent: (seq, nowMs) => void (rows[seq - 1]!.sentAt = nowMs),
-    backlog: () => rows.filter((r) => r.sentAt === undefined).length,
-    prune: () => 0,
+    add: async (event) => void rows.push({ seq: rows.length + 1, event }),
+    pending: async (limit) => rows.filter((r) => r.sentAt === undefined).slice(0, limit),
+    markSent: async (seq, nowMs) => void (rows[seq - 1]!.sentAt = nowMs),
+    backlog: async () => rows.filter((r) => r.sentAt === undefined).length,
+    prune: async () => 0,
   };
 }
 
@@ -39,7 +39,7 @@ describe('outbox relay: a bus that comes back', () => {
   it('when the publisher reconnects during a long back-off, publishes the backlog at once', async function () {
     this.timeout(20_000);
     const outbox = memoryOutbox();
-    outbox.add(eventOf(), Date.now());
+    await outbox.add(eventOf(), Date.now());
     let up = false;
     let attempts = 0;
     const listeners: Array<() => void> = [];
@@ -60,7 +60,7 @@ describe('outbox relay: a bus that comes back', () => {
     up = true;
     const backAt = Date.now();
     for (const listener of listeners) listener();
-    await waitFor(() => outbox.backlog() === 0, 5000, 5);
+    await waitFor(async () => (await outbox.backlog()) === 0, 5000, 5);
 
     expect(Date.now() - backAt, 'published after the reconnect').to.be.below(500);
   });

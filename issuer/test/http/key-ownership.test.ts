@@ -52,6 +52,8 @@ describe('issuer: keys belong to a user id, not to a name', () => {
     const listed = await request(issuer().url).get('/me/keys').set('Authorization', await signIn('lena'));
     expect(listed.body.items, show(listed)).to.deep.equal([]);
     const events: Array<{ sub: string; keyId: string }> = [];
+    // What the verifiers will have: every committed change, once the relay has published it.
+    expect(await issuer().relay.flush(5000), 'the outbox drains').to.equal(true);
     await issuer().memoryBus!.createFeed().start((e) => events.push(e));
     expect(events.find((e) => e.keyId === service.id)?.sub).to.equal('lena');
   });

@@ -14,6 +14,8 @@ describe('issuer: a key is never more than its owner (admin keys)', () => {
     request(started().url).post('/admin/keys').set('Authorization', admin()).send({ sub, role, ttl: 3600 });
   const latestEvents = async () => {
     const events: Record<string, string> = {};
+    // What the verifiers will have: every committed change, once the relay has published it.
+    expect(await started().relay.flush(5000), 'the outbox drains').to.equal(true);
     await started().memoryBus!.createFeed().start((e) => void (events[e.keyId] = e.type));
     return events;
   };
@@ -66,7 +68,7 @@ describe('issuer: a key is never more than its owner (admin keys)', () => {
     await addUser('bob', 'user');
     const adminKey = (await issue('dana', 'admin')).body.key as string;
     // What a database of an older version may hold: dana demoted, her admin key still active.
-    i.db.prepare("UPDATE users SET role = 'user' WHERE username = 'dana'").run();
+    await i.db.run("UPDATE users SET role = 'user' WHERE username = 'dana'");
     await request(i.url).post('/pool/tokens').set('Authorization', admin()).send({ count: 1 });
     const bob = (await request(i.url).post('/auth/login').send({ username: 'bob', password: PASSWORD })).body.token as string;
     const held = await request(i.url).post('/pool/assign').set('Authorization', `Bearer ${bob}`);
@@ -76,7 +78,7 @@ describe('issuer: a key is never more than its owner (admin keys)', () => {
 
     expect(unblock.status, show(unblock)).to.equal(403);
     expect(unblock.body.code).to.equal('forbidden');
-    i.db.prepare("UPDATE users SET role = 'admin' WHERE username = 'dana'").run();
+    await i.db.run("UPDATE users SET role = 'admin' WHERE username = 'dana'");
     const asAdmin = await request(i.url).post(`/pool/tokens/${held.body.token}/unblock`).set('Authorization', `Bearer ${adminKey}`);
     expect(asAdmin.status, `while dana is an admin, her admin key is one: ${show(asAdmin)}`).to.equal(200);
   });

@@ -220,7 +220,7 @@ describe('issuer: usage per key (GET …/keys/:id/usage, …/usage/top) and key 
       v: 1, type: 'key.updated', id: 'legacy-event', keyId: id, sub: 'alice', role: 'user', status: 'active',
       rateLimit: 9, expiresAt: nowS() + DAY, version: 9, at: clock - 3_600_000 + 250,
     };
-    issuer.db.prepare('INSERT INTO key_events (event_id, key_id, payload) VALUES (?, ?, ?)').run(legacy.id, id, JSON.stringify(legacy));
+    await issuer.db.run('INSERT INTO key_events (event_id, key_id, payload) VALUES (?, ?, ?)', [legacy.id, id, JSON.stringify(legacy)]);
     const res = await request(issuer.url).get(`/admin/keys/${id}/events`).set(admin());
     expect(res.status, show(res)).to.equal(200);
     const [stored, created] = res.body.items as Array<{ type: string; at: string }>;

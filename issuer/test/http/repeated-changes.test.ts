@@ -13,10 +13,8 @@ describe('issuer: repeated changes publish one event', () => {
   const started = useTestIssuer();
   const admin = () => `Bearer ${started().admin}`;
   /** The outbox's events of a key, oldest first: what the verifiers get. */
-  const eventsOf = (keyId: string) =>
-    started()
-      .db.prepare<[string], { payload: string }>('SELECT payload FROM outbox WHERE key_id = ? ORDER BY seq')
-      .all(keyId)
+  const eventsOf = async (keyId: string) =>
+    (await started().db.all<{ payload: string }>('SELECT payload FROM outbox WHERE key_id = ? ORDER BY seq', [keyId]))
       .map((row) => {
         const event = JSON.parse(row.payload) as { type: string; version: number };
         return `${event.type} v${event.version}`;
@@ -34,7 +32,7 @@ describe('issuer: repeated changes publish one event', () => {
     const second = await request(started().url).delete(`/admin/keys/${id}`).set('Authorization', admin());
 
     expect([first.status, second.status], show(second)).to.deep.equal([204, 204]);
-    expect(eventsOf(id)).to.deep.equal(['key.created v1', 'key.revoked v2']);
+    expect(await eventsOf(id)).to.deep.equal(['key.created v1', 'key.revoked v2']);
   });
 
   it('disabling a key twice (admin, then the key itself) publishes one key.disabled', async () => {
@@ -45,7 +43,7 @@ describe('issuer: repeated changes publish one event', () => {
     const bySelf = await request(started().url).post('/key/disable').set('Authorization', `Bearer ${key}`);
 
     expect([byAdmin.status, again.status, bySelf.status], show(bySelf)).to.deep.equal([200, 200, 200]);
-    expect(eventsOf(id)).to.deep.equal(['key.created v1', 'key.disabled v2']);
+    expect(await eventsOf(id)).to.deep.equal(['key.created v1', 'key.disabled v2']);
   });
 
   it('deleting the owner of a revoked key publishes nothing more for it', async () => {
@@ -56,6 +54,6 @@ describe('issuer: repeated changes publish one event', () => {
     const deleted = await request(started().url).delete('/admin/users/rhea').set('Authorization', admin());
 
     expect(deleted.status, show(deleted)).to.equal(204);
-    expect(eventsOf(id)).to.deep.equal(['key.created v1', 'key.revoked v2']);
+    expect(await eventsOf(id)).to.deep.equal(['key.created v1', 'key.revoked v2']);
   });
 });

@@ -20,6 +20,8 @@ describe('issuer: a user disables their own key (POST /key/disable)', () => {
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
     expect(res.body).to.include({ id: key.id, status: 'disabled' });
     const events: string[] = [];
+    // What the verifiers will have: every committed change, once the relay has published it.
+    expect(await issuer.relay.flush(5000), 'the outbox drains').to.equal(true);
     await issuer.memoryBus!.createFeed().start((e) => events.push(`${e.type}:${e.keyId}`));
     expect(events).to.deep.equal([`key.disabled:${key.id}`]);
   });

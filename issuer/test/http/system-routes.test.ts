@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
+import { testStoreKind } from '../support/test-store.js';
 
 describe('issuer: health, readiness, metrics and unknown routes', () => {
   let issuer: TestIssuer;
@@ -18,9 +19,9 @@ describe('issuer: health, readiness, metrics and unknown routes', () => {
     expect(ready.body).to.deep.equal({
       status: 'ready',
       dependencies: {
-        database: { state: 'ok', required: true },
+        database: { kind: testStoreKind(), state: 'ok', required: true },
         eventBus: { state: 'in-process', required: false },
-        poolStore: { kind: 'sqlite', state: 'ok', required: false },
+        poolStore: { kind: testStoreKind(), state: 'ok', required: false },
       },
       outboxBacklog: 0,
     });
@@ -46,16 +47,16 @@ describe('issuer: health, readiness, metrics and unknown routes', () => {
     expect(res.headers['content-security-policy']).to.be.a('string');
   });
 
-  it('answers /readyz 503 when SQLite cannot answer', async () => {
+  it('answers /readyz 503 when the database cannot answer', async () => {
     const broken = await startTestIssuer();
     try {
-      broken.relay.stop();
-      broken.db.close();
+      await broken.relay.stop();
+      await broken.db.close();
       const res = await request(broken.url).get('/readyz');
       expect(res.status, JSON.stringify(res.body)).to.equal(503);
       expect(res.body.status).to.equal('not_ready');
-      expect(res.body.dependencies.database).to.deep.equal({ state: 'unavailable', required: true });
-      expect(res.body.dependencies.poolStore, 'the SQLite pool is the database').to.include({ kind: 'sqlite', state: 'unavailable' });
+      expect(res.body.dependencies.database).to.deep.equal({ kind: testStoreKind(), state: 'unavailable', required: true });
+      expect(res.body.dependencies.poolStore, 'the pool is in the database').to.include({ kind: testStoreKind(), state: 'unavailable' });
     } finally {
       await broken.destroy().catch(() => undefined);
     }

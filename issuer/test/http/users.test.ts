@@ -172,6 +172,8 @@ describe('issuer: sign-in, users and roles', () => {
     expect(after.body.items.map((k: { status: string }) => k.status)).to.deep.equal(['disabled', 'disabled']);
     await request(issuer.url).delete('/admin/users/erin').set('Authorization', admin());
     const events: string[] = [];
+    // What the verifiers will have: every committed change, once the relay has published it.
+    expect(await issuer.relay.flush(5000), 'the outbox drains').to.equal(true);
     await issuer.memoryBus!.createFeed().start((e) => events.push(`${e.keyId}:${e.type}:${e.version}`));
     expect(events).to.have.members([`${k1.id}:key.revoked:3`, `${k2.id}:key.revoked:3`]);
   });

@@ -1,6 +1,6 @@
 /**
  * A separate process that assigns pool tokens, for the multi-process tests:
- * `node --import tsx pool-assign-worker.ts <redis|sqlite> <url|file> <prefix> <attempts>`.
+ * `node --import tsx pool-assign-worker.ts <redis|sqlite|postgres> <url|file> <prefix> <attempts>`.
  * Prints `ready`, waits for `go` on stdin, assigns `attempts` times concurrently and prints
  * `{"tokens":[...],"empty":n}`.
  */
@@ -8,12 +8,13 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
-import { createRedisPoolStore, createSqlitePoolStore, type TokenPoolStore } from '../../src/pool/index.js';
+import { createPostgresPoolStore, createRedisPoolStore, createSqlitePoolStore, type TokenPoolStore } from '../../src/pool/index.js';
+import { createPostgresClient } from '../../src/store/postgres-client.js';
 
 const [kind, target, prefix, attemptsArg] = process.argv.slice(2);
 const attempts = Number(attemptsArg);
 const timings = { keepAliveMs: 300_000, assignTtlMs: 60_000 };
-const closers: (() => void)[] = [];
+const closers: (() => unknown)[] = [];
 
 function stores(): TokenPoolStore[] {
   if (kind === 'redis') {
@@ -21,6 +22,14 @@ function stores(): TokenPoolStore[] {
       const redis = new Redis(String(target), { maxRetriesPerRequest: 1 });
       closers.push(() => redis.disconnect());
       return createRedisPoolStore({ redis, prefix: String(prefix), now: Date.now });
+    });
+  }
+  if (kind === 'postgres') {
+    // Like replicas: each store with a connection pool of its own.
+    return Array.from({ length: 3 }, () => {
+      const client = createPostgresClient({ url: String(target) });
+      closers.push(() => client.close());
+      return createPostgresPoolStore({ client, now: Date.now });
     });
   }
   const db = new Database(String(target));
@@ -44,4 +53,4 @@ process.stdout.write(
   })}\n`,
 );
 lines.close();
-for (const close of closers) close();
+for (const close of closers) await close();

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { startRedis, type TestServer } from '../../../test/support/processes.js';
+import { createTestDatabase, startPostgres, startRedis, type TestServer } from '../../../test/support/processes.js';
 import type { TokenPoolStore } from '../../src/pool/index.js';
-import { redisStores, sqliteStores } from './pool-test-support.js';
+import { postgresStores, redisStores, sqliteStores } from './pool-test-support.js';
 
 const WORKER = join(fileURLToPath(new URL('.', import.meta.url)), 'pool-assign-worker.ts');
 const LIMITS = { maxTokens: 1000, keepAliveMs: 300_000 };
@@ -52,21 +52,31 @@ async function assignFromTwoProcesses(args: string[], size: number, attempts: nu
 describe('pool shared by two processes', function () {
   this.timeout(60_000);
   let redis: TestServer;
+  let postgres: TestServer;
   const redisPool = redisStores(() => redis.url);
   const sqlite = sqliteStores();
+  const postgresPool = postgresStores();
   before(async () => {
-    redis = await startRedis();
+    [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
   });
   after(async () => {
     redisPool.cleanup();
     sqlite.cleanup();
+    await postgresPool.cleanup();
     await redis?.destroy();
+    await postgres?.destroy();
   });
 
   it('on one Redis, never hands out the same token twice', async () => {
     const prefix = `mp:${Date.now()}:`;
     await fill(redisPool.make(Date.now, prefix), 300);
     await assignFromTwoProcesses(['redis', redis.url, prefix], 300, 250);
+  });
+
+  it('on one PostgreSQL, through three connection pools in each process, never hands out the same token twice', async () => {
+    const url = await createTestDatabase(postgres);
+    await fill(await postgresPool.make(Date.now, url), 300);
+    await assignFromTwoProcesses(['postgres', url, '-'], 300, 250);
   });
 
   it('on one SQLite file, never hands out the same token twice', async () => {

@@ -1,6 +1,6 @@
 /**
  * What the pool tests share: a clock the test moves, principals, and stores on a fresh SQLite
- * file or a fresh Redis key prefix (never shared between tests).
+ * file, a fresh Redis key prefix or a fresh PostgreSQL database (never shared between tests).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
-import { createRedisPoolStore, createSqlitePoolStore, type PoolPrincipal, type TokenPoolStore } from '../../src/pool/index.js';
+import {
+  createPostgresPoolStore,
+  createRedisPoolStore,
+  createSqlitePoolStore,
+  type PoolPrincipal,
+  type TokenPoolStore,
+} from '../../src/pool/index.js';
+import { createPostgresClient, type PostgresClient } from '../../src/store/postgres-client.js';
+import { migratePostgres } from '../../src/store/postgres-schema.js';
 
 /** A clock that only moves when the test says so. */
 export interface TestClock {
@@ -74,6 +82,22 @@ export function redisStores(url: () => string) {
     },
     cleanup() {
       for (const client of clients) client.disconnect();
+    },
+  };
+}
+
+/** Makes PostgreSQL stores, each on the migrated database at a URL; `cleanup()` closes their clients. */
+export function postgresStores() {
+  const clients: PostgresClient[] = [];
+  return {
+    async make(now: () => number, url: string): Promise<TokenPoolStore> {
+      const client = createPostgresClient({ url });
+      clients.push(client);
+      await migratePostgres(client);
+      return createPostgresPoolStore({ client, now });
+    },
+    async cleanup() {
+      await Promise.all(clients.map((c) => c.close()));
     },
   };
 }

@@ -123,8 +123,8 @@ describe('issuer: SQLite database', () => {
   it('a running issuer keeps its database in WAL mode at the current version', async () => {
     const issuer = await startTestIssuer({ dataDir: dir });
     try {
-      expect(issuer.db.pragma('journal_mode', { simple: true })).to.equal('wal');
-      expect(issuer.db.pragma('user_version', { simple: true })).to.equal(ISSUER_SCHEMA_VERSION);
+      expect(await issuer.db.get('PRAGMA journal_mode')).to.deep.equal({ journal_mode: 'wal' });
+      expect(await issuer.db.get('PRAGMA user_version')).to.deep.equal({ user_version: ISSUER_SCHEMA_VERSION });
     } finally {
       await issuer.stop();
     }

@@ -36,9 +36,9 @@ describe('issuer: storage', () => {
         const login = await request(issuer.url).post('/auth/login').send({ username, password });
         expect(login.status, `${username} signs in with it: ${JSON.stringify(login.body)}`).to.equal(200);
       }
-      const rows = issuer.db
-        .prepare<[], { username: string; password_hash: string }>("SELECT username, password_hash FROM users WHERE username LIKE 'twin-%' ORDER BY username")
-        .all();
+      const rows = await issuer.db.all<{ username: string; password_hash: string }>(
+        "SELECT username, password_hash FROM users WHERE username LIKE 'twin-%' ORDER BY username",
+      );
       expect(rows.map((r) => r.username)).to.deep.equal(['twin-a', 'twin-b']);
       const encodings = ['utf8', 'base64', 'base64url', 'hex'].map((e) => Buffer.from(password).toString(e as BufferEncoding));
       for (const row of rows) {

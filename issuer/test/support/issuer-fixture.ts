@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '@akm/common';
 import { startIssuer, type IssuerOptions, type RunningIssuer } from '../../src/index.js';
+import { freshDatabaseUrl, testStoreKind } from './test-store.js';
 
 /** Password of the first admin in test issuers. */
 export const TEST_ADMIN_PASSWORD = 'correct horse battery staple';
@@ -30,12 +31,31 @@ export function captureLogs(lines: string[]): Writable {
   });
 }
 
-/** Starts an issuer for a test; `dataDir` may be reused to test restarts. */
+/** The database of each data directory on PostgreSQL: a restart on the same directory finds its data. */
+const databases = new Map<string, string>();
+
+/**
+ * Starts an issuer for a test; `dataDir` may be reused to test restarts. On the PostgreSQL pass
+ * (see `test-store.ts`) it keeps its data in a database of its own (the same one for a reused
+ * `dataDir`) unless `databaseUrl` is given.
+ */
 export async function startTestIssuer(options: Partial<IssuerOptions> = {}): Promise<TestIssuer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'akm-issuer-'));
   const logs: string[] = [];
   const logger = createLogger({ name: 'akm-issuer', level: 'debug', destination: captureLogs(logs) });
-  const issuer = await startIssuer({ port: 0, logger, adminPassword: TEST_ADMIN_PASSWORD, ...options, dataDir });
+  let databaseUrl = options.databaseUrl;
+  if (databaseUrl === undefined && testStoreKind() === 'postgres') {
+    databaseUrl = databases.get(dataDir) ?? (await freshDatabaseUrl());
+    databases.set(dataDir, databaseUrl);
+  }
+  const issuer = await startIssuer({
+    port: 0,
+    logger,
+    adminPassword: TEST_ADMIN_PASSWORD,
+    ...options,
+    dataDir,
+    ...(databaseUrl ? { databaseUrl } : {}),
+  });
   const admin = await issuer.adminToken();
   let stopped = false;
   const stop = async () => {
