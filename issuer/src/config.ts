@@ -30,6 +30,10 @@ export const issuerEnvSchema = z.object({
   AKM_HOST: stringVar('127.0.0.1'),
   AKM_DATA_DIR: stringVar('./data'),
   DATABASE_URL: optionalUrlVar(['postgres:', 'postgresql:']),
+  AKM_MASTER_KEY: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)').optional(),
+  ),
   ...connectionEnvShape,
   AKM_ISSUER: stringVar(DEFAULT_ISSUER),
   AKM_AUDIENCE: stringVar(DEFAULT_KEY_AUDIENCE),
@@ -58,6 +62,9 @@ export function loadIssuerEnv(env: NodeJS.ProcessEnv): IssuerEnv {
   if (parsed.AKM_DEFAULT_KEY_TTL_S > parsed.AKM_MAX_KEY_TTL_S) {
     problems.push(`  AKM_DEFAULT_KEY_TTL_S: must not exceed AKM_MAX_KEY_TTL_S (got ${JSON.stringify(env['AKM_DEFAULT_KEY_TTL_S'])})`);
   }
+  if (parsed.DATABASE_URL && !parsed.AKM_MASTER_KEY) {
+    problems.push('  AKM_MASTER_KEY: required with DATABASE_URL: the private signing keys are kept in the database encrypted under it (give every replica the same one)');
+  }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   return parsed;
 }
@@ -67,6 +74,7 @@ export function issuerOptionsFromEnv(env: IssuerEnv, logger: Logger): IssuerOpti
   return {
     dataDir: env.AKM_DATA_DIR,
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+    ...(env.AKM_MASTER_KEY ? { masterKey: env.AKM_MASTER_KEY } : {}),
     port: env.ISSUER_PORT,
     host: env.AKM_HOST,
     issuer: env.AKM_ISSUER,

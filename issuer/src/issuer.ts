@@ -4,6 +4,7 @@
  * bus), and the HTTP API. `startIssuer` resolves once it listens.
  */
 import {
+  ConfigError,
   createLogger,
   createMemoryKeyBus,
   createMemoryUsageBus,
@@ -60,6 +61,9 @@ import {
 import { createKeyHistoryRepository } from './store/key-history-repository.js';
 import { createKeyRepository } from './store/key-repository.js';
 import { createOutboxRepository } from './store/outbox-repository.js';
+import { createPrivateKeyFiles } from './store/private-key-files.js';
+import { createPrivateKeyRows } from './store/private-key-rows.js';
+import { createPostgresOutboxLease } from './store/postgres-outbox-lease.js';
 import { createSigningKeyRepository } from './store/signing-key-repository.js';
 import { createSqlTransactor } from './store/sql-transactor.js';
 import { isStorageFailure } from './store/storage-errors.js';
@@ -77,6 +81,11 @@ export interface IssuerOptions {
   dataDir: string;
   /** `postgres://…`: keep the data in PostgreSQL (shared by replicas) instead of SQLite. */
   databaseUrl?: string;
+  /**
+   * With `databaseUrl`: the secret (at least 32 characters) that the private signing keys are
+   * encrypted under in the database; every replica needs the same one.
+   */
+  masterKey?: string;
   /** 0 picks a free port. Default 8080. */
   port?: number;
   host?: string;
@@ -147,6 +156,14 @@ export interface RunningIssuer {
   stop(): Promise<void>;
 }
 
+/** The master key a PostgreSQL issuer needs (the configuration requires it with DATABASE_URL). */
+function masterKeyOf(options: IssuerOptions): string {
+  if (!options.masterKey || options.masterKey.length < 32) {
+    throw new ConfigError('AKM_MASTER_KEY: required with DATABASE_URL, at least 32 characters (the private signing keys are encrypted under it)');
+  }
+  return options.masterKey;
+}
+
 /** Prints the first admin's generated password to stderr (never to the log). */
 function showInitialPassword(password: string, where: { file: string; firstStart: boolean }): void {
   const intro = where.firstStart
@@ -184,7 +201,7 @@ async function startOn(database: IssuerDatabase, options: IssuerOptions & { logg
   const transactor = createSqlTransactor(db);
   const signing = await openSigningKeys({
     records: createSigningKeyRepository(db),
-    dataDir: options.dataDir,
+    privateKeys: database.kind === 'postgres' ? createPrivateKeyRows(db, masterKeyOf(options)) : createPrivateKeyFiles(options.dataDir),
     keyFile: options.signingKeyFile,
     now,
     sessionTtlSeconds,
@@ -218,7 +235,15 @@ async function startOn(database: IssuerDatabase, options: IssuerOptions & { logg
     busConnected: () => bus.isConnected(),
     loginGuardEntries: () => guard.size(),
   });
-  const relay = createOutboxRelay({ outbox, publisher: bus, logger, now, onPublished: () => metrics.eventsPublished.inc() });
+  const relay = createOutboxRelay({
+    outbox,
+    // Replicas on PostgreSQL take turns: one publishes, the others stand by (SQLite has one issuer).
+    ...(database.kind === 'postgres' ? { lease: createPostgresOutboxLease(database.client) } : {}),
+    publisher: bus,
+    logger,
+    now,
+    onPublished: () => metrics.eventsPublished.inc(),
+  });
   const userRecords = createUserRepository(db);
   /** The current role of an active user of this name; none for a disabled user or a non-user. */
   const ownerRole = async (sub: string) => {

@@ -98,6 +98,28 @@ describe('configuration loaders', () => {
     });
   }
 
+  for (const bad of ['not a url', 'mysql://127.0.0.1/akm', 'localhost:5432']) {
+    it(`with DATABASE_URL=${bad}, the issuer refuses naming DATABASE_URL`, () => {
+      const err = configErrorOf(() => loadIssuerEnv({ DATABASE_URL: bad }));
+      expect(err.message).to.include('DATABASE_URL:');
+      expect(err.message).to.include(`(got "${bad}")`);
+    });
+  }
+
+  it('refuses DATABASE_URL without AKM_MASTER_KEY, and a master key shorter than 32 characters, naming AKM_MASTER_KEY', () => {
+    const DATABASE_URL = 'postgres://db/akm';
+    expect(configErrorOf(() => loadIssuerEnv({ DATABASE_URL })).message).to.include('AKM_MASTER_KEY: required with DATABASE_URL');
+    expect(configErrorOf(() => loadIssuerEnv({ DATABASE_URL, AKM_MASTER_KEY: 'short' })).message).to.include('AKM_MASTER_KEY: must be at least 32 characters');
+  });
+
+  it('takes a postgres:// or postgresql:// DATABASE_URL to the issuer, and none (SQLite) when it is unset or empty', () => {
+    const AKM_MASTER_KEY = 'a master key of at least thirty-two characters';
+    for (const url of ['postgres://akm:secret@db:5432/akm', 'postgresql://db/akm']) {
+      expect(issuerOptionsFromEnv(loadIssuerEnv({ DATABASE_URL: url, AKM_MASTER_KEY }), silentLogger)).to.include({ databaseUrl: url, masterKey: AKM_MASTER_KEY });
+    }
+    for (const env of [{}, { DATABASE_URL: '' }]) expect(issuerOptionsFromEnv(loadIssuerEnv(env), silentLogger)).to.not.have.property('databaseUrl');
+  });
+
   it('reads AKM_TRUST_PROXY as Express\'s trust proxy: unset or 0 trusts nobody, a number of hops, or addresses, CIDRs and presets', () => {
     expect(loadIssuerEnv({}).AKM_TRUST_PROXY).to.equal(false);
     expect(loadIssuerEnv({ AKM_TRUST_PROXY: '' }).AKM_TRUST_PROXY).to.equal(false);

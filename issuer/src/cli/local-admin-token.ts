@@ -8,6 +8,7 @@ import { loadIssuerEnv } from '../config.js';
 import { LOCAL_ADMIN_SUB, mintSessionToken } from '../domain/session-tokens.js';
 import { openSigningKeys } from '../domain/signing-keys.js';
 import { openDatabase } from '../store/database.js';
+import { createPrivateKeyFiles } from '../store/private-key-files.js';
 import { createSqliteClient } from '../store/sqlite-client.js';
 import { createSigningKeyRepository } from '../store/signing-key-repository.js';
 import { CliError } from './cli-error.js';
@@ -37,7 +38,7 @@ export async function mintLocalAdminToken(
   try {
     const signing = await openSigningKeys({
       records: createSigningKeyRepository(createSqliteClient(db)),
-      dataDir,
+      privateKeys: createPrivateKeyFiles(dataDir),
       keyFile: config.AKM_SIGNING_KEY_FILE,
       now: Date.now,
       sessionTtlSeconds: config.AKM_SESSION_TTL_S,

@@ -23,3 +23,17 @@ export interface OutboxRepository {
   /** Deletes up to `limit` events sent before `beforeMs`; returns how many. */
   prune(beforeMs: number, limit: number): Promise<number>;
 }
+
+/**
+ * Which of several issuers sharing one database publishes the outbox (a port: `store/`
+ * implements it for PostgreSQL). One at a time, so events go out once and in order; when the
+ * holder dies its lease ends with its connection and another takes over within a poll.
+ */
+export interface OutboxLease {
+  /** True while this process holds the lease, taking it when it is free. */
+  hold(): Promise<boolean>;
+  /** Calls `listener` when any issuer committed outbox events (so the holder publishes at once). */
+  onAdded(listener: () => void): void;
+  /** Gives the lease up (at shutdown). */
+  release(): Promise<void>;
+}

@@ -1,15 +1,17 @@
 /**
- * Ed25519 signing keys. The private key lives in the data directory (`signing/<kid>.jwk`, mode
- * 0600) or in a configured file; the store records each key's public half and the latest expiry
- * of anything it signed, so a retired key stays in the JWKS until its last token has expired.
+ * Ed25519 signing keys. A generated private key is kept by a {@link PrivateSigningKeys} store
+ * (files in the data directory, or the database encrypted under `AKM_MASTER_KEY` for replicas),
+ * or the key comes from a configured file; the records keep each key's public half and the
+ * latest expiry of anything it signed, so a retired key stays in the JWKS until its last token
+ * has expired. Issuers sharing the records follow a rotation made by any of them: each checks
+ * which key is current every {@link SigningKeysOptions.followEveryMs} and signs with it.
  *
  * Pre-publication: the issuer also keeps a *next* key, in the JWKS from the moment it is made
  * (first start, or the previous rotation) but signing nothing. A rotation makes that key current
  * and makes a new next one, so the first token signed after a rotation is signed by a key every
  * verifier has fetched already: no verifier refuses it, whatever its refetch cool-down.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import {
   calculateJwkThumbprint,
   createLocalJWKSet,
@@ -24,6 +26,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { SIGNING_ALG } from '@akm/common';
+import type { PrivateSigningKeys } from './private-signing-keys.js';
 import type { SigningKeyRepository } from './signing-key-record.js';
 
 type PrivateKey = Awaited<ReturnType<typeof importJWK>>;
@@ -32,7 +35,8 @@ type PrivateKey = Awaited<ReturnType<typeof importJWK>>;
 export interface SigningKeysOptions {
   /** Where the public records live. */
   records: SigningKeyRepository;
-  dataDir: string;
+  /** Where generated private keys are kept. */
+  privateKeys: PrivateSigningKeys;
   /** A PKCS#8 PEM or private JWK file to sign with instead of a generated key. */
   keyFile?: string;
   /** Milliseconds since epoch. */
@@ -44,6 +48,11 @@ export interface SigningKeysOptions {
    * of the data directory such as `akm admin-token`, which only signs with the current key.
    */
   prepublishNext?: boolean;
+  /**
+   * How often to check which key is current, ms: another issuer on the same records may have
+   * rotated. Default 2000.
+   */
+  followEveryMs?: number;
 }
 
 /** The issuer's signing keys. */
@@ -66,8 +75,6 @@ export interface SigningKeys {
    */
   rotate(): Promise<string>;
 }
-
-const keyDir = (dataDir: string) => join(dataDir, 'signing');
 
 async function readKeyFile(file: string): Promise<{ jwk: JWK; key: PrivateKey }> {
   const text = readFileSync(file, 'utf8').trim();
@@ -93,24 +100,25 @@ export async function openSigningKeys(options: SigningKeysOptions): Promise<Sign
     return kid;
   }
 
-  /** A new key in the data directory, current (`adopt`) or only published (`prepublish`). */
+  /** A new generated key, current (`adopt`) or only published (`prepublish`). */
   async function generate(as: 'adopt' | 'prepublish'): Promise<{ kid: string; key: PrivateKey }> {
     const pair = await generateKeyPair(SIGNING_ALG, { crv: 'Ed25519', extractable: true });
     const jwk = await exportJWK(pair.privateKey);
     const kid = await calculateJwkThumbprint(jwk);
-    mkdirSync(keyDir(options.dataDir), { recursive: true, mode: 0o700 });
-    const file = join(keyDir(options.dataDir), `${kid}.jwk`);
-    writeFileSync(file, JSON.stringify({ ...jwk, kid }), { mode: 0o600, flag: 'wx' });
-    chmodSync(file, 0o600);
+    // The record first: a row store keeps the private half in it (a crash in between leaves a
+    // key without its private half, which is replaced like a lost one).
     if (as === 'adopt') await adopt(jwk);
     else await records.prepublish(kid, JSON.stringify(publicHalf(jwk, kid)), now());
+    await options.privateKeys.save(kid, jwk);
     return { kid, key: pair.privateKey };
   }
 
-  /** A generated key, if its private file is there. */
+  /** A generated key, if its private half is kept. */
   async function loadGenerated(kid: string | undefined): Promise<{ kid: string; key: PrivateKey; jwk: JWK } | undefined> {
-    const file = kid && join(keyDir(options.dataDir), `${kid}.jwk`);
-    return file && existsSync(file) ? { kid, ...(await readKeyFile(file)) } : undefined;
+    const stored = kid ? await options.privateKeys.load(kid) : undefined;
+    if (!kid || !stored) return undefined;
+    const key = await importJWK(stored, SIGNING_ALG, { extractable: true });
+    return { kid, key: key as PrivateKey, jwk: await exportJWK(key) };
   }
 
   let active: { kid: string; key: PrivateKey };
@@ -123,6 +131,21 @@ export async function openSigningKeys(options: SigningKeysOptions): Promise<Sign
   }
   // A next key whose private half is gone (a copied database) could never sign: make another.
   if (options.prepublishNext && !(await loadGenerated(await records.nextKid()))) await generate('prepublish');
+
+  let followedAt = now();
+  /** Signs with the key that is current in the records, when another issuer made another one current. */
+  async function follow(): Promise<void> {
+    const t = now();
+    if (options.keyFile || t - followedAt < (options.followEveryMs ?? 2000)) return;
+    followedAt = t;
+    const kid = await records.currentKid();
+    if (!kid || kid === active.kid) return;
+    const current = await loadGenerated(kid);
+    // Its private half not saved yet (being rotated right now): the next check finds it.
+    if (!current) return;
+    active = { kid: current.kid, key: current.key };
+    cached = undefined;
+  }
 
   let cached: { at: number; set: JSONWebKeySet; getKey: JWTVerifyGetKey } | undefined;
   async function published(): Promise<{ set: JSONWebKeySet; getKey: JWTVerifyGetKey }> {
@@ -140,6 +163,7 @@ export async function openSigningKeys(options: SigningKeysOptions): Promise<Sign
   return {
     currentKid: () => active.kid,
     async sign(payload, typ) {
+      await follow();
       const { kid, key } = active;
       const token = await new SignJWT(payload).setProtectedHeader({ alg: SIGNING_ALG, kid, typ }).sign(key);
       await records.extend(kid, payload.exp);

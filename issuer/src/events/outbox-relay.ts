@@ -5,11 +5,16 @@
  * is back. The event id is the de-duplication id, so a retry after a lost ack stores nothing twice.
  */
 import type { KeyEventPublisher, Logger } from '@akm/common';
-import type { OutboxRepository } from '../domain/outbox.js';
+import type { OutboxLease, OutboxRepository } from '../domain/outbox.js';
 
 /** Options of {@link createOutboxRelay}. */
 export interface OutboxRelayOptions {
   outbox: OutboxRepository;
+  /**
+   * Among issuers sharing the database, which one publishes: this relay publishes only while it
+   * holds the lease, and tries to take it every second. Without it this relay always publishes.
+   */
+  lease?: OutboxLease;
   publisher: KeyEventPublisher;
   logger: Logger;
   now: () => number;
@@ -59,6 +64,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     });
 
   async function publishBatch(): Promise<'idle' | 'more' | 'failed'> {
+    if (options.lease && !(await options.lease.hold())) return 'idle';
     const batch = await outbox.pending(batchSize);
     if (batch.length === 0) return 'idle';
     for (const entry of batch) {
@@ -113,6 +119,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     start() {
       if (running) return;
       running = true;
+      options.lease?.onAdded(() => wake?.());
       publisher.onConnected?.(() => {
         backoff = minBackoffMs;
         wake?.();
@@ -135,6 +142,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       running = false;
       wake?.();
       await loop;
+      await options.lease?.release();
     },
   };
 }

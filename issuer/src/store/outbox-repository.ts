@@ -4,6 +4,7 @@
  */
 import { encodeKeyEvent, type KeyEvent } from '@akm/common';
 import type { OutboxEntry, OutboxRepository } from '../domain/outbox.js';
+import { OUTBOX_CHANNEL } from './postgres-outbox-lease.js';
 import type { SqlClient } from './sql-client.js';
 
 /** Creates the outbox repository over a database client. */
@@ -13,6 +14,8 @@ export function createOutboxRepository(db: SqlClient): OutboxRepository {
       await db.run('INSERT INTO outbox (event_id, key_id, payload, created_at) VALUES (?, ?, ?, ?)', [
         event.id, event.keyId, encodeKeyEvent(event), nowMs,
       ]);
+      // Wakes the replica that publishes (see postgres-outbox-lease.ts); sent when the transaction commits.
+      if (db.dialect === 'postgres') await db.get(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
     },
     async pending(limit) {
       const rows = await db.all<{ seq: number; payload: string }>(

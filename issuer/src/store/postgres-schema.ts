@@ -122,6 +122,11 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
         FOR EACH ROW EXECUTE FUNCTION pool_tokens_count();
     `,
   },
+  {
+    version: 3,
+    description: 'private signing keys, sealed under AKM_MASTER_KEY, so that every replica signs with the current one',
+    sql: 'ALTER TABLE signing_keys ADD COLUMN private_key TEXT; -- AES-256-GCM sealed JWK, never in clear',
+  },
 ];
 
 /** Advisory lock key of the migrations (any constant the issuer uses for nothing else). */

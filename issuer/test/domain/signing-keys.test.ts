@@ -6,6 +6,7 @@ import { exportPKCS8, generateKeyPair } from 'jose';
 import { openSigningKeys } from '../../src/domain/signing-keys.js';
 import { openDatabase } from '../../src/store/database.js';
 import { createSigningKeyRepository } from '../../src/store/signing-key-repository.js';
+import { createPrivateKeyFiles } from '../../src/store/private-key-files.js';
 import { createSqliteClient } from '../../src/store/sqlite-client.js';
 
 describe('issuer: signing keys', () => {
@@ -19,7 +20,7 @@ describe('issuer: signing keys', () => {
     const db = openDatabase({ dataDir: dir });
     return {
       db,
-      keysP: openSigningKeys({ records: createSigningKeyRepository(createSqliteClient(db)), dataDir: dir, now, sessionTtlSeconds: 900, keyFile, prepublishNext }),
+      keysP: openSigningKeys({ records: createSigningKeyRepository(createSqliteClient(db)), privateKeys: createPrivateKeyFiles(dir), now, sessionTtlSeconds: 900, keyFile, prepublishNext }),
     };
   };
 

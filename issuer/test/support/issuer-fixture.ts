@@ -9,6 +9,9 @@ import { createLogger } from '@akm/common';
 import { startIssuer, type IssuerOptions, type RunningIssuer } from '../../src/index.js';
 import { freshDatabaseUrl, testStoreKind } from './test-store.js';
 
+/** The master key of test issuers on PostgreSQL (their private signing keys are sealed under it). */
+export const TEST_MASTER_KEY = 'test master key: thirty-two characters or more';
+
 /** Password of the first admin in test issuers. */
 export const TEST_ADMIN_PASSWORD = 'correct horse battery staple';
 
@@ -54,7 +57,7 @@ export async function startTestIssuer(options: Partial<IssuerOptions> = {}): Pro
     adminPassword: TEST_ADMIN_PASSWORD,
     ...options,
     dataDir,
-    ...(databaseUrl ? { databaseUrl } : {}),
+    ...(databaseUrl ? { databaseUrl, masterKey: options.masterKey ?? TEST_MASTER_KEY } : {}),
   });
   const admin = await issuer.adminToken();
   let stopped = false;
