@@ -1,6 +1,6 @@
 /**
  * The `akm` command line. Remote commands talk to the issuer's REST API (`--url` or
- * `AKM_URL`); `admin-token` reads the data directory. Any error: one line on stderr, exit 1
+ * `AKM_URL`); `admin-token` reads the data directory, `migrate` copies it into PostgreSQL. Any error: one line on stderr, exit 1
  * (exit 2 for a usage error: unknown command or option, missing argument, bad option value).
  */
 import { Command, CommanderError } from 'commander';
@@ -10,6 +10,7 @@ import { answerOf } from './issuer-api.js';
 import { ISSUER_VERSION } from '../http/openapi.js';
 import { keysCommand } from './commands/keys.js';
 import { meCommand } from './commands/me.js';
+import { migrateCommand } from './commands/migrate.js';
 import { poolCommand } from './commands/pool.js';
 import { sessionCommands, usersCommand } from './commands/users.js';
 import { contextOf, dataDirOf, issuerUrlOf, positiveIntAtMost, type GlobalOptions } from './context.js';
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
   program.addCommand(usersCommand());
   program.addCommand(meCommand());
   program.addCommand(poolCommand());
+  program.addCommand(migrateCommand());
 
   program
     .command('rotate-key')
