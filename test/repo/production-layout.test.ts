@@ -142,6 +142,24 @@ describe('docker-compose.yml keeps its promises (read, not run: Docker cannot ru
     expect(conf).to.match(/resolver 127\.0\.0\.11/);
   });
 
+  it('the issuer replicas share PostgreSQL (on a named volume), publish no port, and one nginx service publishes 8080 with the repository\'s config', () => {
+    const issuer = services.issuer!;
+    expect(issuer.replicas).to.be.at.least(2);
+    expect(issuer.ports).to.deep.equal([]);
+    expect(issuer.environment.DATABASE_URL).to.match(/^postgres:\/\/akm:\$\{AKM_POSTGRES_PASSWORD\}@postgres:5432\/akm$/);
+    expect(issuer.environment.AKM_MASTER_KEY, 'required, no default').to.match(/^\$\{AKM_MASTER_KEY:\?[^}]+\}$/);
+    expect(services.postgres!.environment.POSTGRES_PASSWORD).to.match(/^\$\{AKM_POSTGRES_PASSWORD:\?[^}]+\}$/);
+    const data = services.postgres!.volumes.find((v) => v.endsWith(':/var/lib/postgresql/data'));
+    expect(volumes, 'a named volume, declared at the top level').to.include(data?.split(':')[0]);
+    const published = Object.entries(services).filter(([, s]) => s.ports.some((p) => /(^|:)8080:8080$/.test(p)));
+    expect(published.map(([name]) => name)).to.deep.equal(['issuer-lb']);
+    const mount = services['issuer-lb']!.volumes.find((v) => v.includes('/etc/nginx/conf.d/'));
+    const conf = readFileSync(join(ROOT, mount!.split(':')[0]!), 'utf8');
+    expect(conf).to.match(/listen 8080;/);
+    expect(conf).to.include('http://issuer:8080');
+    expect(services.verifier!.environment.ISSUER_URL, 'the verifiers fetch the JWKS through it').to.equal('http://issuer-lb:8080');
+  });
+
   it('has no default admin password: compose refuses to start without AKM_ADMIN_PASSWORD', () => {
     const value = services.issuer!.environment.AKM_ADMIN_PASSWORD ?? '';
     expect(value, 'required (${VAR:?message}), never ${VAR:-default}').to.match(/^\$\{AKM_ADMIN_PASSWORD:\?[^}]+\}$/);

@@ -73,7 +73,9 @@ describe('akm --json on every command', function () {
       { command: 'users delete', args: [user] },
     ];
 
-    expect(steps.map((s) => s.command), 'a command without a --json case here').to.have.members(leafCommands(buildProgram()));
+    // `migrate` needs a stopped issuer and a PostgreSQL: its --json is checked in akm-migrate.test.ts.
+    const covered = leafCommands(buildProgram()).filter((c) => c !== 'migrate');
+    expect(steps.map((s) => s.command), 'a command without a --json case here').to.have.members(covered);
 
     for (const step of steps) {
       const args = step.args.map((a) => (typeof a === 'function' ? a() : a));

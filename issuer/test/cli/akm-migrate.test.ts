@@ -72,5 +72,10 @@ describe('akm migrate: a SQLite issuer into PostgreSQL', function () {
     expect(created.status).to.equal(201);
     const page = (await request(moved.url).get('/admin/keys').query({ limit: 1 }).set(admin)).body;
     expect(page.items[0].id, 'a new key comes after the moved ones').to.equal(created.body.id);
+
+    const minted = await cli.akm(['admin-token'], { env: { ...env, DATABASE_URL: url, AKM_DATA_DIR: fresh } });
+    expect(minted.code, minted.stderr).to.equal(0);
+    const asMinted = await request(moved.url).get('/admin/users').set('Authorization', `Bearer ${minted.stdout.trim()}`);
+    expect(asMinted.status, 'akm admin-token signs with the key sealed in PostgreSQL').to.equal(200);
   });
 });
