@@ -63,6 +63,7 @@ import { createKeyRepository } from './store/key-repository.js';
 import { createOutboxRepository } from './store/outbox-repository.js';
 import { createPrivateKeyFiles } from './store/private-key-files.js';
 import { createPrivateKeyRows } from './store/private-key-rows.js';
+import { createPostgresLoginGuardStore } from './store/postgres-login-guard-store.js';
 import { createPostgresOutboxLease } from './store/postgres-outbox-lease.js';
 import { createSigningKeyRepository } from './store/signing-key-repository.js';
 import { createSqlTransactor } from './store/sql-transactor.js';
@@ -229,7 +230,12 @@ async function startOn(database: IssuerDatabase, options: IssuerOptions & { logg
 
   const keys = createKeyRepository(db);
   const outbox = createOutboxRepository(db);
-  const guard = createLoginGuard({ ...options.loginGuard, now });
+  const guard = createLoginGuard({
+    ...options.loginGuard,
+    now,
+    // On PostgreSQL the limits hold across replicas; one SQLite issuer counts in memory.
+    ...(database.kind === 'postgres' ? { store: createPostgresLoginGuardStore(db, now) } : {}),
+  });
   const metrics = createIssuerMetrics({
     backlog: () => outbox.backlog(),
     busConnected: () => bus.isConnected(),

@@ -11,7 +11,7 @@ export interface IssuerMetricsOptions {
   /** Whether the event bus is connected, read at scrape time. */
   busConnected: () => boolean;
   /** Entries the sign-in guard holds, read at scrape time. */
-  loginGuardEntries: () => number;
+  loginGuardEntries: () => Promise<number>;
   /** Collect Node's process metrics too (off in tests). */
   processMetrics?: boolean;
 }
@@ -68,8 +68,9 @@ export function createIssuerMetrics(options: IssuerMetricsOptions) {
     name: 'akm_issuer_login_guard_entries',
     help: 'Attempt counts and known addresses the sign-in guard holds (bounded by what it allows, not by what is sent)',
     registers: [registry],
-    collect() {
-      this.set(options.loginGuardEntries());
+    async collect() {
+      const entries = await options.loginGuardEntries().catch(() => undefined);
+      if (entries !== undefined) this.set(entries);
     },
   });
 

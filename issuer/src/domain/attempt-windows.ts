@@ -1,5 +1,7 @@
 /**
- * Counts of attempts per key in fixed windows, held in memory, that forget a key once its window
+ * Counts of attempts per key in fixed windows (a port: the login guard's store implements it; in
+ * PostgreSQL for replicas, `store/postgres-login-guard-store.ts`). The implementation here is
+ * held in memory (one issuer), and forgets a key once its window
  * has passed. Every window lasts the same time, so the map's insertion order is also the order in
  * which windows end: expired ones are dropped from its front as a side effect of each use, and the
  * map never holds more than the keys used within one window. Reading a key never creates it.
@@ -18,17 +20,17 @@ export interface AttemptWindowsOptions {
 /** Fixed-window attempt counts. */
 export interface AttemptWindows {
   /** Milliseconds until `key` may make another attempt; 0 when it may now. Creates nothing. */
-  waitMs(key: string): number;
+  waitMs(key: string): Promise<number>;
   /** Counts one attempt of `key`, opening its window if it has none. */
-  add(key: string): void;
+  add(key: string): Promise<void>;
   /** Takes back one attempt of `key` (one that turned out legitimate); forgets a key left with none. */
-  giveBack(key: string): void;
+  giveBack(key: string): Promise<void>;
   /** Forgets `key`. */
-  delete(key: string): void;
+  delete(key: string): Promise<void>;
   /** Forgets every key starting with `prefix` (a walk over the live keys: for rare admin actions). */
-  deletePrefix(prefix: string): void;
+  deletePrefix(prefix: string): Promise<void>;
   /** Keys with a live window. */
-  size(): number;
+  size(): Promise<number>;
 }
 
 interface Window {
@@ -64,31 +66,31 @@ export function createAttemptWindows(options: AttemptWindowsOptions): AttemptWin
   }
 
   return {
-    waitMs(key) {
+    async waitMs(key) {
       const t = prune();
       const window = live(key, t);
       return window && window.used >= limit ? window.endsAt - t : 0;
     },
-    add(key) {
+    async add(key) {
       const t = prune();
       const window = live(key, t);
       if (window) window.used += 1;
       else windows.set(key, { used: 1, endsAt: t + windowMs });
     },
-    giveBack(key) {
+    async giveBack(key) {
       const window = live(key, prune());
       if (!window) return;
       window.used -= 1;
       // A window with nothing in it is no different from none: keep no entry for it.
       if (window.used <= 0) windows.delete(key);
     },
-    delete(key) {
+    async delete(key) {
       windows.delete(key);
     },
-    deletePrefix(prefix) {
+    async deletePrefix(prefix) {
       for (const key of windows.keys()) if (key.startsWith(prefix)) windows.delete(key);
     },
-    size() {
+    async size() {
       prune();
       return windows.size;
     },

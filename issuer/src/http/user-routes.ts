@@ -58,9 +58,9 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
    * Counts a password attempt of `username` against the sign-in limits (429 past them); call
    * `guard.succeeded` with the answer once the password was right.
    */
-  function guarded(username: string, req: Request) {
+  async function guarded(username: string, req: Request) {
     // The client's address as `trust proxy` (AKM_TRUST_PROXY) reads it; the socket's without a proxy.
-    const allowed = guard.begin(username, req.ip ?? 'unknown');
+    const allowed = await guard.begin(username, req.ip ?? 'unknown');
     if (!allowed.ok) {
       throw new AppError('too_many_attempts', 'too many failed sign-ins; try again later', {
         headers: { 'Retry-After': String(allowed.retryAfterSeconds) },
@@ -71,13 +71,13 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
 
   router.post('/auth/login', async (req, res) => {
     const { username, password } = parseInput(loginBody, req.body, 'sign-in');
-    const attempt = guarded(username, req);
+    const attempt = await guarded(username, req);
     const user = await users.authenticate(username, password);
     if (!user) {
       req.log.info({ username, outcome: 'refused' }, 'sign-in refused');
       throw new AppError('invalid_credentials', 'wrong user name or password');
     }
-    guard.succeeded(attempt);
+    await guard.succeeded(attempt);
     const answer = await signedIn(user);
     req.log.info({ username, outcome: 'signed_in' }, 'signed in');
     res.json(answer);
@@ -104,15 +104,15 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
   router.post('/me/password', requireSession, async (req, res) => {
     const body = parseInput(changePasswordBody, req.body, 'password change');
     const username = principalOf(res).sub;
-    const attempt = guarded(username, req);
+    const attempt = await guarded(username, req);
     const result = await users.changePassword(username, body.currentPassword, body.newPassword, { requestId: requestIdOf(res) });
     if (!result.ok) {
       req.log.info({ username, outcome: 'refused' }, 'password change refused');
       failWith(result.failure);
     }
-    guard.succeeded(attempt);
+    await guard.succeeded(attempt);
     // As an admin's password reset does: guesses at the old password are moot now.
-    guard.unlock(username);
+    await guard.unlock(username);
     req.log.info({ username, outcome: 'password_changed' }, 'password changed');
     res.json(await signedIn(result.value));
   });
@@ -145,14 +145,14 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
     const result = await users.updateUser(String(req.params.username), body, { requestId: requestIdOf(res) });
     if (!result.ok) failWith(result.failure);
     // A password reset is how an admin lets a locked-out user back in: it lifts the lock too.
-    if (body.password !== undefined) guard.unlock(result.value.username);
+    if (body.password !== undefined) await guard.unlock(result.value.username);
     res.json(userView(result.value));
   });
 
   router.post('/admin/users/:username/unlock', requireAdmin, async (req, res) => {
     const user = await users.getUser(String(req.params.username));
     if (!user) throw new AppError('not_found', `no user ${req.params.username}`);
-    guard.unlock(user.username);
+    await guard.unlock(user.username);
     req.log.info({ username: user.username }, 'sign-in lock lifted');
     res.status(204).end();
   });

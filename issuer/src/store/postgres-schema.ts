@@ -127,6 +127,27 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
     description: 'private signing keys, sealed under AKM_MASTER_KEY, so that every replica signs with the current one',
     sql: 'ALTER TABLE signing_keys ADD COLUMN private_key TEXT; -- AES-256-GCM sealed JWK, never in clear',
   },
+  {
+    version: 4,
+    description: 'sign-in limits shared by the replicas: attempt windows and the addresses users signed in from',
+    sql: `
+      CREATE TABLE login_windows (
+        kind    TEXT   NOT NULL, -- pair (user and address), user, address
+        key     TEXT   NOT NULL,
+        used    BIGINT NOT NULL,
+        ends_at BIGINT NOT NULL, -- milliseconds since epoch
+        PRIMARY KEY (kind, key)
+      );
+      CREATE INDEX login_windows_by_end ON login_windows (ends_at);
+      CREATE TABLE login_known (
+        username TEXT   NOT NULL,
+        address  TEXT   NOT NULL,
+        until    BIGINT NOT NULL, -- milliseconds since epoch
+        PRIMARY KEY (username, address)
+      );
+      CREATE INDEX login_known_by_until ON login_known (until);
+    `,
+  },
 ];
 
 /** Advisory lock key of the migrations (any constant the issuer uses for nothing else). */
