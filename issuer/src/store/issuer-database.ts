@@ -3,6 +3,7 @@
  * issuer per directory: see `data-dir-lock.ts`), or PostgreSQL when a `DATABASE_URL` is given
  * (any number of replicas). Either way the schema is brought up to date before anything else.
  */
+import { mkdirSync } from 'node:fs';
 import type { Logger } from '@akm/common';
 import { lockDataDir } from './data-dir-lock.js';
 import { openDatabase } from './database.js';
@@ -27,6 +28,8 @@ export interface IssuerDatabaseOptions {
 /** Opens and migrates the issuer's database. */
 export async function openIssuerDatabase(options: IssuerDatabaseOptions): Promise<IssuerDatabase> {
   if (options.databaseUrl) {
+    // Still the issuer's own directory: its URL and a generated first admin password go there.
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     const client = createPostgresClient({
       url: options.databaseUrl,
       onIdleError: (err) => options.logger.warn({ err: err.message }, 'PostgreSQL connection lost; reconnecting on next use'),
