@@ -1,16 +1,17 @@
 /**
  * `npm run bench [-- --quick]`: akm's benchmark suite (issue 6). Starts its own nats-server,
- * redis-server, issuer and verifier processes on 127.0.0.1, drives load from separate
+ * redis-server, PostgreSQL, issuer and verifier processes on 127.0.0.1, drives load from separate
  * processes, prints the tables and writes JSON to `bench/results/<timestamp>.json`. Every
  * process it starts is stopped at the end, also on failure or Ctrl-C.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runColdStart } from './cold-start.js';
 import { createAgent } from './http-client.js';
-import { runIssuerMint } from './issuer-mint.js';
+import { runIssuerMint, type IssuerMintResult } from './issuer-mint.js';
 import { mintKeys, waitForOutbox } from './keys.js';
 import { describeMachine } from './machine.js';
 import { runPoolBench } from './pool-bench.js';
@@ -19,6 +20,7 @@ import { runRevocation } from './revocation.js';
 import { createScope, ROOT, type Scope } from './scope.js';
 import { startInfra, startIssuerProcess } from './servers.js';
 import { runVerifierThroughput } from './verifier-throughput.js';
+import { createTestDatabase, startPostgres } from '../test/support/processes.js';
 
 const quick = process.argv.includes('--quick');
 const settings = quick
@@ -99,7 +101,24 @@ async function main(root: Scope): Promise<void> {
   const coldStart = await inScope((scope) => runColdStart({ scope, ...settings.coldStart, dir }));
 
   log('5: issuer minting with the outbox on');
-  const issuerMint = await runIssuerMint({ scope: root, issuer, ...settings.issuer });
+  const issuerMint = await runIssuerMint({ scope: root, issuers: [issuer], ...settings.issuer });
+
+  log('5b: the same on PostgreSQL, 1 and 3 replicas');
+  const postgres = await startPostgres();
+  root.own(() => postgres.destroy());
+  const issuerPostgres: Record<string, IssuerMintResult> = {};
+  for (const replicas of [1, 3]) {
+    issuerPostgres[`${replicas}`] = await inScope(async (scope) => {
+      const databaseUrl = await createTestDatabase(postgres);
+      const password = randomBytes(16).toString('hex');
+      const issuers = [];
+      // One after the other: the first makes the schema, the admin and the signing keys.
+      for (let i = 0; i < replicas; i++) {
+        issuers.push(await startIssuerProcess(scope, { natsUrl: nats.url, databaseUrl, password, name: `issuer-pg-${i}` }));
+      }
+      return runIssuerMint({ scope, issuers, ...settings.issuer });
+    });
+  }
 
   log('6: token pool');
   const pool = await runPoolBench({ quick, redisUrl: redis.url });
@@ -123,6 +142,7 @@ async function main(root: Scope): Promise<void> {
     revocation,
     coldStart,
     issuer: issuerMint,
+    issuerPostgres,
     pool,
   };
   const results: BenchResults = { ...partial, targets: checkTargets(partial) };

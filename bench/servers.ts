@@ -23,6 +23,9 @@ export interface BenchIssuer extends BenchServer {
   adminToken(): Promise<string>;
 }
 
+/** The master key of benchmark issuers on PostgreSQL. */
+const BENCH_MASTER_KEY = randomBytes(32).toString('base64');
+
 /** Options of {@link startVerifierProcess}. */
 export interface VerifierProcessOptions {
   name: string;
@@ -65,17 +68,20 @@ export async function waitUntilOk(url: string, child: NodeChild, timeoutMs = 60_
   }
 }
 
-/** Starts the built issuer (`issuer/dist/main.js`) on a fresh data directory, publishing to `natsUrl`. */
+/**
+ * Starts the built issuer (`issuer/dist/main.js`) on a fresh data directory, publishing to
+ * `natsUrl`; on PostgreSQL when `databaseUrl` is given (replicas share it, and `password`).
+ */
 export async function startIssuerProcess(
   scope: Scope,
-  options: { natsUrl: string; logLevel?: string },
+  options: { natsUrl: string; logLevel?: string; databaseUrl?: string; password?: string; name?: string },
 ): Promise<BenchIssuer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'akm-bench-issuer-'));
   scope.own(() => rmSync(dataDir, { recursive: true, force: true }));
-  const password = randomBytes(16).toString('hex');
+  const password = options.password ?? randomBytes(16).toString('hex');
   const port = await freePort();
   const child = scope.spawnNode({
-    name: 'issuer',
+    name: options.name ?? 'issuer',
     script: 'issuer/dist/main.js',
     env: {
       ISSUER_PORT: String(port),
@@ -84,6 +90,7 @@ export async function startIssuerProcess(
       AKM_ADMIN_PASSWORD: password,
       LOG_LEVEL: options.logLevel ?? 'info',
       REDIS_URL: '',
+      ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl, AKM_MASTER_KEY: BENCH_MASTER_KEY } : {}),
     },
   });
   const url = `http://127.0.0.1:${port}`;

@@ -150,6 +150,22 @@ describe('issuer replicas on one PostgreSQL', function () {
     expect(err?.message).to.include('AKM_MASTER_KEY');
   });
 
+  it('three replicas started at the same moment on an empty database all start, with one admin, and soon sign with one key', async () => {
+    const url = await createTestDatabase(postgres!);
+    const together = await Promise.all(Array.from({ length: 3 }, () => startTestIssuer({ databaseUrl: url, masterKey: TEST_MASTER_KEY })));
+    try {
+      expect(await together[0]!.db.get('SELECT count(*) AS n FROM users')).to.deep.equal({ n: 1 });
+      const kidOf = async (r: TestIssuer) => {
+        const res = await request(r.url).post('/admin/keys').set(admin(r)).send({ sub: 'together', ttl: 600 });
+        expect(res.status, JSON.stringify(res.body)).to.equal(201);
+        return (JSON.parse(Buffer.from(String(res.body.key).split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+      };
+      await waitFor(async () => new Set(await Promise.all(together.map(kidOf))).size === 1, 10_000, 250);
+    } finally {
+      await Promise.all(together.map((r) => r.destroy()));
+    }
+  });
+
   it('when the replica that publishes stops, another takes over: changes through the rest still reach the stream', async () => {
     for (let stopped = 0; stopped < 2; stopped++) {
       await replicas[stopped]!.stop();

@@ -35,7 +35,8 @@ export interface UserRepository {
   idOf(username: string): Promise<string | undefined>;
   /** One page ordered by name, after `afterName` (exclusive). */
   list(limit: number, afterName?: string): Promise<UserRecord[]>;
-  insert(user: UserRecord): Promise<void>;
+  /** Adds a user; false (nothing added) when the name is taken, e.g. by another replica just now. */
+  insert(user: UserRecord): Promise<boolean>;
   update(user: UserRecord): Promise<void>;
   delete(username: string): Promise<void>;
 }

@@ -80,7 +80,7 @@ export function createUserService(options: UserServiceOptions) {
       if (generated) initialPassword?.write(generated);
       else initialPassword?.remove();
       const t = now();
-      await users.insert({
+      const inserted = await users.insert({
         id: randomUUID(),
         username: FIRST_ADMIN,
         passwordHash: await hashPassword(password ?? generated!),
@@ -90,6 +90,11 @@ export function createUserService(options: UserServiceOptions) {
         updatedAt: t,
         sessionEpoch: newSessionEpoch(),
       });
+      // Another replica on the same database created it first: its password stands, not this one.
+      if (!inserted) {
+        if (generated) initialPassword?.remove();
+        return { created: false };
+      }
       if (!generated) return { created: true };
       return { created: true, pending: { password: generated, location: initialPassword?.location ?? '', firstStart: true } };
     },
@@ -123,7 +128,7 @@ export function createUserService(options: UserServiceOptions) {
         sessionEpoch: newSessionEpoch(),
       };
       if (await users.get(input.username)) return conflict(`user ${input.username} exists`);
-      await users.insert(user);
+      if (!(await users.insert(user))) return conflict(`user ${input.username} exists`);
       return { ok: true, value: user };
     },
 

@@ -43,11 +43,11 @@ export function createUserRepository(db: SqlClient): UserRepository {
     list: async (limit, afterName = '') =>
       (await db.all<UserRow>('SELECT * FROM users WHERE username > ? ORDER BY username LIMIT ?', [afterName, limit])).map(toRecord),
     async insert(u) {
-      await db.run(
+      return (await db.run(
         `INSERT INTO users (id, username, password_hash, role, status, created_at, updated_at, session_epoch)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`,
         [u.id, u.username, u.passwordHash, u.role, u.status, u.createdAt, u.updatedAt, u.sessionEpoch],
-      );
+      )) === 1;
     },
     async update(u) {
       await db.run(
