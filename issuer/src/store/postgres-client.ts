@@ -93,6 +93,13 @@ export function createPostgresClient(options: PostgresClientOptions): PostgresCl
         throw new StoreUnavailableError(err as Error);
       }
       let broken: Error | undefined;
+      // A connection that drops between two statements of the transaction emits 'error' on the
+      // client, which nobody else listens to while it is checked out: unhandled, it would end the
+      // process. Remember it instead; the next statement fails, and the connection is discarded.
+      const onError = (err: Error) => {
+        broken = err;
+      };
+      connection.on('error', onError);
       try {
         return await session.run(connection, async () => {
           await query('BEGIN', []);
@@ -108,7 +115,8 @@ export function createPostgresClient(options: PostgresClientOptions): PostgresCl
           }
         });
       } finally {
-        // A connection whose rollback failed is dropped rather than handed out again.
+        connection.off('error', onError);
+        // A connection that failed (or whose rollback failed) is dropped rather than handed out again.
         connection.release(broken);
       }
     },
