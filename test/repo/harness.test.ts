@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
-import { freePort, startNats, startRedis, type TestServer } from '../support/processes.js';
+import pg from 'pg';
+import { createTestDatabase, freePort, startNats, startPostgres, startRedis, type TestServer } from '../support/processes.js';
 import { connectNats, ensureKeyStream } from '@akm/common';
 import { jetstreamManager } from '@nats-io/jetstream';
 
@@ -40,13 +41,32 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 describe('test harness', () => {
   let nats: TestServer;
   let redis: TestServer;
-  before(async () => {
+  let postgres: TestServer;
+  before(async function () {
+    this.timeout(60_000);
     nats = await startNats({ owned: true });
     redis = await startRedis({ owned: true });
+    postgres = await startPostgres({ owned: true });
   });
   after(async () => {
     await nats?.destroy();
     await redis?.destroy();
+    await postgres?.destroy();
+  });
+
+  it('starts a PostgreSQL (initdb + postgres, as an unprivileged user under root) whose databases survive a kill and restart', async function () {
+    this.timeout(60_000);
+    const url = await createTestDatabase(postgres);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query('CREATE TABLE kept (n INT); INSERT INTO kept VALUES (7)');
+    await client.end();
+    await postgres.kill();
+    await postgres.start();
+    const again = new pg.Client({ connectionString: url });
+    await again.connect();
+    expect((await again.query('SELECT n FROM kept')).rows).to.deep.equal([{ n: 7 }]);
+    await again.end();
   });
 
   it('starts a nats-server with JetStream that survives a kill and restart with its data', async () => {
@@ -76,6 +96,7 @@ describe('test harness', () => {
   const kinds = [
     { binary: 'nats-server', envVar: 'TEST_NATS_URL', start: startNats, own: () => nats },
     { binary: 'redis-server', envVar: 'TEST_REDIS_URL', start: startRedis, own: () => redis },
+    { binary: 'postgres', envVar: 'TEST_DATABASE_URL', start: startPostgres, own: () => postgres },
   ] as const;
 
   for (const kind of kinds) {
@@ -117,7 +138,8 @@ describe('test harness', () => {
         expect(await canReach(kind.binary, own.url), 'destroy leaves a server it does not own running').to.equal(true);
       });
 
-      it(`with ${kind.envVar} set, { owned: true } still starts a process of the test's own`, async () => {
+      it(`with ${kind.envVar} set, { owned: true } still starts a process of the test's own`, async function () {
+        this.timeout(60_000);
         const own = kind.own();
         const before = childNames().filter((n) => n === kind.binary).length;
         const mine = await withEnv(kind.envVar, own.url, () => kind.start({ owned: true }));
@@ -131,7 +153,8 @@ describe('test harness', () => {
       });
 
       it(`with ${kind.envVar} pointing where nothing listens, fails naming the variable`, async () => {
-        const url = `${kind.binary === 'nats-server' ? 'nats' : 'redis'}://127.0.0.1:${await freePort()}`;
+        const scheme = { 'nats-server': 'nats', 'redis-server': 'redis', postgres: 'postgres' }[kind.binary];
+        const url = `${scheme}://127.0.0.1:${await freePort()}`;
         const err = await withEnv(kind.envVar, url, () => rejection(kind.start()));
         expect(err.message).to.include(`${kind.envVar}=${url}: nothing answers`);
       });
@@ -140,6 +163,12 @@ describe('test harness', () => {
 });
 
 async function canReach(binary: string, url: string): Promise<boolean> {
+  if (binary === 'postgres') {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.end();
+    return true;
+  }
   if (binary === 'nats-server') {
     const nc = await connect({ servers: url, timeout: 2000 });
     await nc.close();
