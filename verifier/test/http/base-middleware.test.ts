@@ -4,7 +4,8 @@ import { expect } from 'chai';
 import express from 'express';
 import helmet from 'helmet';
 import request from 'supertest';
-import { createMemoryKeyBus } from '@akm/common';
+import { Writable } from 'node:stream';
+import { baseMiddleware, createLogger, createMemoryKeyBus } from '@akm/common';
 import { createSigner, signKey } from '../support/signing.js';
 import { shown, startTestVerifier, type TestVerifier } from '../support/verifier-fixture.js';
 
@@ -70,5 +71,39 @@ describe('verifier: base middleware (request id, security headers)', () => {
     expect(expected.length, 'helmet sets its headers').to.be.at.least(10);
     expect(answers.map((r) => r.status)).to.deep.equal([200, 401, 404]);
     for (const res of answers) expect(securityHeaderLines(res).filter((l) => !/^www-authenticate:/i.test(l)), shown(res)).to.deep.equal(expected);
+  });
+
+  it('logs one line per request: completed when answered, aborted when the client left first, with req.log bound to the request id', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const app = express();
+    app.use(...baseMiddleware(createLogger({ name: 'base-test', level: 'info', destination })));
+    app.get('/answered', (req, res) => {
+      req.log.info('inside the handler');
+      res.json({ ok: true });
+    });
+    app.get('/never', () => {});
+    helmetServer = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const url = `http://127.0.0.1:${(helmetServer.address() as AddressInfo).port}`;
+
+    await request(url).get('/answered').set('X-Request-Id', 'answered-1');
+    const controller = new AbortController();
+    const gone = fetch(`${url}/never`, { headers: { 'x-request-id': 'never-1' }, signal: controller.signal }).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    controller.abort();
+    await gone;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const of = (id: string) => lines.filter((l) => l.requestId === id).map((l) => l.msg);
+    expect(of('answered-1')).to.deep.equal(['inside the handler', 'request completed']);
+    expect(of('never-1')).to.deep.equal(['request aborted']);
+    expect(lines.find((l) => l.msg === 'request completed')).to.deep.include({ req: { method: 'GET', url: '/answered' }, res: { statusCode: 200 } });
   });
 });
