@@ -100,11 +100,14 @@ export function formatResults(r: BenchResults): string {
 
   if (r.ablation) {
     out.push('', 'Ablation: each layer added in turn (medians; × bare against bare Express 5 + helmet with the same load generator; CPU added against the step named)');
+    // Steps are numbered per tool; "adds to" names the step a row's layer is added to.
+    const number = (a: AblationRow, step: string | null) =>
+      step === null ? '' : String(r.ablation!.filter((b) => b.tool === a.tool).findIndex((b) => b.step === step) + 1);
     out.push(table(
-      ['step', 'tool', 'req/s', 'x bare', 'p99 ms', 'p99 x bare', 'CPU µs/req', 'added µs', 'adds to', 'non-2xx'],
+      ['#', 'step', 'tool', 'req/s', 'x bare', 'p99 ms', 'p99 x bare', 'CPU µs/req', 'added µs', 'adds to #', 'non-2xx'],
       r.ablation.map((a) => [
-        a.step, a.tool, n(a.rps), f(a.rpsRatio), f(a.p99Ms), f(a.p99Ratio), f(a.cpuUsPerRequest, 1),
-        a.addedCpuUs === null ? '' : f(a.addedCpuUs, 1), a.after ?? '', String(a.failures),
+        number(a, a.step), a.step, a.tool, n(a.rps), f(a.rpsRatio), f(a.p99Ms), f(a.p99Ratio), f(a.cpuUsPerRequest, 1),
+        a.addedCpuUs === null ? '' : f(a.addedCpuUs, 1), number(a, a.after), String(a.failures),
       ]),
     ));
   }
