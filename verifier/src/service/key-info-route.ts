@@ -3,7 +3,7 @@
  * count against the rate limit (it reads the counter), so a caller over its limit can still
  * learn when its window resets.
  */
-import { Router, type RequestHandler } from 'express';
+import type { IRouter, RequestHandler } from 'express';
 import type { z } from 'zod';
 import { rateWindowOf, verifiedKeyOf } from '../middleware/protect.js';
 import type { keyInfoSchema } from './service-schemas.js';
@@ -11,9 +11,8 @@ import type { keyInfoSchema } from './service-schemas.js';
 /** The caller's plan, as `GET /key/info` answers it. */
 export type KeyInfo = z.infer<typeof keyInfoSchema>;
 
-/** The key-info route, behind `guard` (a non-consuming protect), with the verifier's clock. */
-export function keyInfoRoute(guard: RequestHandler, now: () => number): Router {
-  const router = Router();
+/** Adds the key-info route to `router`, behind `guard` (a non-consuming protect), with the verifier's clock. */
+export function keyInfoRoute(router: IRouter, guard: RequestHandler, now: () => number): void {
   router.get('/key/info', guard, (_req, res) => {
     const key = verifiedKeyOf(res);
     const window = rateWindowOf(res);
@@ -29,5 +28,4 @@ export function keyInfoRoute(guard: RequestHandler, now: () => number): Router {
     };
     res.json(info);
   });
-  return router;
 }
