@@ -605,6 +605,8 @@ export interface components {
             } | null;
             /** @description Requests per minute. */
             rateLimit: number;
+            /** @description What the key may do besides its role (its signed `scope` claim), fixed when issued. */
+            scopes: string[];
             /**
              * Format: date-time
              * @description When the key expires (the stored expiry, which verifiers honour over the signed `exp`), RFC 3339.
@@ -706,6 +708,8 @@ export interface components {
             } | null;
             /** @description Requests per minute. */
             rateLimit: number;
+            /** @description What the key may do besides its role (its signed `scope` claim), fixed when issued. */
+            scopes: string[];
             /**
              * Format: date-time
              * @description When the key expires (the stored expiry, which verifiers honour over the signed `exp`), RFC 3339.
@@ -828,7 +832,7 @@ export interface components {
              * @description Stable code: map errors by it, never by the text.
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "headers_too_large" | "not_found" | "conflict" | "missing_credentials" | "malformed_credentials" | "invalid_token" | "invalid_key" | "invalid_credentials" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "token_expired" | "forbidden" | "rate_limited" | "too_many_attempts" | "pool_full" | "pool_empty" | "holder_limit" | "not_assigned" | "unavailable" | "storage_failed" | "internal";
+            code: "bad_request" | "validation_failed" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "headers_too_large" | "not_found" | "conflict" | "missing_credentials" | "malformed_credentials" | "invalid_token" | "invalid_key" | "invalid_credentials" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "token_expired" | "forbidden" | "insufficient_scope" | "rate_limited" | "too_many_attempts" | "pool_full" | "pool_empty" | "holder_limit" | "not_assigned" | "unavailable" | "storage_failed" | "internal";
             /** @description What went wrong, in plain words for people. */
             detail: string;
             /** @description The request id, as in `X-Request-Id` and the logs. */
@@ -1009,6 +1013,12 @@ export interface operations {
                     role?: "admin" | "user";
                     /** @default 60 */
                     rateLimit?: number;
+                    /**
+                     * @default [
+                     *       "prices:read"
+                     *     ]
+                     */
+                    scopes?: string[];
                     ttl?: number;
                     /** Format: date-time */
                     expiresAt?: string;

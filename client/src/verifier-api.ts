@@ -51,7 +51,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Token information (a demo of a protected route) */
+        /** Token information (a demo of a protected route; the key needs the scope `prices:read`) */
         get: operations["getPrice"];
         put?: never;
         post?: never;
@@ -179,6 +179,8 @@ export interface components {
             sub: string;
             /** @enum {string} */
             role: "admin" | "user";
+            /** @description The key's scopes (also in `X-Akm-Scope`, space-delimited). */
+            scopes: string[];
         };
         Health: {
             /** @constant */
@@ -192,6 +194,8 @@ export interface components {
             role: "admin" | "user";
             /** @description Requests per minute. */
             rateLimit: number;
+            /** @description The key's scopes (its signed `scope` claim). */
+            scopes: string[];
             /**
              * Format: date-time
              * @description RFC 3339, like every time in akm's HTTP APIs.
@@ -219,7 +223,7 @@ export interface components {
              * @description Stable code: map errors by it, never by the text.
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "headers_too_large" | "not_found" | "conflict" | "missing_credentials" | "malformed_credentials" | "invalid_token" | "invalid_key" | "invalid_credentials" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "token_expired" | "forbidden" | "rate_limited" | "too_many_attempts" | "pool_full" | "pool_empty" | "holder_limit" | "not_assigned" | "unavailable" | "storage_failed" | "internal";
+            code: "bad_request" | "validation_failed" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "headers_too_large" | "not_found" | "conflict" | "missing_credentials" | "malformed_credentials" | "invalid_token" | "invalid_key" | "invalid_credentials" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "token_expired" | "forbidden" | "insufficient_scope" | "rate_limited" | "too_many_attempts" | "pool_full" | "pool_empty" | "holder_limit" | "not_assigned" | "unavailable" | "storage_failed" | "internal";
             /** @description What went wrong, in plain words for people. */
             detail: string;
             /** @description The request id, as in `X-Request-Id` and the logs. */
@@ -304,6 +308,8 @@ export interface components {
             sub: string;
             /** @enum {string} */
             role: "admin" | "user";
+            /** @description The key's scopes (its signed `scope` claim). */
+            scopes: string[];
             /**
              * Format: date-time
              * @description When the key expires now (its stored expiry), RFC 3339.
@@ -330,6 +336,8 @@ export interface operations {
             query?: {
                 /** @description Roles allowed, comma-separated (admin, user); any role when omitted. */
                 roles?: string;
+                /** @description Scopes the key must all have, comma-separated; 403 `insufficient_scope` otherwise. None when omitted. */
+                scopes?: string;
             };
             header?: never;
             path?: never;
@@ -346,6 +354,8 @@ export interface operations {
                     "X-Akm-Sub"?: string;
                     /** @description The key's role. */
                     "X-Akm-Role"?: string;
+                    /** @description The key's scopes, space-delimited. */
+                    "X-Akm-Scope"?: string;
                     /** @description The key's quota: `"default";q=<requests>;w=60`. */
                     "RateLimit-Policy"?: string;
                     /** @description What is left: `"default";r=<remaining>;t=<seconds to reset>`. */
@@ -382,19 +392,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden` */
+            /** @description `forbidden`, `insufficient_scope` */
             403: {
                 headers: {
                     /** @description The key's quota: `"default";q=<requests>;w=60`. */
                     "RateLimit-Policy"?: string;
                     /** @description What is left: `"default";r=<remaining>;t=<seconds to reset>`. */
                     RateLimit?: string;
+                    /** @description With `insufficient_scope` (RFC 6750): `Bearer realm="akm", error="insufficient_scope", scope="<the scopes the route requires>"`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -543,6 +555,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "missing_credentials" | "invalid_key" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled";
+                    };
+                };
+            };
+            /** @description `insufficient_scope` */
+            403: {
+                headers: {
+                    /** @description The key's quota: `"default";q=<requests>;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left: `"default";r=<remaining>;t=<seconds to reset>`. */
+                    RateLimit?: string;
+                    /** @description With `insufficient_scope` (RFC 6750): `Bearer realm="akm", error="insufficient_scope", scope="<the scopes the route requires>"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "insufficient_scope";
                     };
                 };
             };
@@ -729,6 +759,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left: `"default";r=<remaining>;t=<seconds to reset>`. */
                     RateLimit?: string;
+                    /** @description With `insufficient_scope` (RFC 6750): `Bearer realm="akm", error="insufficient_scope", scope="<the scopes the route requires>"`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {

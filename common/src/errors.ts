@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'key_disabled'
   | 'token_expired'
   | 'forbidden'
+  | 'insufficient_scope'
   | 'rate_limited'
   | 'too_many_attempts'
   | 'pool_full'
@@ -56,6 +57,7 @@ const STATUS: Record<ErrorCode, number> = {
   key_disabled: 401,
   token_expired: 401,
   forbidden: 403,
+  insufficient_scope: 403,
   rate_limited: 429,
   too_many_attempts: 429,
   pool_full: 409,

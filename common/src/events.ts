@@ -4,7 +4,7 @@
  * subject is enough to rebuild it (the stream keeps only that one).
  */
 import { z } from 'zod';
-import { KEY_STATUSES, ROLES } from './tokens.js';
+import { KEY_STATUSES, MAX_KEY_SCOPES, ROLES, SCOPE_PATTERN } from './tokens.js';
 
 /** JetStream stream holding key events. */
 export const KEY_STREAM = 'AKM_KEYS';
@@ -40,6 +40,12 @@ const keyState = {
   rateLimit: z.number().int().positive().meta({ description: 'Requests per minute, now (it may differ from the signed `rate_limit`).' }),
   /** Seconds since epoch. */
   expiresAt: z.number().int().positive().meta({ description: 'When the key expires now, seconds since epoch (it may differ from the signed `exp`).' }),
+  /** The key's scopes (fixed when it is issued, as its signed `scope` claim). */
+  scopes: z
+    .array(z.string().regex(SCOPE_PATTERN))
+    .max(MAX_KEY_SCOPES)
+    .optional()
+    .meta({ description: 'The key\'s scopes, as its signed `scope` claim; absent on events of keys issued before scopes (they have `prices:read`).' }),
   /** Monotonic per key: a consumer ignores an event older than the state it holds. */
   version: z.number().int().positive().meta({ description: 'Grows with every change of the key: ignore an event whose version is not above the one held.' }),
   /** Request id of the change that caused the event. */

@@ -7,11 +7,15 @@ export {
   API_KEY_TYP,
   DEFAULT_ISSUER,
   DEFAULT_KEY_AUDIENCE,
+  DEFAULT_KEY_SCOPES,
   KEY_STATUSES,
+  MAX_KEY_SCOPES,
   ROLES,
+  SCOPE_PATTERN,
   SESSION_AUDIENCE,
   SESSION_TYP,
   SIGNING_ALG,
+  scopesOfClaim,
 } from './tokens.js';
 export type { ApiKeyClaims, KeyStatus, Role, SessionClaims } from './tokens.js';
 export {

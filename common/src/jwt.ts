@@ -6,6 +6,7 @@ import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import {
   API_KEY_TYP,
+  MAX_KEY_SCOPES,
   ROLES,
   SESSION_AUDIENCE,
   SESSION_TYP,
@@ -47,6 +48,7 @@ const apiKeyClaims = z.object({
   exp: z.number().int(),
   role: z.enum(ROLES),
   rate_limit: z.number().int().positive(),
+  scope: z.string().max(MAX_KEY_SCOPES * 65).optional(),
 });
 
 const sessionClaims = z.object({

@@ -56,6 +56,19 @@ describe('e2e: issuer and two verifiers over real NATS and Redis', () => {
   const everyVerifier = async (key: string, check: (res: request.Response) => boolean) =>
     (await Promise.all(verifiers.map((v) => price(v, key)))).every(check);
 
+  it('a key minted without prices:read is refused /price by both verifiers with 403 insufficient_scope; its /key/info shows its scopes', async () => {
+    const res = await request(issuer.url).post('/admin/keys').set(admin()).send({ sub: 'carol', scopes: ['orders:write'] });
+    expect(res.status, shown(res)).to.equal(201);
+    for (const v of verifiers) {
+      const refused = await price(v, res.body.key);
+      expect(refused.status, shown(refused)).to.equal(403);
+      expect(refused.body.code, shown(refused)).to.equal('insufficient_scope');
+      expect(refused.headers['www-authenticate']).to.contain('scope="prices:read"');
+      const info = await request(v.url).get('/key/info').set('Authorization', `Bearer ${res.body.key}`);
+      expect(info.body.scopes, shown(info)).to.deep.equal(['orders:write']);
+    }
+  });
+
   it('a key minted by the issuer is accepted by both verifiers', async () => {
     const { key } = await mint();
     for (const v of verifiers) {

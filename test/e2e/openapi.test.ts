@@ -207,6 +207,7 @@ describe('e2e: OpenAPI documents of the issuer and the verifier', () => {
         case 'invalid_token': return { authorization: 'Bearer not.a.token' };
         case 'token_expired':
           return { authorization: `Bearer ${await signed({ aud: SESSION_AUDIENCE, sub: 'admin', role: 'admin', iat: nowS() - 7200, exp: nowS() - 3600 }, SESSION_TYP)}` };
+        case 'insufficient_scope': return { authorization: (await mint({ scopes: ['orders:write'] })).bearer };
         case 'forbidden': return guard === 'verifier' ? { authorization: (await mint({ role: 'user' })).bearer } : { authorization: userSession };
         case 'invalid_key':
           return { authorization: `Bearer ${await signed(apiKeyClaims({ aud: 'another-api' }), API_KEY_TYP)}` };
@@ -360,6 +361,7 @@ describe('e2e: OpenAPI documents of the issuer and the verifier', () => {
       // verifier
       'forwardAuth 200': async () => ({ authorization: (await mint()).bearer, query: 'roles=user,admin' }),
       'forwardAuth 403 forbidden': async () => ({ authorization: (await mint({ role: 'user' })).bearer, query: 'roles=admin' }),
+      'forwardAuth 403 insufficient_scope': async () => ({ authorization: (await mint()).bearer, query: 'scopes=orders:write' }),
       'verifyKey 200': async () => ({ body: { key: (await mint()).key } }),
       'getPrice 200': async () => ({ authorization: (await mint()).bearer, query: 'symbol=eth' }),
       'getPrice 400 validation_failed': async () => ({ authorization: (await mint()).bearer, query: 'symbol=B%24C' }),

@@ -18,6 +18,8 @@ export interface KeyRecord {
   meta: Record<string, unknown> | null;
   /** Requests per minute. */
   rateLimit: number;
+  /** What the key may do besides its role (its signed `scope` claim): fixed when issued. */
+  scopes: readonly string[];
   /** Seconds since epoch. */
   expiresAt: number;
   /** Milliseconds since epoch. */

@@ -3,7 +3,7 @@
  * are written in one transaction (the outbox), so there is no dual write.
  */
 import { randomUUID } from 'node:crypto';
-import { API_KEY_TYP, type KeyStatus, type Role } from '@akm/common';
+import { API_KEY_TYP, DEFAULT_KEY_SCOPES, type KeyStatus, type Role } from '@akm/common';
 import { changeType, keyEventOf } from './key-events.js';
 import type { KeyHistory, KeyEventPage } from './key-history.js';
 import type { KeyListQuery, KeyOwners, KeyRecord, KeyRepository } from './key-record.js';
@@ -25,6 +25,8 @@ export interface IssueKeyInput {
   role: Role;
   /** Requests per minute. */
   rateLimit: number;
+  /** What the key may do besides its role; {@link DEFAULT_KEY_SCOPES} when omitted. */
+  scopes?: readonly string[];
   /** Lifetime in seconds; or {@link expiresAt}. */
   ttl?: number;
   /** Seconds since epoch. */
@@ -131,6 +133,7 @@ export function createKeyService(options: KeyServiceOptions) {
         return invalid('role', `an admin key needs an owner who is an active admin user; ${input.sub} is not`);
       }
       const id = randomUUID();
+      const scopes = [...new Set(input.scopes ?? DEFAULT_KEY_SCOPES)];
       const kid = signing.currentKid();
       const key = await signing.sign(
         {
@@ -143,6 +146,7 @@ export function createKeyService(options: KeyServiceOptions) {
           exp: expiry.value,
           role: input.role,
           rate_limit: input.rateLimit,
+          scope: scopes.join(' '),
         },
         API_KEY_TYP,
       );
@@ -155,6 +159,7 @@ export function createKeyService(options: KeyServiceOptions) {
         name: input.name ?? null,
         meta: input.meta ?? null,
         rateLimit: input.rateLimit,
+        scopes,
         expiresAt: expiry.value,
         createdAt: t,
         updatedAt: t,

@@ -3,7 +3,7 @@
  * silently.
  */
 import { z } from 'zod';
-import { ROLES } from '@akm/common';
+import { DEFAULT_KEY_SCOPES, MAX_KEY_SCOPES, ROLES, SCOPE_PATTERN } from '@akm/common';
 import { cursorParam } from './cursors.js';
 
 /** Who owns a key: a user name or a service id. */
@@ -15,6 +15,11 @@ export const ownerSchema = z
 
 /** Requests per minute. */
 const rateLimit = z.number().int().min(1).max(1_000_000);
+/** A key's scopes: each `prices:read`-like, no repeats. */
+export const scopesSchema = z
+  .array(z.string().regex(SCOPE_PATTERN, 'a scope is 1-64 letters, digits and . _ : / -, starting with a letter or digit'))
+  .max(MAX_KEY_SCOPES)
+  .refine((s) => new Set(s).size === s.length, 'each scope once');
 /** A date and time, ISO 8601 with an offset or `Z`. */
 export const isoDate = z.iso.datetime({ offset: true });
 const metaValue = z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]);
@@ -25,6 +30,7 @@ export const issueKeyBody = z
     sub: ownerSchema,
     role: z.enum(ROLES).default('user'),
     rateLimit: rateLimit.default(60),
+    scopes: scopesSchema.default([...DEFAULT_KEY_SCOPES]),
     ttl: z.number().int().positive().optional(),
     expiresAt: isoDate.optional(),
     name: z.string().min(1).max(100).optional(),

@@ -20,6 +20,7 @@ export const keyViewSchema = z
     name: z.string().nullable(),
     meta: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).nullable(),
     rateLimit: z.number().int().meta({ description: 'Requests per minute.' }),
+    scopes: z.array(z.string()).meta({ description: 'What the key may do besides its role (its signed `scope` claim), fixed when issued.' }),
     expiresAt: time('When the key expires (the stored expiry, which verifiers honour over the signed `exp`)'),
     createdAt: time('When the key was issued'),
     updatedAt: time('When the key last changed'),

@@ -168,6 +168,12 @@ const MIGRATIONS: Migration[] = [
         CREATE INDEX ended_sessions_by_expiry ON ended_sessions (expires_at);
       `),
   },
+  {
+    version: 9,
+    description: "keys' scopes: keys issued before have prices:read, as verifiers read a key without a scope claim",
+    // Space-delimited, as the signed `scope` claim.
+    up: (db) => db.exec(`ALTER TABLE keys ADD COLUMN scopes TEXT NOT NULL DEFAULT 'prices:read'`),
+  },
 ];
 
 /** Options of {@link openDatabase}. */

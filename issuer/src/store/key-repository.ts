@@ -15,6 +15,7 @@ interface KeyRow {
   name: string | null;
   meta: string | null;
   rate_limit: number;
+  scopes: string;
   expires_at: number;
   created_at: number;
   updated_at: number;
@@ -32,6 +33,7 @@ function toRecord(row: KeyRow): KeyRecord {
     name: row.name,
     meta: row.meta === null ? null : (JSON.parse(row.meta) as Record<string, unknown>),
     rateLimit: row.rate_limit,
+    scopes: row.scopes === '' ? [] : row.scopes.split(' '),
     expiresAt: row.expires_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -44,8 +46,8 @@ function toRecord(row: KeyRow): KeyRecord {
 /** Creates the key repository over an open database. */
 export function createKeyRepository(db: Db): KeyRepository {
   const insert = db.prepare(
-    `INSERT INTO keys (id, sub, owner_id, role, name, meta, rate_limit, expires_at, created_at, updated_at, status, version, kid)
-     VALUES (@id, @sub, @ownerId, @role, @name, @meta, @rateLimit, @expiresAt, @createdAt, @updatedAt, @status, @version, @kid)`,
+    `INSERT INTO keys (id, sub, owner_id, role, name, meta, rate_limit, scopes, expires_at, created_at, updated_at, status, version, kid)
+     VALUES (@id, @sub, @ownerId, @role, @name, @meta, @rateLimit, @scopes, @expiresAt, @createdAt, @updatedAt, @status, @version, @kid)`,
   );
   const get = db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE id = ?');
   const update = db.prepare(
@@ -58,7 +60,7 @@ export function createKeyRepository(db: Db): KeyRepository {
 
   return {
     insert(record) {
-      insert.run({ ...record, meta: record.meta === null ? null : JSON.stringify(record.meta) });
+      insert.run({ ...record, meta: record.meta === null ? null : JSON.stringify(record.meta), scopes: record.scopes.join(' ') });
     },
     get(id) {
       const row = get.get(id);

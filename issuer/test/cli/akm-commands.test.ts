@@ -55,6 +55,16 @@ describe('akm: version, help, paging, pool and self-service commands', function 
     }
   });
 
+  it('keys create --scope gives the key those scopes (prices:read without it); a bad scope is the issuer\'s 400', async () => {
+    const scoped = jsonOf<{ scopes: string[] }>(await harness.akm(['keys', 'create', '--sub', 'scoped', '--scope', 'orders:read', 'orders:write', '--json'], { env: admin }));
+    expect(scoped.scopes).to.deep.equal(['orders:read', 'orders:write']);
+    const plain = jsonOf<{ scopes: string[] }>(await harness.akm(['keys', 'create', '--sub', 'scoped', '--json'], { env: admin }));
+    expect(plain.scopes).to.deep.equal(['prices:read']);
+    const bad = await harness.akm(['keys', 'create', '--sub', 'scoped', '--scope', 'a,b'], { env: admin });
+    expect(bad.code, bad.stderr).to.not.equal(0);
+    expect(bad.stderr).to.include('scopes');
+  });
+
   it('keys update --ttl sets a new lifetime from now; with --expires-at it is a usage error', async () => {
     const key = jsonOf<{ id: string; expiresAt: string }>(await harness.akm(['keys', 'create', '--sub', 'ttl-test', '--ttl', '60', '--json'], { env: admin }));
     const before = Date.now();

@@ -48,6 +48,30 @@ describe('issuer: admin key API', () => {
     expect(jwks.body.keys[0]).to.not.have.property('d');
   });
 
+  it('signs the scopes given into a space-delimited scope claim, shows them, and carries them in the key.created event', async () => {
+    const res = await create({ sub: 'dora', scopes: ['orders:read', 'orders:write'] });
+    expect(res.status, show(res)).to.equal(201);
+    expect(res.body.scopes).to.deep.equal(['orders:read', 'orders:write']);
+    const jwks = await api().get('/.well-known/jwks.json');
+    const { payload } = await jwtVerify(res.body.key, createLocalJWKSet(jwks.body), { algorithms: ['EdDSA'], typ: API_KEY_TYP });
+    expect(payload.scope).to.equal('orders:read orders:write');
+    const got = await api().get(`/admin/keys/${res.body.id}`).set('Authorization', `Bearer ${issuer.admin}`);
+    expect(got.body.scopes, show(got)).to.deep.equal(['orders:read', 'orders:write']);
+    const [created] = issuer.service.keyEvents(res.body.id, 1).items;
+    expect(created?.scopes).to.deep.equal(['orders:read', 'orders:write']);
+  });
+
+  it('gives a key created without scopes prices:read (so /price serves it); an empty list means no scope', async () => {
+    const res = await create({ sub: 'erin' });
+    expect(res.body.scopes, show(res)).to.deep.equal(['prices:read']);
+    const none = await create({ sub: 'erin', scopes: [] });
+    expect(none.status, show(none)).to.equal(201);
+    expect(none.body.scopes).to.deep.equal([]);
+    const jwks = await api().get('/.well-known/jwks.json');
+    const { payload } = await jwtVerify(none.body.key, createLocalJWKSet(jwks.body), { algorithms: ['EdDSA'], typ: API_KEY_TYP });
+    expect(payload.scope).to.equal('');
+  });
+
   it('defaults role to user, rate limit to 60 and lifetime to 30 days; accepts expiresAt as ISO 8601', async () => {
     const res = await create({ sub: 'carol' });
     expect(res.status, show(res)).to.equal(201);
@@ -71,6 +95,12 @@ describe('issuer: admin key API', () => {
     ['no owner', { rateLimit: 5 }, 'sub'],
     ['an owner with spaces', { sub: 'a b' }, 'sub'],
     ['an unknown role', { sub: 'a', role: 'root' }, 'role'],
+    ['a scope with a space', { sub: 'a', scopes: ['prices read'] }, 'scopes.0'],
+    ['a scope with a comma', { sub: 'a', scopes: ['prices:read', 'a,b'] }, 'scopes.1'],
+    ['an empty scope', { sub: 'a', scopes: [''] }, 'scopes.0'],
+    ['a scope twice', { sub: 'a', scopes: ['x:y', 'x:y'] }, 'scopes'],
+    ['33 scopes', { sub: 'a', scopes: Array.from({ length: 33 }, (_, i) => `s${i}`) }, 'scopes'],
+    ['scopes given as a string', { sub: 'a', scopes: 'prices:read' }, 'scopes'],
   ];
   for (const [what, body, field] of badBodies) {
     it(`when the body has ${what}, answers 400 validation_failed naming ${field}`, async () => {

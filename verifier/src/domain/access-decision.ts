@@ -1,5 +1,5 @@
 /**
- * The one access decision of the verifier: bearer → key verdict → rate limit → role. The
+ * The one access decision of the verifier: bearer → key verdict → rate limit → role → scopes. The
  * Express middleware (`protect()`), forward auth (`/auth`) and the verify endpoint
  * (`/v1/verify`) all answer from it, so they can never disagree. Outcomes are data; the HTTP
  * layer turns a refusal into a status.
@@ -13,6 +13,8 @@ import type { Refusal, VerifiedKey } from './verdict.js';
 export interface AccessOptions {
   /** Roles allowed; any role when omitted. */
   roles?: readonly Role[];
+  /** Scopes the key must all have (`prices:read`); none when omitted. */
+  scopes?: readonly string[];
   /**
    * Whether the request counts against the key's rate limit. Default true. When false the
    * counter is only read and an exhausted key is not refused.
@@ -33,6 +35,8 @@ export interface AccessRefusal {
   window?: RateWindow;
   /** Seconds until a rate-limited key may try again. */
   retryAfterSeconds?: number;
+  /** With `insufficient_scope`: the scopes the route requires (for the RFC 6750 challenge). */
+  requiredScopes?: readonly string[];
 }
 
 /** Outcome of an access decision. */
@@ -68,7 +72,7 @@ export function createAccessDecision(deps: AccessDecisionDeps): AccessDecider {
     const { key } = verdict;
     if (options.consume === false) {
       const window = await deps.limiter.peek(key.id, key.rateLimit);
-      return allowedRole(key, window, options);
+      return allowedFor(key, window, options);
     }
     const counted = await deps.limiter.consume(key.id, key.rateLimit);
     if (!counted.allowed) {
@@ -82,7 +86,7 @@ export function createAccessDecision(deps: AccessDecisionDeps): AccessDecider {
         retryAfterSeconds: counted.retryAfterSeconds,
       };
     }
-    return allowedRole(key, counted.window, options);
+    return allowedFor(key, counted.window, options);
   }
 
   return {
@@ -95,9 +99,14 @@ export function createAccessDecision(deps: AccessDecisionDeps): AccessDecider {
   };
 }
 
-function allowedRole(key: VerifiedKey, window: RateWindow, options: AccessOptions): AccessDecision {
+function allowedFor(key: VerifiedKey, window: RateWindow, options: AccessOptions): AccessDecision {
   if (options.roles && !options.roles.includes(key.role)) {
     return { ok: false, reason: 'forbidden', detail: `role ${key.role} may not use this route`, keyId: key.id, sub: key.sub, window };
+  }
+  const missing = options.scopes?.filter((s) => !key.scopes.includes(s));
+  if (missing?.length) {
+    const detail = `the key lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`;
+    return { ok: false, reason: 'insufficient_scope', detail, keyId: key.id, sub: key.sub, window, requiredScopes: options.scopes };
   }
   return { ok: true, key, window };
 }

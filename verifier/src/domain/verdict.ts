@@ -16,7 +16,13 @@ export type KeyRefusal =
   | 'disabled';
 
 /** Why a request to a protected route is refused (the key's refusals, plus the request's). */
-export type Refusal = KeyRefusal | 'missing_credentials' | 'malformed_credentials' | 'forbidden' | 'rate_limited';
+export type Refusal =
+  | KeyRefusal
+  | 'missing_credentials'
+  | 'malformed_credentials'
+  | 'forbidden'
+  | 'insufficient_scope'
+  | 'rate_limited';
 
 /** Every outcome of a protected request, as counted in metrics and logs. */
 export type Outcome = 'ok' | Refusal;
@@ -33,6 +39,8 @@ export interface VerifiedKey {
   rateLimit: number;
   /** Seconds since epoch. */
   expiresAt: number;
+  /** What the key may do besides its role: its signed `scope` claim, split. */
+  scopes: readonly string[];
 }
 
 /** Outcome of verifying a key string. */

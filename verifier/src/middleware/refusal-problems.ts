@@ -17,6 +17,7 @@ const CODES: Record<Refusal, ErrorCode> = {
   revoked: 'key_revoked',
   disabled: 'key_disabled',
   forbidden: 'forbidden',
+  insufficient_scope: 'insufficient_scope',
   rate_limited: 'rate_limited',
   unavailable: 'unavailable',
 };
@@ -48,6 +49,10 @@ export function problemFor(reason: Refusal): RefusalProblem {
 export function sendRefusal(res: Response, refusal: AccessRefusal): void {
   const problem = problemFor(refusal.reason);
   const headers = refusal.window ? { ...problem.headers, ...rateLimitHeaders(refusal.window) } : problem.headers;
+  if (refusal.requiredScopes) {
+    // RFC 6750 §3.1: the scope the resource needs, space-delimited.
+    headers['WWW-Authenticate'] = `Bearer realm="akm", error="insufficient_scope", scope="${refusal.requiredScopes.join(' ')}"`;
+  }
   if (refusal.retryAfterSeconds !== undefined) headers['Retry-After'] = String(refusal.retryAfterSeconds);
   sendProblem(res, problem.code, refusal.detail, { headers });
 }

@@ -42,6 +42,7 @@ function answerOf(decision: AccessDecision): VerifyAnswer {
       keyId: key.id,
       sub: key.sub,
       role: key.role,
+      scopes: [...key.scopes],
       expiresAt: new Date(key.expiresAt * 1000).toISOString(),
       limit: window.limit,
       remaining: window.remaining,

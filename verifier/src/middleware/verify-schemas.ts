@@ -39,6 +39,7 @@ export const verifyValid = z
     keyId: z.string().meta({ description: 'The key id (`jti`).' }),
     sub: z.string().meta({ description: "The key's owner." }),
     role: z.enum(ROLES),
+    scopes: z.array(z.string()).meta({ description: "The key's scopes (its signed `scope` claim)." }),
     expiresAt: z.iso.datetime().meta({ description: 'When the key expires now (its stored expiry), RFC 3339.' }),
     ...windowFields,
   })

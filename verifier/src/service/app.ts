@@ -31,7 +31,7 @@ export function createVerifierApp(options: VerifierAppOptions): Express {
   app.set('query parser', 'simple');
   app.set('trust proxy', options.trustProxy ?? false);
   app.use(...baseMiddleware(logger));
-  app.use(priceRoute(verifier.protect({ roles: ['user', 'admin'] })));
+  app.use(priceRoute(verifier.protect({ roles: ['user', 'admin'], scopes: ['prices:read'] })));
   app.use(keyInfoRoute(verifier.protect({ consume: false }), options.now ?? Date.now));
   app.use(opsRoutes(verifier, verifier.protect({ roles: ['admin'] }), metricsAccess({ token: options.metricsToken })));
   app.all('/auth', verifier.forwardAuth());

@@ -22,6 +22,7 @@ export function keyInfoRoute(guard: RequestHandler, now: () => number): Router {
       sub: key.sub,
       role: key.role,
       rateLimit: key.rateLimit,
+      scopes: [...key.scopes],
       expiresAt: new Date(key.expiresAt * 1000).toISOString(),
       status: key.status,
       remaining: window.remaining,

@@ -22,6 +22,7 @@ export const keyInfoSchema = z
     sub: z.string(),
     role: z.enum(ROLES),
     rateLimit: z.number().int().meta({ description: 'Requests per minute.' }),
+    scopes: z.array(z.string()).meta({ description: "The key's scopes (its signed `scope` claim)." }),
     expiresAt: z.iso.datetime().meta({ description: 'RFC 3339, like every time in akm\'s HTTP APIs.' }),
     status: z.enum(KEY_STATUSES),
     remaining: z.number().int().meta({ description: 'Requests left in the current window.' }),

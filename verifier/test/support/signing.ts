@@ -36,6 +36,8 @@ export interface KeySpec {
   aud?: string;
   typ?: string;
   kid?: string;
+  /** The `scope` claim, space-delimited; none (a key from before scopes) when omitted. */
+  scope?: string;
 }
 
 /** A signed key and the claims it carries. */
@@ -55,7 +57,7 @@ export async function signKey(signer: TestSigner, spec: KeySpec = {}, nowMs = Da
   const rateLimit = spec.rateLimit ?? 100;
   const iat = spec.iat ?? nowS;
   const exp = spec.exp ?? nowS + 3600;
-  const token = await new SignJWT({ role: spec.role ?? 'user', rate_limit: rateLimit })
+  const token = await new SignJWT({ role: spec.role ?? 'user', rate_limit: rateLimit, ...(spec.scope !== undefined ? { scope: spec.scope } : {}) })
     .setProtectedHeader({ alg: 'EdDSA', kid: spec.kid ?? signer.kid, typ: spec.typ ?? API_KEY_TYP })
     .setIssuer(spec.iss ?? DEFAULT_ISSUER)
     .setAudience(spec.aud ?? DEFAULT_KEY_AUDIENCE)

@@ -20,6 +20,7 @@ interface CreateOptions {
   expiresAt?: string;
   name?: string;
   meta?: string[];
+  scope?: string[];
 }
 /** Columns of a key table. */
 export const KEY_COLUMNS = ['id', 'sub', 'role', 'rateLimit', 'status', 'expiresAt', 'name'];
@@ -74,6 +75,7 @@ export function keysCommand(): Command {
     .option('--expires-at <iso>', 'expiry as ISO 8601, instead of --ttl')
     .option('--name <name>', 'a label')
     .option('--meta <key=value...>', 'metadata entries')
+    .option('--scope <scope...>', 'scopes of the key, e.g. --scope prices:read orders:write (default: prices:read)')
     .action(async (o: CreateOptions, cmd: Command) => {
       const { api, json } = contextOf(cmd);
       const body = {
@@ -84,6 +86,7 @@ export function keysCommand(): Command {
         expiresAt: o.expiresAt,
         name: o.name,
         meta: parseMeta(o.meta),
+        scopes: o.scope,
       };
       const created = await answerOf(api.POST('/admin/keys', { body }));
       printRecord(created, json);
