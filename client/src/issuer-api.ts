@@ -603,8 +603,10 @@ export interface components {
             meta: {
                 [key: string]: string | number | boolean | null;
             } | null;
-            /** @description Requests per minute. */
+            /** @description Requests per minute of a key with one limit (the first limit's count otherwise). */
             rateLimit: number;
+            /** @description Every limit of the key: a request is served only if all allow it, and counts against all. */
+            limits: components["schemas"]["RateLimitSpec"][];
             /** @description What the key may do besides its role (its signed `scope` claim), fixed when issued. */
             scopes: string[];
             /**
@@ -706,8 +708,10 @@ export interface components {
             meta: {
                 [key: string]: string | number | boolean | null;
             } | null;
-            /** @description Requests per minute. */
+            /** @description Requests per minute of a key with one limit (the first limit's count otherwise). */
             rateLimit: number;
+            /** @description Every limit of the key: a request is served only if all allow it, and counts against all. */
+            limits: components["schemas"]["RateLimitSpec"][];
             /** @description What the key may do besides its role (its signed `scope` claim), fixed when issued. */
             scopes: string[];
             /**
@@ -750,8 +754,10 @@ export interface components {
             status: "active" | "disabled" | "revoked";
             /** @enum {string} */
             role: "admin" | "user";
-            /** @description Requests per minute after the change. */
+            /** @description Requests per minute after the change (the first limit's count). */
             rateLimit: number;
+            /** @description Every limit after the change. */
+            limits: components["schemas"]["RateLimitSpec"][];
             /**
              * Format: date-time
              * @description The expiry after the change, RFC 3339.
@@ -839,6 +845,23 @@ export interface components {
             requestId: string;
             /** @description With `validation_failed`: each invalid field. */
             errors?: components["schemas"]["FieldIssue"][];
+        };
+        RateLimitSpec: {
+            /**
+             * @description Names the limit (and its policy in `RateLimit-Policy`).
+             * @example burst
+             */
+            name: string;
+            /**
+             * @description Requests allowed per window.
+             * @example 10
+             */
+            limit: number;
+            /**
+             * @description Length of the fixed window, seconds (1 to 2678400, 31 days).
+             * @example 1
+             */
+            windowSeconds: number;
         };
         Rotated: {
             /** @description The new current signing key (it was the published next key). */
@@ -1011,8 +1034,8 @@ export interface operations {
                      * @enum {string}
                      */
                     role?: "admin" | "user";
-                    /** @default 60 */
                     rateLimit?: number;
+                    limits?: components["schemas"]["RateLimitSpec"][];
                     /**
                      * @default [
                      *       "prices:read"
@@ -1266,6 +1289,7 @@ export interface operations {
             content: {
                 "application/json": {
                     rateLimit?: number;
+                    limits?: components["schemas"]["RateLimitSpec"][];
                     ttl?: number;
                     /** Format: date-time */
                     expiresAt?: string;

@@ -194,6 +194,21 @@ export interface components {
             role: "admin" | "user";
             /** @description Requests per minute. */
             rateLimit: number;
+            /** @description Every limit of the key and where it stands (a request must fit all). */
+            limits: {
+                name: string;
+                /** @description Requests allowed per window. */
+                limit: number;
+                /** @description Length of the window, seconds. */
+                windowSeconds: number;
+                /** @description Requests left in the current window. */
+                remaining: number;
+                /**
+                 * Format: date-time
+                 * @description When the current window resets, RFC 3339.
+                 */
+                resetAt: string;
+            }[];
             /** @description The key's scopes (its signed `scope` claim). */
             scopes: string[];
             /**
@@ -203,11 +218,11 @@ export interface components {
             expiresAt: string;
             /** @enum {string} */
             status: "active" | "disabled" | "revoked";
-            /** @description Requests left in the current window. */
+            /** @description Requests left in the window closest to refusing. */
             remaining: number;
             /**
              * Format: date-time
-             * @description When the current window resets, RFC 3339.
+             * @description When the window closest to refusing resets, RFC 3339.
              */
             resetAt: string;
         };
@@ -283,11 +298,11 @@ export interface components {
             detail: string;
             /** @description With `rate_limited`: seconds until the key may be used again. */
             retryAfter?: number;
-            /** @description The key's current limit, requests per minute. */
+            /** @description The count of the limit closest to refusing (the refusing one when rate limited): requests per its window. */
             limit?: number;
-            /** @description Requests left in the current window. */
+            /** @description Requests left in that window. */
             remaining?: number;
-            /** @description Seconds until the current window resets. */
+            /** @description Seconds until that window resets. */
             reset?: number;
         };
         VerifyRequest: {
@@ -315,12 +330,24 @@ export interface components {
              * @description When the key expires now (its stored expiry), RFC 3339.
              */
             expiresAt: string;
-            /** @description The key's current limit, requests per minute. */
+            /** @description The count of the limit closest to refusing (the refusing one when rate limited): requests per its window. */
             limit: number;
-            /** @description Requests left in the current window. */
+            /** @description Requests left in that window. */
             remaining: number;
-            /** @description Seconds until the current window resets. */
+            /** @description Seconds until that window resets. */
             reset: number;
+            /** @description Every limit of the key and where it stands (a request must fit all). */
+            limits: {
+                name: string;
+                /** @description Requests allowed per window. */
+                limit: number;
+                /** @description Length of the window, seconds. */
+                windowSeconds: number;
+                /** @description Requests left in the current window. */
+                remaining: number;
+                /** @description Seconds until the current window resets. */
+                reset: number;
+            }[];
         };
     };
     responses: never;

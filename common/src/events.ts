@@ -4,6 +4,7 @@
  * subject is enough to rebuild it (the stream keeps only that one).
  */
 import { z } from 'zod';
+import { rateLimitsSchema } from './rate-limits.js';
 import { KEY_STATUSES, MAX_KEY_SCOPES, ROLES, SCOPE_PATTERN } from './tokens.js';
 
 /** JetStream stream holding key events. */
@@ -40,6 +41,10 @@ const keyState = {
   rateLimit: z.number().int().positive().meta({ description: 'Requests per minute, now (it may differ from the signed `rate_limit`).' }),
   /** Seconds since epoch. */
   expiresAt: z.number().int().positive().meta({ description: 'When the key expires now, seconds since epoch (it may differ from the signed `exp`).' }),
+  /** The key's limits when they are more than one per-minute limit of `rateLimit`. */
+  limits: rateLimitsSchema
+    .optional()
+    .meta({ description: 'Every limit of the key, when it is more than the one per-minute limit named `default` of `rateLimit` (absent: just that one).' }),
   /** The key's scopes (fixed when it is issued, as its signed `scope` claim). */
   scopes: z
     .array(z.string().regex(SCOPE_PATTERN))

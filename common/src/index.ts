@@ -19,6 +19,19 @@ export {
 } from './tokens.js';
 export type { ApiKeyClaims, KeyStatus, Role, SessionClaims } from './tokens.js';
 export {
+  DEFAULT_LIMIT_NAME,
+  DEFAULT_WINDOW_SECONDS,
+  MAX_LIMIT,
+  MAX_RATE_LIMITS,
+  MAX_WINDOW_SECONDS,
+  MIN_WINDOW_SECONDS,
+  defaultLimits,
+  isDefaultLimits,
+  rateLimitSpecSchema,
+  rateLimitsSchema,
+} from './rate-limits.js';
+export type { RateLimitSpec } from './rate-limits.js';
+export {
   KEY_EVENT_TYPES,
   KEY_STREAM,
   KEY_SUBJECTS,

@@ -4,6 +4,7 @@
  */
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
+import { rateLimitsSchema } from './rate-limits.js';
 import {
   API_KEY_TYP,
   MAX_KEY_SCOPES,
@@ -49,6 +50,7 @@ const apiKeyClaims = z.object({
   role: z.enum(ROLES),
   rate_limit: z.number().int().positive(),
   scope: z.string().max(MAX_KEY_SCOPES * 65).optional(),
+  limits: rateLimitsSchema.optional(),
 });
 
 const sessionClaims = z.object({

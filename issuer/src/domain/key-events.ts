@@ -2,7 +2,7 @@
  * Builds the event that describes a key's state after a change.
  */
 import { randomUUID } from 'node:crypto';
-import type { KeyEvent, KeyEventType } from '@akm/common';
+import { isDefaultLimits, type KeyEvent, type KeyEventType } from '@akm/common';
 import type { KeyRecord } from './key-record.js';
 
 /** The event of type `type` carrying `record`'s whole state, at `nowMs` (milliseconds since epoch). */
@@ -16,6 +16,8 @@ export function keyEventOf(record: KeyRecord, type: KeyEventType, nowMs: number,
     role: record.role,
     status: record.status,
     rateLimit: record.rateLimit,
+    // Only when more than the one per-minute limit: events of keys without them stay as before.
+    ...(isDefaultLimits(record.limits, record.rateLimit) ? {} : { limits: record.limits.map((l) => ({ ...l })) }),
     scopes: [...record.scopes],
     expiresAt: record.expiresAt,
     version: record.version,

@@ -2,7 +2,7 @@
  * A key's stored metadata and the repository the key service needs (a port: `store/`
  * implements it). The key string itself is never stored.
  */
-import type { KeyStatus, Role } from '@akm/common';
+import type { KeyStatus, RateLimitSpec, Role } from '@akm/common';
 
 /** A key's stored metadata. */
 export interface KeyRecord {
@@ -16,8 +16,10 @@ export interface KeyRecord {
   role: Role;
   name: string | null;
   meta: Record<string, unknown> | null;
-  /** Requests per minute. */
+  /** The first limit's count: requests per minute for a key with the one `default` limit (signed as `rate_limit`). */
   rateLimit: number;
+  /** Every limit of the key (1 to 5); a request must fit all of them. */
+  limits: readonly RateLimitSpec[];
   /** What the key may do besides its role (its signed `scope` claim): fixed when issued. */
   scopes: readonly string[];
   /** Seconds since epoch. */

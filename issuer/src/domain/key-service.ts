@@ -3,7 +3,15 @@
  * are written in one transaction (the outbox), so there is no dual write.
  */
 import { randomUUID } from 'node:crypto';
-import { API_KEY_TYP, DEFAULT_KEY_SCOPES, type KeyStatus, type Role } from '@akm/common';
+import {
+  API_KEY_TYP,
+  DEFAULT_KEY_SCOPES,
+  defaultLimits,
+  isDefaultLimits,
+  type KeyStatus,
+  type RateLimitSpec,
+  type Role,
+} from '@akm/common';
 import { changeType, keyEventOf } from './key-events.js';
 import type { KeyHistory, KeyEventPage } from './key-history.js';
 import type { KeyListQuery, KeyOwners, KeyRecord, KeyRepository } from './key-record.js';
@@ -23,8 +31,10 @@ export type KeyResult<T> = { ok: true; value: T } | { ok: false; failure: KeyFai
 export interface IssueKeyInput {
   sub: string;
   role: Role;
-  /** Requests per minute. */
-  rateLimit: number;
+  /** Requests per minute: one limit named `default` (60 when neither it nor {@link limits} is given). */
+  rateLimit?: number;
+  /** Several limits instead of {@link rateLimit}. */
+  limits?: readonly RateLimitSpec[];
   /** What the key may do besides its role; {@link DEFAULT_KEY_SCOPES} when omitted. */
   scopes?: readonly string[];
   /** Lifetime in seconds; or {@link expiresAt}. */
@@ -37,7 +47,10 @@ export interface IssueKeyInput {
 
 /** A change to an existing key. */
 export interface UpdateKeyInput {
+  /** Replaces every limit by one per-minute limit named `default`. */
   rateLimit?: number;
+  /** Replaces every limit. */
+  limits?: readonly RateLimitSpec[];
   /** A new lifetime, seconds from now; or {@link expiresAt}. */
   ttl?: number;
   /** Seconds since epoch. */
@@ -80,6 +93,9 @@ export interface KeyServiceOptions {
 
 /** The key service. */
 export type KeyService = ReturnType<typeof createKeyService>;
+
+/** Requests per minute of a key issued with neither `rateLimit` nor `limits`. */
+const DEFAULT_RATE_LIMIT = 60;
 
 const invalid = (field: string, message: string): KeyResult<never> => ({
   ok: false,
@@ -134,6 +150,8 @@ export function createKeyService(options: KeyServiceOptions) {
       }
       const id = randomUUID();
       const scopes = [...new Set(input.scopes ?? DEFAULT_KEY_SCOPES)];
+      const limits = input.limits ? input.limits.map((l) => ({ ...l })) : defaultLimits(input.rateLimit ?? DEFAULT_RATE_LIMIT);
+      const rateLimit = limits[0]!.limit;
       const kid = signing.currentKid();
       const key = await signing.sign(
         {
@@ -145,7 +163,8 @@ export function createKeyService(options: KeyServiceOptions) {
           nbf: iat,
           exp: expiry.value,
           role: input.role,
-          rate_limit: input.rateLimit,
+          rate_limit: rateLimit,
+          ...(isDefaultLimits(limits, rateLimit) ? {} : { limits }),
           scope: scopes.join(' '),
         },
         API_KEY_TYP,
@@ -158,7 +177,8 @@ export function createKeyService(options: KeyServiceOptions) {
         role: input.role,
         name: input.name ?? null,
         meta: input.meta ?? null,
-        rateLimit: input.rateLimit,
+        rateLimit,
+        limits,
         scopes,
         expiresAt: expiry.value,
         createdAt: t,
@@ -202,15 +222,23 @@ export function createKeyService(options: KeyServiceOptions) {
         if (!expiry.ok) return expiry;
         expiresAt = expiry.value;
       }
+      const limits =
+        input.limits !== undefined
+          ? input.limits.map((l) => ({ ...l }))
+          : input.rateLimit !== undefined
+            ? defaultLimits(input.rateLimit)
+            : before.limits;
       const after: KeyRecord = {
         ...before,
-        rateLimit: input.rateLimit ?? before.rateLimit,
+        rateLimit: limits[0]!.limit,
+        limits,
         expiresAt,
         status: input.status ?? before.status,
         updatedAt: now(),
         version: before.version + 1,
       };
-      if (after.rateLimit === before.rateLimit && after.expiresAt === before.expiresAt && after.status === before.status) {
+      const sameLimits = JSON.stringify(after.limits) === JSON.stringify(before.limits);
+      if (sameLimits && after.expiresAt === before.expiresAt && after.status === before.status) {
         return { ok: true, value: before };
       }
       if (before.status !== 'active' && after.status === 'active' && !ownerMayHold(before.sub, before.role)) {

@@ -60,6 +60,7 @@ export function createKeyRoutes(options: KeyRoutesOptions): Router {
       String(req.params.id),
       {
         rateLimit: body.rateLimit,
+        limits: body.limits,
         status: body.status,
         ttl: body.ttl,
         ...(body.expiresAt !== undefined ? { expiresAt: toSeconds(body.expiresAt) } : {}),

@@ -3,7 +3,7 @@
  * silently.
  */
 import { z } from 'zod';
-import { DEFAULT_KEY_SCOPES, MAX_KEY_SCOPES, ROLES, SCOPE_PATTERN } from '@akm/common';
+import { DEFAULT_KEY_SCOPES, MAX_KEY_SCOPES, ROLES, SCOPE_PATTERN, rateLimitsSchema } from '@akm/common';
 import { cursorParam } from './cursors.js';
 
 /** Who owns a key: a user name or a service id. */
@@ -15,6 +15,11 @@ export const ownerSchema = z
 
 /** Requests per minute. */
 const rateLimit = z.number().int().min(1).max(1_000_000);
+/** `rateLimit` is shorthand for one limit: the two together are ambiguous. */
+function oneWayToLimit(b: { rateLimit?: number | undefined; limits?: unknown }): boolean {
+  return b.rateLimit === undefined || b.limits === undefined;
+}
+
 /** A key's scopes: each `prices:read`-like, no repeats. */
 export const scopesSchema = z
   .array(z.string().regex(SCOPE_PATTERN, 'a scope is 1-64 letters, digits and . _ : / -, starting with a letter or digit'))
@@ -29,7 +34,8 @@ export const issueKeyBody = z
   .strictObject({
     sub: ownerSchema,
     role: z.enum(ROLES).default('user'),
-    rateLimit: rateLimit.default(60),
+    rateLimit: rateLimit.optional(),
+    limits: rateLimitsSchema.optional(),
     scopes: scopesSchema.default([...DEFAULT_KEY_SCOPES]),
     ttl: z.number().int().positive().optional(),
     expiresAt: isoDate.optional(),
@@ -42,12 +48,14 @@ export const issueKeyBody = z
   .refine((b) => b.ttl === undefined || b.expiresAt === undefined, {
     message: 'give either ttl or expiresAt, not both',
     path: ['expiresAt'],
-  });
+  })
+  .refine(oneWayToLimit, { message: 'give either rateLimit or limits, not both', path: ['limits'] });
 
 /** Body of `PATCH /admin/keys/:id`. */
 export const updateKeyBody = z
   .strictObject({
     rateLimit: rateLimit.optional(),
+    limits: rateLimitsSchema.optional(),
     /** A new lifetime in seconds from now; or {@link expiresAt}. */
     ttl: z.number().int().positive().optional(),
     expiresAt: isoDate.optional(),
@@ -57,9 +65,11 @@ export const updateKeyBody = z
     message: 'give either ttl or expiresAt, not both',
     path: ['expiresAt'],
   })
-  .refine((b) => b.rateLimit !== undefined || b.ttl !== undefined || b.expiresAt !== undefined || b.status !== undefined, {
-    message: 'give at least one of rateLimit, ttl, expiresAt, status',
-  });
+  .refine(oneWayToLimit, { message: 'give either rateLimit or limits, not both', path: ['limits'] })
+  .refine(
+    (b) => b.rateLimit !== undefined || b.limits !== undefined || b.ttl !== undefined || b.expiresAt !== undefined || b.status !== undefined,
+    { message: 'give at least one of rateLimit, limits, ttl, expiresAt, status' },
+  );
 
 /** A list position that is a positive sequence number (keys, a key's events). */
 export const sequenceCursor = cursorParam((decoded) => {

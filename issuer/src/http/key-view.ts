@@ -20,6 +20,7 @@ export function keyView(record: KeyRecord, nowMs: number): KeyView {
     // Stored as given to POST /admin/keys, whose schema allows these value types only.
     meta: record.meta as KeyView['meta'],
     rateLimit: record.rateLimit,
+    limits: record.limits.map((l) => ({ ...l })),
     scopes: [...record.scopes],
     expiresAt: new Date(record.expiresAt * 1000).toISOString(),
     createdAt: new Date(record.createdAt).toISOString(),

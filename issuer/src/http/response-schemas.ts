@@ -3,7 +3,7 @@
  * built from them, so what the API answers and what it documents are one thing.
  */
 import { z } from 'zod';
-import { KEY_EVENT_TYPES, KEY_STATUSES, ROLES, USAGE_OUTCOMES } from '@akm/common';
+import { KEY_EVENT_TYPES, KEY_STATUSES, ROLES, USAGE_OUTCOMES, rateLimitSpecSchema } from '@akm/common';
 
 const time = (description: string) => z.iso.datetime().meta({ description: `${description}, RFC 3339.` });
 
@@ -19,7 +19,8 @@ export const keyViewSchema = z
     role: z.enum(ROLES),
     name: z.string().nullable(),
     meta: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).nullable(),
-    rateLimit: z.number().int().meta({ description: 'Requests per minute.' }),
+    rateLimit: z.number().int().meta({ description: "Requests per minute of a key with one limit (the first limit's count otherwise)." }),
+    limits: z.array(rateLimitSpecSchema).meta({ description: 'Every limit of the key: a request is served only if all allow it, and counts against all.' }),
     scopes: z.array(z.string()).meta({ description: 'What the key may do besides its role (its signed `scope` claim), fixed when issued.' }),
     expiresAt: time('When the key expires (the stored expiry, which verifiers honour over the signed `exp`)'),
     createdAt: time('When the key was issued'),
@@ -161,7 +162,8 @@ export const keyEventPageSchema = z
           version: z.number().int(),
           status: z.enum(KEY_STATUSES),
           role: z.enum(ROLES),
-          rateLimit: z.number().int().meta({ description: 'Requests per minute after the change.' }),
+          rateLimit: z.number().int().meta({ description: "Requests per minute after the change (the first limit's count)." }),
+          limits: z.array(rateLimitSpecSchema).meta({ description: 'Every limit after the change.' }),
           expiresAt: time('The expiry after the change'),
           requestId: z.string().nullable(),
         })

@@ -174,6 +174,11 @@ const MIGRATIONS: Migration[] = [
     // Space-delimited, as the signed `scope` claim.
     up: (db) => db.exec(`ALTER TABLE keys ADD COLUMN scopes TEXT NOT NULL DEFAULT 'prices:read'`),
   },
+  {
+    version: 10,
+    description: "keys' several rate limits: JSON, NULL for the one per-minute limit of rate_limit every key had before",
+    up: (db) => db.exec(`ALTER TABLE keys ADD COLUMN limits TEXT`),
+  },
 ];
 
 /** Options of {@link openDatabase}. */

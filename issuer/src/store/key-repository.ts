@@ -2,7 +2,7 @@
  * Key metadata in SQLite. The key string itself is never stored: a copy of the database reveals
  * no usable key.
  */
-import type { KeyStatus, Role } from '@akm/common';
+import { defaultLimits, isDefaultLimits, type KeyStatus, type RateLimitSpec, type Role } from '@akm/common';
 import type { KeyRecord, KeyRepository } from '../domain/key-record.js';
 import type { Db } from './database.js';
 
@@ -16,6 +16,7 @@ interface KeyRow {
   meta: string | null;
   rate_limit: number;
   scopes: string;
+  limits: string | null;
   expires_at: number;
   created_at: number;
   updated_at: number;
@@ -33,6 +34,7 @@ function toRecord(row: KeyRow): KeyRecord {
     name: row.name,
     meta: row.meta === null ? null : (JSON.parse(row.meta) as Record<string, unknown>),
     rateLimit: row.rate_limit,
+    limits: row.limits === null ? defaultLimits(row.rate_limit) : (JSON.parse(row.limits) as RateLimitSpec[]),
     scopes: row.scopes === '' ? [] : row.scopes.split(' '),
     expiresAt: row.expires_at,
     createdAt: row.created_at,
@@ -43,15 +45,20 @@ function toRecord(row: KeyRow): KeyRecord {
   };
 }
 
+/** The `limits` column: NULL for the one per-minute limit of `rate_limit`. */
+function limitsColumn(record: KeyRecord): string | null {
+  return isDefaultLimits(record.limits, record.rateLimit) ? null : JSON.stringify(record.limits);
+}
+
 /** Creates the key repository over an open database. */
 export function createKeyRepository(db: Db): KeyRepository {
   const insert = db.prepare(
-    `INSERT INTO keys (id, sub, owner_id, role, name, meta, rate_limit, scopes, expires_at, created_at, updated_at, status, version, kid)
-     VALUES (@id, @sub, @ownerId, @role, @name, @meta, @rateLimit, @scopes, @expiresAt, @createdAt, @updatedAt, @status, @version, @kid)`,
+    `INSERT INTO keys (id, sub, owner_id, role, name, meta, rate_limit, scopes, limits, expires_at, created_at, updated_at, status, version, kid)
+     VALUES (@id, @sub, @ownerId, @role, @name, @meta, @rateLimit, @scopes, @limits, @expiresAt, @createdAt, @updatedAt, @status, @version, @kid)`,
   );
   const get = db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE id = ?');
   const update = db.prepare(
-    `UPDATE keys SET rate_limit = @rateLimit, expires_at = @expiresAt, updated_at = @updatedAt,
+    `UPDATE keys SET rate_limit = @rateLimit, limits = @limits, expires_at = @expiresAt, updated_at = @updatedAt,
        status = @status, version = @version WHERE id = @id`,
   );
   const liveOf = db.prepare<[string], KeyRow>(
@@ -60,7 +67,12 @@ export function createKeyRepository(db: Db): KeyRepository {
 
   return {
     insert(record) {
-      insert.run({ ...record, meta: record.meta === null ? null : JSON.stringify(record.meta), scopes: record.scopes.join(' ') });
+      insert.run({
+        ...record,
+        meta: record.meta === null ? null : JSON.stringify(record.meta),
+        scopes: record.scopes.join(' '),
+        limits: limitsColumn(record),
+      });
     },
     get(id) {
       const row = get.get(id);
@@ -94,7 +106,7 @@ export function createKeyRepository(db: Db): KeyRepository {
       return { items: page.map(toRecord), next: rows.length > query.limit && last ? last.seq : undefined };
     },
     update(record) {
-      update.run(record);
+      update.run({ ...record, limits: limitsColumn(record) });
     },
     liveKeysOf(ownerId) {
       return liveOf.all(ownerId).map(toRecord);

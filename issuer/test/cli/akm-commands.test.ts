@@ -65,6 +65,22 @@ describe('akm: version, help, paging, pool and self-service commands', function 
     expect(bad.stderr).to.include('scopes');
   });
 
+  it('keys create and update --limit name=count/seconds set several limits; --limit with --rate-limit is a usage error', async () => {
+    const key = jsonOf<{ id: string; limits: unknown[] }>(
+      await harness.akm(['keys', 'create', '--sub', 'limited', '--limit', 'burst=10/1', '--limit', 'day=10000/86400', '--json'], { env: admin }),
+    );
+    expect(key.limits).to.deep.equal([
+      { name: 'burst', limit: 10, windowSeconds: 1 },
+      { name: 'day', limit: 10000, windowSeconds: 86400 },
+    ]);
+    const updated = jsonOf<{ limits: unknown[] }>(await harness.akm(['keys', 'update', key.id, '--limit', 'hour=50/3600', '--json'], { env: admin }));
+    expect(updated.limits).to.deep.equal([{ name: 'hour', limit: 50, windowSeconds: 3600 }]);
+    const both = await harness.akm(['keys', 'update', key.id, '--limit', 'hour=50/3600', '--rate-limit', '5'], { env: admin });
+    expect(oneLineFailure(both, 2)).to.include('cannot be used with');
+    const bad = await harness.akm(['keys', 'update', key.id, '--limit', 'hour=50'], { env: admin });
+    expect(oneLineFailure(bad, 2)).to.include('name=count/seconds');
+  });
+
   it('keys update --ttl sets a new lifetime from now; with --expires-at it is a usage error', async () => {
     const key = jsonOf<{ id: string; expiresAt: string }>(await harness.akm(['keys', 'create', '--sub', 'ttl-test', '--ttl', '60', '--json'], { env: admin }));
     const before = Date.now();

@@ -72,6 +72,46 @@ describe('issuer: admin key API', () => {
     expect(payload.scope).to.equal('');
   });
 
+  it('issues a key with several limits: shown, signed as a limits claim, carried by its events; PATCH replaces them (rateLimit: one default limit again)', async () => {
+    const limits = [
+      { name: 'burst', limit: 10, windowSeconds: 1 },
+      { name: 'minute', limit: 600, windowSeconds: 60 },
+    ];
+    const res = await create({ sub: 'fred', limits });
+    expect(res.status, show(res)).to.equal(201);
+    expect(res.body.limits).to.deep.equal(limits);
+    expect(res.body.rateLimit, "the first limit's count").to.equal(10);
+    const jwks = await api().get('/.well-known/jwks.json');
+    const { payload } = await jwtVerify(res.body.key, createLocalJWKSet(jwks.body), { algorithms: ['EdDSA'], typ: API_KEY_TYP });
+    expect(payload.limits).to.deep.equal(limits);
+    expect(issuer.service.keyEvents(res.body.id, 1).items[0]?.limits).to.deep.equal(limits);
+
+    const day = [{ name: 'day', limit: 5000, windowSeconds: 86_400 }];
+    const patched = await api().patch(`/admin/keys/${res.body.id}`).set('Authorization', `Bearer ${issuer.admin}`).send({ limits: day });
+    expect(patched.status, show(patched)).to.equal(200);
+    expect(patched.body.limits).to.deep.equal(day);
+    expect(issuer.service.keyEvents(res.body.id, 1).items[0]?.limits).to.deep.equal(day);
+
+    const back = await api().patch(`/admin/keys/${res.body.id}`).set('Authorization', `Bearer ${issuer.admin}`).send({ rateLimit: 42 });
+    expect(back.body.limits, show(back)).to.deep.equal([{ name: 'default', limit: 42, windowSeconds: 60 }]);
+    const [event] = issuer.service.keyEvents(res.body.id, 1).items;
+    expect(event?.rateLimit).to.equal(42);
+    expect(event, 'one per-minute limit is carried as rateLimit alone, as before').to.not.have.property('limits');
+
+    const both = await api().patch(`/admin/keys/${res.body.id}`).set('Authorization', `Bearer ${issuer.admin}`).send({ rateLimit: 1, limits: day });
+    expect(both.status, show(both)).to.equal(400);
+    expect(both.body.code).to.equal('validation_failed');
+  });
+
+  it('a key created with neither rateLimit nor limits has one limit named default of 60 per minute, and no limits claim', async () => {
+    const res = await create({ sub: 'gina' });
+    expect(res.body.limits, show(res)).to.deep.equal([{ name: 'default', limit: 60, windowSeconds: 60 }]);
+    const jwks = await api().get('/.well-known/jwks.json');
+    const { payload } = await jwtVerify(res.body.key, createLocalJWKSet(jwks.body), { algorithms: ['EdDSA'], typ: API_KEY_TYP });
+    expect(payload).to.not.have.property('limits');
+    expect(payload.rate_limit).to.equal(60);
+  });
+
   it('defaults role to user, rate limit to 60 and lifetime to 30 days; accepts expiresAt as ISO 8601', async () => {
     const res = await create({ sub: 'carol' });
     expect(res.status, show(res)).to.equal(201);
@@ -101,6 +141,15 @@ describe('issuer: admin key API', () => {
     ['a scope twice', { sub: 'a', scopes: ['x:y', 'x:y'] }, 'scopes'],
     ['33 scopes', { sub: 'a', scopes: Array.from({ length: 33 }, (_, i) => `s${i}`) }, 'scopes'],
     ['scopes given as a string', { sub: 'a', scopes: 'prices:read' }, 'scopes'],
+    ['a limit of 0', { sub: 'a', limits: [{ name: 'burst', limit: 0, windowSeconds: 1 }] }, 'limits.0.limit'],
+    ['a window of 0 s', { sub: 'a', limits: [{ name: 'burst', limit: 5, windowSeconds: 0 }] }, 'limits.0.windowSeconds'],
+    ['a window over 31 days', { sub: 'a', limits: [{ name: 'long', limit: 5, windowSeconds: 31 * 86400 + 1 }] }, 'limits.0.windowSeconds'],
+    ['a window given as a unit', { sub: 'a', limits: [{ name: 'm', limit: 5, window: 'minute' }] }, 'limits.0.window'],
+    ['6 limits', { sub: 'a', limits: Array.from({ length: 6 }, (_, i) => ({ name: `l${i}`, limit: 5, windowSeconds: 60 })) }, 'limits'],
+    ['no limit in limits', { sub: 'a', limits: [] }, 'limits'],
+    ['a limit name twice', { sub: 'a', limits: [{ name: 'x', limit: 1, windowSeconds: 1 }, { name: 'x', limit: 9, windowSeconds: 60 }] }, 'limits'],
+    ['a limit name with a space', { sub: 'a', limits: [{ name: 'per minute', limit: 1, windowSeconds: 60 }] }, 'limits.0.name'],
+    ['both rateLimit and limits', { sub: 'a', rateLimit: 5, limits: [{ name: 'x', limit: 1, windowSeconds: 1 }] }, 'limits'],
   ];
   for (const [what, body, field] of badBodies) {
     it(`when the body has ${what}, answers 400 validation_failed naming ${field}`, async () => {

@@ -4,9 +4,9 @@
  * (`/v1/verify`) all answer from it, so they can never disagree. Outcomes are data; the HTTP
  * layer turns a refusal into a status.
  */
-import { readBearer, type Role } from '@akm/common';
+import { DEFAULT_LIMIT_NAME, readBearer, type Role } from '@akm/common';
 import type { KeyVerifier } from './key-verifier.js';
-import type { RateLimiter, RateWindow } from './rate-limiter.js';
+import type { RateLimiter, RateStanding, RateWindow } from './rate-limiter.js';
 import type { Refusal, VerifiedKey } from './verdict.js';
 
 /** What a decision may take into account besides the key. */
@@ -31,8 +31,10 @@ export interface AccessRefusal {
   /** The key id and owner, once the signature proved them. */
   keyId?: string;
   sub?: string;
-  /** The key's window, once its rate limit was read (429 and 403). */
+  /** The key's window closest to refusing (the refusing one on 429), once its limits were read (429 and 403). */
   window?: RateWindow;
+  /** Every window of the key, once its limits were read. */
+  windows?: readonly RateWindow[];
   /** Seconds until a rate-limited key may try again. */
   retryAfterSeconds?: number;
   /** With `insufficient_scope`: the scopes the route requires (for the RFC 6750 challenge). */
@@ -40,7 +42,7 @@ export interface AccessRefusal {
 }
 
 /** Outcome of an access decision. */
-export type AccessDecision = { ok: true; key: VerifiedKey; window: RateWindow } | AccessRefusal;
+export type AccessDecision = ({ ok: true; key: VerifiedKey } & RateStanding) | AccessRefusal;
 
 /** Collaborators of {@link createAccessDecision}. */
 export interface AccessDecisionDeps {
@@ -71,22 +73,24 @@ export function createAccessDecision(deps: AccessDecisionDeps): AccessDecider {
     if (!verdict.ok) return verdict;
     const { key } = verdict;
     if (options.consume === false) {
-      const window = await deps.limiter.peek(key.id, key.rateLimit);
-      return allowedFor(key, window, options);
+      const standing = await deps.limiter.peek(key.id, key.limits);
+      return allowedFor(key, standing, options);
     }
-    const counted = await deps.limiter.consume(key.id, key.rateLimit);
+    const counted = await deps.limiter.consume(key.id, key.limits);
     if (!counted.allowed) {
+      const { window } = counted;
       return {
         ok: false,
         reason: 'rate_limited',
-        detail: `over ${key.rateLimit} requests per minute`,
+        detail: `over ${window.limit} requests per ${window.windowSeconds} s${window.name === DEFAULT_LIMIT_NAME ? '' : ` (limit ${window.name})`}`,
         keyId: key.id,
         sub: key.sub,
-        window: counted.window,
+        window,
+        windows: counted.windows,
         retryAfterSeconds: counted.retryAfterSeconds,
       };
     }
-    return allowedFor(key, counted.window, options);
+    return allowedFor(key, counted, options);
   }
 
   return {
@@ -99,14 +103,15 @@ export function createAccessDecision(deps: AccessDecisionDeps): AccessDecider {
   };
 }
 
-function allowedFor(key: VerifiedKey, window: RateWindow, options: AccessOptions): AccessDecision {
+function allowedFor(key: VerifiedKey, standing: RateStanding, options: AccessOptions): AccessDecision {
+  const { window, windows } = standing;
   if (options.roles && !options.roles.includes(key.role)) {
-    return { ok: false, reason: 'forbidden', detail: `role ${key.role} may not use this route`, keyId: key.id, sub: key.sub, window };
+    return { ok: false, reason: 'forbidden', detail: `role ${key.role} may not use this route`, keyId: key.id, sub: key.sub, window, windows };
   }
   const missing = options.scopes?.filter((s) => !key.scopes.includes(s));
   if (missing?.length) {
     const detail = `the key lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`;
-    return { ok: false, reason: 'insufficient_scope', detail, keyId: key.id, sub: key.sub, window, requiredScopes: options.scopes };
+    return { ok: false, reason: 'insufficient_scope', detail, keyId: key.id, sub: key.sub, window, windows, requiredScopes: options.scopes };
   }
-  return { ok: true, key, window };
+  return { ok: true, key, window, windows };
 }

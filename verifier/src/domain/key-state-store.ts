@@ -10,8 +10,9 @@
  * timestamps and a heap node per key (bench/cold-start.ts measures it), and gives the garbage
  * collector a few large arrays to skip instead of millions of small objects to trace.
  */
-import { KEY_STATUSES, ROLES, type KeyEvent, type KeyStatus, type Role } from '@akm/common';
+import { KEY_STATUSES, ROLES, type KeyEvent, type KeyStatus, type RateLimitSpec, type Role } from '@akm/common';
 import { ExpiryHeap } from './expiry-heap.js';
+import { createLimitSets } from './limit-sets.js';
 
 /** What the verifier knows about one key from its latest event. */
 export interface KeyState {
@@ -19,8 +20,10 @@ export interface KeyState {
   sub: string;
   role: Role;
   status: KeyStatus;
-  /** Requests per minute. */
+  /** Requests per minute of a key with one limit (the first limit's count otherwise). */
   rateLimit: number;
+  /** Every limit of the key (shared, frozen). */
+  limits: readonly RateLimitSpec[];
   /** Seconds since epoch; overrides the signed `exp` in both directions. */
   expiresAt: number;
   version: number;
@@ -55,6 +58,8 @@ class Columns {
   /** `role index << 4 | status index`. */
   kind = new Uint8Array(INITIAL_SLOTS);
   rateLimit = new Float64Array(INITIAL_SLOTS);
+  /** Index of the key's set of limits in the store's {@link createLimitSets} table. */
+  limitSet = new Uint32Array(INITIAL_SLOTS);
   expiresAt = new Float64Array(INITIAL_SLOTS);
   version = new Float64Array(INITIAL_SLOTS);
   /** Milliseconds since epoch when the entry is dropped. */
@@ -70,13 +75,14 @@ class Columns {
     const capacity = Math.ceil(this.capacity * 1.5);
     this.kind = copyInto(new Uint8Array(capacity), this.kind);
     this.rateLimit = copyInto(new Float64Array(capacity), this.rateLimit);
+    this.limitSet = copyInto(new Uint32Array(capacity), this.limitSet);
     this.expiresAt = copyInto(new Float64Array(capacity), this.expiresAt);
     this.version = copyInto(new Float64Array(capacity), this.version);
     this.dropAt = copyInto(new Float64Array(capacity), this.dropAt);
   }
 }
 
-function copyInto<T extends Uint8Array | Float64Array>(to: T, from: T): T {
+function copyInto<T extends Uint8Array | Uint32Array | Float64Array>(to: T, from: T): T {
   to.set(from);
   return to;
 }
@@ -88,6 +94,7 @@ export function createKeyStateStore(options: KeyStateStoreOptions): KeyStateStor
   const free: number[] = [];
   let used = 0;
   const due = new ExpiryHeap();
+  const limitSets = createLimitSets();
 
   /** A heap entry is current only if its slot is held and was not rescheduled since. */
   const current = (at: number, slot: number) => cols.keyId[slot] !== undefined && cols.dropAt[slot] === at;
@@ -134,6 +141,7 @@ export function createKeyStateStore(options: KeyStateStoreOptions): KeyStateStor
       const dropAt = (lastRelevantS + options.retainSeconds) * 1000;
       cols.kind[slot] = (ROLES.indexOf(event.role) << 4) | KEY_STATUSES.indexOf(event.status);
       cols.rateLimit[slot] = event.rateLimit;
+      cols.limitSet[slot] = limitSets.idOf(event.limits, event.rateLimit);
       cols.expiresAt[slot] = event.expiresAt;
       cols.version[slot] = event.version;
       cols.dropAt[slot] = dropAt;
@@ -154,6 +162,7 @@ export function createKeyStateStore(options: KeyStateStoreOptions): KeyStateStor
         role: ROLES[kind >> 4]!,
         status: KEY_STATUSES[kind & 0xf]!,
         rateLimit: cols.rateLimit[slot]!,
+        limits: limitSets.get(cols.limitSet[slot]!),
         expiresAt: cols.expiresAt[slot]!,
         version: cols.version[slot]!,
       };

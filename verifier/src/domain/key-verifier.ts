@@ -4,7 +4,7 @@
  * the key's current state from the key stream, which is checked on every call.
  */
 import { LRUCache } from 'lru-cache';
-import { checkApiKey, scopesOfClaim, type ApiKeyClaims } from '@akm/common';
+import { checkApiKey, defaultLimits, scopesOfClaim, type ApiKeyClaims } from '@akm/common';
 import type { KeySource } from '../store/key-source.js';
 import type { KeyStateStore } from './key-state-store.js';
 import type { Readiness } from './readiness.js';
@@ -88,13 +88,14 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
         return { ok: false, reason: 'invalid', detail: 'key unknown to the key stream', ...who };
       }
       const { jti: id, sub, role, rate_limit: rateLimit, exp: expiresAt } = claims;
-      return { ok: true, key: { id, sub, role, status: 'active', rateLimit, expiresAt, scopes } };
+      const limits = claims.limits ?? defaultLimits(rateLimit);
+      return { ok: true, key: { id, sub, role, status: 'active', rateLimit, limits, expiresAt, scopes } };
     }
     if (state.status === 'revoked') return { ok: false, reason: 'revoked', detail: 'key revoked', ...who };
     if (state.status === 'disabled') return { ok: false, reason: 'disabled', detail: 'key disabled', ...who };
     if (nowS >= state.expiresAt) return { ok: false, reason: 'expired', detail: 'key expired', ...who };
-    const { keyId: id, sub, role, status, rateLimit, expiresAt } = state;
-    return { ok: true, key: { id, sub, role, status, rateLimit, expiresAt, scopes } };
+    const { keyId: id, sub, role, status, rateLimit, limits, expiresAt } = state;
+    return { ok: true, key: { id, sub, role, status, rateLimit, limits, expiresAt, scopes } };
   };
 }
 

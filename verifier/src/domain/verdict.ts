@@ -2,7 +2,7 @@
  * What verifying a key can come to: outcomes are data; only the HTTP layer turns a refusal
  * reason into a status and a problem code.
  */
-import type { KeyStatus, Role } from '@akm/common';
+import type { KeyStatus, RateLimitSpec, Role } from '@akm/common';
 
 /** Why a presented API key is refused by the verifier itself. */
 export type KeyRefusal =
@@ -35,8 +35,10 @@ export interface VerifiedKey {
   sub: string;
   role: Role;
   status: KeyStatus;
-  /** Requests per minute. */
+  /** Requests per minute of a key with one limit (the first limit's count otherwise). */
   rateLimit: number;
+  /** Every limit of the key, current (state-overridden): a request must fit all. */
+  limits: readonly RateLimitSpec[];
   /** Seconds since epoch. */
   expiresAt: number;
   /** What the key may do besides its role: its signed `scope` claim, split. */

@@ -52,7 +52,7 @@ export function createForwardAuth(deps: ForwardAuthDeps, options: ForwardAuthOpt
     deps.record(req, res, started, decision);
     if (!decision.ok) return sendRefusal(res, decision);
     const { key } = decision;
-    res.set(rateLimitHeaders(decision.window));
+    res.set(rateLimitHeaders(decision));
     res.set(FORWARD_AUTH_HEADERS.keyId, key.id);
     res.set(FORWARD_AUTH_HEADERS.sub, key.sub);
     res.set(FORWARD_AUTH_HEADERS.role, key.role);

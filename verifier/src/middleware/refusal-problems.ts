@@ -48,7 +48,8 @@ export function problemFor(reason: Refusal): RefusalProblem {
  */
 export function sendRefusal(res: Response, refusal: AccessRefusal): void {
   const problem = problemFor(refusal.reason);
-  const headers = refusal.window ? { ...problem.headers, ...rateLimitHeaders(refusal.window) } : problem.headers;
+  const { window, windows } = refusal;
+  const headers = window && windows ? { ...problem.headers, ...rateLimitHeaders({ window, windows }) } : problem.headers;
   if (refusal.requiredScopes) {
     // RFC 6750 §3.1: the scope the resource needs, space-delimited.
     headers['WWW-Authenticate'] = `Bearer realm="akm", error="insufficient_scope", scope="${refusal.requiredScopes.join(' ')}"`;

@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { RequestHandler } from 'express';
 import { parseInput, sendProblem } from '@akm/common';
 import type { AccessDecider, AccessDecision } from '../domain/access-decision.js';
+import type { RateWindow } from '../domain/rate-limiter.js';
 import type { DecisionRecorder } from './decision-log.js';
 import { problemFor } from './refusal-problems.js';
 import { verifyBody, type VerifyAnswer } from './verify-schemas.js';
@@ -34,9 +35,17 @@ export function createVerifyEndpoint(deps: VerifyEndpointDeps): RequestHandler {
   };
 }
 
+const windowView = (w: RateWindow) => ({
+  name: w.name,
+  limit: w.limit,
+  windowSeconds: w.windowSeconds,
+  remaining: w.remaining,
+  reset: w.resetSeconds,
+});
+
 function answerOf(decision: AccessDecision): VerifyAnswer {
   if (decision.ok) {
-    const { key, window } = decision;
+    const { key, window, windows } = decision;
     return {
       valid: true,
       keyId: key.id,
@@ -47,6 +56,7 @@ function answerOf(decision: AccessDecision): VerifyAnswer {
       limit: window.limit,
       remaining: window.remaining,
       reset: window.resetSeconds,
+      limits: windows.map(windowView),
     };
   }
   const code = problemFor(decision.reason).code as Extract<VerifyAnswer, { valid: false }>['code'];

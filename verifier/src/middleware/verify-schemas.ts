@@ -27,9 +27,9 @@ export const VERIFY_REFUSAL_CODES = [
 ] as const;
 
 const windowFields = {
-  limit: z.number().int().positive().meta({ description: "The key's current limit, requests per minute." }),
-  remaining: z.number().int().nonnegative().meta({ description: 'Requests left in the current window.' }),
-  reset: z.number().int().nonnegative().meta({ description: 'Seconds until the current window resets.' }),
+  limit: z.number().int().positive().meta({ description: 'The count of the limit closest to refusing (the refusing one when rate limited): requests per its window.' }),
+  remaining: z.number().int().nonnegative().meta({ description: 'Requests left in that window.' }),
+  reset: z.number().int().nonnegative().meta({ description: 'Seconds until that window resets.' }),
 };
 
 /** A key that may be served. */
@@ -42,6 +42,17 @@ export const verifyValid = z
     scopes: z.array(z.string()).meta({ description: "The key's scopes (its signed `scope` claim)." }),
     expiresAt: z.iso.datetime().meta({ description: 'When the key expires now (its stored expiry), RFC 3339.' }),
     ...windowFields,
+    limits: z
+      .array(
+        z.object({
+          name: z.string(),
+          limit: z.number().int().positive().meta({ description: 'Requests allowed per window.' }),
+          windowSeconds: z.number().int().positive().meta({ description: 'Length of the window, seconds.' }),
+          remaining: z.number().int().nonnegative().meta({ description: 'Requests left in the current window.' }),
+          reset: z.number().int().nonnegative().meta({ description: 'Seconds until the current window resets.' }),
+        }),
+      )
+      .meta({ description: 'Every limit of the key and where it stands (a request must fit all).' }),
   })
   .meta({ id: 'VerifyValid' });
 

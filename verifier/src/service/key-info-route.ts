@@ -5,7 +5,7 @@
  */
 import { Router, type RequestHandler } from 'express';
 import type { z } from 'zod';
-import { rateWindowOf, verifiedKeyOf } from '../middleware/protect.js';
+import { rateWindowOf, rateWindowsOf, verifiedKeyOf } from '../middleware/protect.js';
 import type { keyInfoSchema } from './service-schemas.js';
 
 /** The caller's plan, as `GET /key/info` answers it. */
@@ -17,16 +17,24 @@ export function keyInfoRoute(guard: RequestHandler, now: () => number): Router {
   router.get('/key/info', guard, (_req, res) => {
     const key = verifiedKeyOf(res);
     const window = rateWindowOf(res);
+    const resetAt = (seconds: number) => new Date((Math.ceil(now() / 1000) + seconds) * 1000).toISOString();
     const info: KeyInfo = {
       id: key.id,
       sub: key.sub,
       role: key.role,
       rateLimit: key.rateLimit,
+      limits: rateWindowsOf(res).map((w) => ({
+        name: w.name,
+        limit: w.limit,
+        windowSeconds: w.windowSeconds,
+        remaining: w.remaining,
+        resetAt: resetAt(w.resetSeconds),
+      })),
       scopes: [...key.scopes],
       expiresAt: new Date(key.expiresAt * 1000).toISOString(),
       status: key.status,
       remaining: window.remaining,
-      resetAt: new Date((Math.ceil(now() / 1000) + window.resetSeconds) * 1000).toISOString(),
+      resetAt: resetAt(window.resetSeconds),
     };
     res.json(info);
   });

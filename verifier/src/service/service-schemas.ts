@@ -22,11 +22,22 @@ export const keyInfoSchema = z
     sub: z.string(),
     role: z.enum(ROLES),
     rateLimit: z.number().int().meta({ description: 'Requests per minute.' }),
+    limits: z
+      .array(
+        z.object({
+          name: z.string(),
+          limit: z.number().int().meta({ description: 'Requests allowed per window.' }),
+          windowSeconds: z.number().int().meta({ description: 'Length of the window, seconds.' }),
+          remaining: z.number().int().meta({ description: 'Requests left in the current window.' }),
+          resetAt: z.iso.datetime().meta({ description: 'When the current window resets, RFC 3339.' }),
+        }),
+      )
+      .meta({ description: 'Every limit of the key and where it stands (a request must fit all).' }),
     scopes: z.array(z.string()).meta({ description: "The key's scopes (its signed `scope` claim)." }),
     expiresAt: z.iso.datetime().meta({ description: 'RFC 3339, like every time in akm\'s HTTP APIs.' }),
     status: z.enum(KEY_STATUSES),
-    remaining: z.number().int().meta({ description: 'Requests left in the current window.' }),
-    resetAt: z.iso.datetime().meta({ description: 'When the current window resets, RFC 3339.' }),
+    remaining: z.number().int().meta({ description: 'Requests left in the window closest to refusing.' }),
+    resetAt: z.iso.datetime().meta({ description: 'When the window closest to refusing resets, RFC 3339.' }),
   })
   .meta({ id: 'KeyInfo' });
 

@@ -67,6 +67,11 @@ describe('key-state store', () => {
   });
 
   it('when dropped entries make room for new keys, each key reads back exactly its own latest state', () => {
+    // Every fifth key has several limits of its own; the others the one per-minute limit of rateLimit.
+    const limitsOf = (i: number) => [
+      { name: 'default', limit: 7 * i + 1, windowSeconds: 60 },
+      { name: 'day', limit: 1000 + (i % 3), windowSeconds: 86_400 },
+    ];
     const s = store();
     for (let i = 0; i < 3000; i++) s.apply({ ...event(`old${i}`, 1, T0 / 1000 + 10), sub: `o${i}`, rateLimit: i + 1 });
     clock = T0 + 400_000;
@@ -74,7 +79,11 @@ describe('key-state store', () => {
 
     for (let i = 0; i < 3000; i++) {
       const status = (['active', 'disabled', 'revoked'] as const)[i % 3]!;
-      s.apply({ ...event(`new${i}`, 5, clock / 1000 + 60 + i, clock), sub: `n${i}`, role: i % 2 ? 'admin' : 'user', status, rateLimit: 7 * i + 1 });
+      s.apply({
+        ...event(`new${i}`, 5, clock / 1000 + 60 + i, clock),
+        sub: `n${i}`, role: i % 2 ? 'admin' : 'user', status, rateLimit: 7 * i + 1,
+        ...(i % 5 === 0 ? { limits: limitsOf(i) } : {}),
+      });
     }
 
     expect(s.size()).to.equal(3000);
@@ -83,6 +92,7 @@ describe('key-state store', () => {
       expect(s.get(`new${i}`), `new${i}`).to.deep.equal({
         keyId: `new${i}`, sub: `n${i}`, role: i % 2 ? 'admin' : 'user', status: (['active', 'disabled', 'revoked'] as const)[i % 3],
         rateLimit: 7 * i + 1, expiresAt: clock / 1000 + 60 + i, version: 5,
+        limits: i % 5 === 0 ? limitsOf(i) : [{ name: 'default', limit: 7 * i + 1, windowSeconds: 60 }],
       });
     }
     // Each new key is dropped at its own time, not at a time scheduled for the slot's previous key.

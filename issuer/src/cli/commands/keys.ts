@@ -3,7 +3,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { IssuerPaths, IssuerSchemas } from '@akm/client';
-import { KEY_STATUSES, ROLES, USAGE_OUTCOMES, type Role } from '@akm/common';
+import { KEY_STATUSES, ROLES, USAGE_OUTCOMES, type RateLimitSpec, type Role } from '@akm/common';
 import { CliError } from '../cli-error.js';
 import { answerOf } from '../issuer-api.js';
 import { argvOf, contextOf, positiveInt } from '../context.js';
@@ -21,6 +21,7 @@ interface CreateOptions {
   name?: string;
   meta?: string[];
   scope?: string[];
+  limit?: RateLimitSpec[];
 }
 /** Columns of a key table. */
 export const KEY_COLUMNS = ['id', 'sub', 'role', 'rateLimit', 'status', 'expiresAt', 'name'];
@@ -44,6 +45,14 @@ function parseMeta(pairs: string[] | undefined): Record<string, string> | undefi
   return meta;
 }
 
+/** Parses `--limit name=count/seconds` (e.g. `burst=10/1`), collecting every one given. */
+function limitOption(value: string, previous: RateLimitSpec[] | undefined): RateLimitSpec[] {
+  const m = /^([^=]+)=([0-9]+)\/([0-9]+)$/.exec(value);
+  if (!m) throw new InvalidArgumentError('It must be name=count/seconds: burst=10/1, day=10000/86400.');
+  return [...(previous ?? []), { name: m[1]!, limit: Number(m[2]), windowSeconds: Number(m[3]) }];
+}
+const LIMIT_HELP = 'a limit, name=count/seconds (repeat for several, e.g. --limit burst=10/1 --limit day=10000/86400); instead of --rate-limit';
+
 type Usage = IssuerSchemas['KeyUsage'];
 type Counts = Record<(typeof USAGE_OUTCOMES)[number], number>;
 
@@ -66,7 +75,8 @@ export function keysCommand(): Command {
     .description('issue a key; its string is shown this once')
     .requiredOption('--sub <owner>', 'owner of the key: a user name or a service id (required)')
     .addOption(new Option('--role <role>', 'role of the key').choices(ROLES).default('user'))
-    .option('--rate-limit <n>', 'requests per minute (default: 60)', positiveInt)
+    .addOption(new Option('--rate-limit <n>', 'requests per minute (default: 60)').argParser(positiveInt).conflicts('limit'))
+    .option('--limit <name=count/seconds>', LIMIT_HELP, limitOption)
     .addOption(
       new Option('--ttl <seconds>', "lifetime in seconds (default: 30 days, the issuer's AKM_DEFAULT_KEY_TTL_S)")
         .argParser(positiveInt)
@@ -82,6 +92,7 @@ export function keysCommand(): Command {
         sub: o.sub,
         role: o.role,
         rateLimit: o.rateLimit,
+        limits: o.limit,
         ttl: o.ttl,
         expiresAt: o.expiresAt,
         name: o.name,
@@ -121,15 +132,17 @@ export function keysCommand(): Command {
   keys
     .command('update <id>')
     .description('change rate limit or expiry; applies on every verifier without a new key')
-    .option('--rate-limit <n>', 'requests per minute', positiveInt)
+    .addOption(new Option('--rate-limit <n>', 'requests per minute (one limit, replacing all)').argParser(positiveInt).conflicts('limit'))
+    .option('--limit <name=count/seconds>', `${LIMIT_HELP}; replaces every limit`, limitOption)
     .addOption(new Option('--ttl <seconds>', 'a new lifetime, in seconds from now').argParser(positiveInt).conflicts('expiresAt'))
     .option('--expires-at <iso>', 'a new expiry as ISO 8601')
-    .action(async (id: string, o: { rateLimit?: number; ttl?: number; expiresAt?: string }, cmd: Command) => {
-      if (o.rateLimit === undefined && o.ttl === undefined && o.expiresAt === undefined) {
-        throw new CliError('give --rate-limit, --ttl or --expires-at');
+    .action(async (id: string, o: { rateLimit?: number; limit?: RateLimitSpec[]; ttl?: number; expiresAt?: string }, cmd: Command) => {
+      if (o.rateLimit === undefined && o.limit === undefined && o.ttl === undefined && o.expiresAt === undefined) {
+        throw new CliError('give --rate-limit, --limit, --ttl or --expires-at');
       }
       const { api, json } = contextOf(cmd);
-      printRecord(await answerOf(api.PATCH('/admin/keys/{id}', { params: { path: { id } }, body: o })), json);
+      const body = { rateLimit: o.rateLimit, limits: o.limit, ttl: o.ttl, expiresAt: o.expiresAt };
+      printRecord(await answerOf(api.PATCH('/admin/keys/{id}', { params: { path: { id } }, body })), json);
     });
 
   for (const [name, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {
