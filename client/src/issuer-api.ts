@@ -16,7 +16,7 @@ export interface paths {
         put?: never;
         /**
          * Issue an API key (admin)
-         * @description Role defaults to user, rateLimit to 60 per minute, lifetime to 30 days (`ttl` in seconds, or `expiresAt`). The key string is shown this once.
+         * @description Role defaults to user, rateLimit to 60 per minute (or give `limits`: up to 5 named windows, all must allow a request), scopes to `prices:read`, lifetime to 30 days (`ttl` in seconds, or `expiresAt`). The key string is shown this once.
          */
         post: operations["createKey"];
         delete?: never;
@@ -45,6 +45,26 @@ export interface paths {
          * @description Applies on every verifier without a new key. A revoked key cannot change (409).
          */
         patch: operations["updateKey"];
+        trace?: never;
+    };
+    "/admin/keys/{id}/roll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace a key, the old one working for a grace period (admin)
+         * @description Issues a new key (new id, same owner, role, limits, scopes, name and meta, the lifetime the old one was issued with; `rolledFrom` names the old key) and shows its string once. The old key keeps working for `graceSeconds` (0: not at all; never past its own expiry), then every verifier refuses it `401 key_revoked` by its own clock, with no further call. A revoked, expired or already rolled key cannot be rolled (409).
+         */
+        post: operations["rollKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/key/disable": {
@@ -212,6 +232,26 @@ export interface paths {
         get: operations["listMyKeys"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/keys/{id}/roll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace one of the signed-in user's keys, the old one working for a grace period
+         * @description Issues a new key (new id, same owner, role, limits, scopes, name and meta, the lifetime the old one was issued with; `rolledFrom` names the old key) and shows its string once. The old key keeps working for `graceSeconds` (0: not at all; never past its own expiry), then every verifier refuses it `401 key_revoked` by its own clock, with no further call. A revoked, expired or already rolled key cannot be rolled (409). Keys belong to a user id: anyone else's key is 404, like an unknown id.
+         */
+        post: operations["rollMyKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -625,10 +665,16 @@ export interface components {
              */
             updatedAt: string;
             /**
-             * @description `expired` for an active key past its expiry.
+             * @description `expired` for an active key past its expiry; `revoked` also for a rolled key past its `revokeAt`.
              * @enum {string}
              */
             status: "active" | "disabled" | "revoked" | "expired";
+            /** @description When a rolled key stops working (refused as `key_revoked` from then on, on every verifier); null for a key never rolled. */
+            revokeAt: string | null;
+            /** @description The key that replaced this one in a roll. */
+            rolledTo: string | null;
+            /** @description The key this one replaced in a roll. */
+            rolledFrom: string | null;
             /** @description The API key string (a JWS, see docs/key-format.md). Shown this once. */
             key: string;
         };
@@ -730,10 +776,16 @@ export interface components {
              */
             updatedAt: string;
             /**
-             * @description `expired` for an active key past its expiry.
+             * @description `expired` for an active key past its expiry; `revoked` also for a rolled key past its `revokeAt`.
              * @enum {string}
              */
             status: "active" | "disabled" | "revoked" | "expired";
+            /** @description When a rolled key stops working (refused as `key_revoked` from then on, on every verifier); null for a key never rolled. */
+            revokeAt: string | null;
+            /** @description The key that replaced this one in a roll. */
+            rolledTo: string | null;
+            /** @description The key this one replaced in a roll. */
+            rolledFrom: string | null;
         };
         KeyEventPage: {
             items: components["schemas"]["KeyEventView"][];
@@ -743,7 +795,7 @@ export interface components {
         KeyEventView: {
             id: string;
             /** @enum {string} */
-            type: "key.created" | "key.updated" | "key.disabled" | "key.enabled" | "key.revoked";
+            type: "key.created" | "key.updated" | "key.disabled" | "key.enabled" | "key.revoked" | "key.rolled";
             /**
              * Format: date-time
              * @description When the change happened, RFC 3339.
@@ -901,7 +953,7 @@ export interface components {
                 sub: string;
                 name: string | null;
                 /**
-                 * @description `expired` for an active key past its expiry.
+                 * @description `expired` for an active key past its expiry; `revoked` also for a rolled key past its `revokeAt`.
                  * @enum {string}
                  */
                 status: "active" | "disabled" | "revoked" | "expired";
@@ -1306,6 +1358,112 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Key"];
+                };
+            };
+            /** @description `malformed_credentials`, `validation_failed`, `malformed_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_credentials" | "validation_failed" | "malformed_json";
+                    };
+                };
+            };
+            /** @description `missing_credentials`, `invalid_token`, `token_expired` */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, `Bearer realm="akm"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "missing_credentials" | "invalid_token" | "token_expired";
+                    };
+                };
+            };
+            /** @description `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `conflict` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "conflict";
+                    };
+                };
+            };
+            /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rollKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description How long the old key keeps working, seconds (0: refused at once); at most 7 days, and never past its own expiry.
+                     * @example 3600
+                     */
+                    graceSeconds: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The new key, with its string. */
+            201: {
+                headers: {
+                    /** @description `/admin/keys/{id}` of the new key */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedKey"];
                 };
             };
             /** @description `malformed_credentials`, `validation_failed`, `malformed_json` */
@@ -2304,6 +2462,100 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "missing_credentials" | "invalid_token" | "token_expired";
+                    };
+                };
+            };
+            /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rollMyKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description How long the old key keeps working, seconds (0: refused at once); at most 7 days, and never past its own expiry.
+                     * @example 3600
+                     */
+                    graceSeconds: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The new key, with its string. */
+            201: {
+                headers: {
+                    /** @description `/me/keys/{id}` of the new key */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedKey"];
+                };
+            };
+            /** @description `malformed_credentials`, `validation_failed`, `malformed_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_credentials" | "validation_failed" | "malformed_json";
+                    };
+                };
+            };
+            /** @description `missing_credentials`, `invalid_token`, `token_expired` */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, `Bearer realm="akm"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "missing_credentials" | "invalid_token" | "token_expired";
+                    };
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `conflict` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "conflict";
                     };
                 };
             };

@@ -26,6 +26,7 @@ export const KEY_EVENT_TYPES = [
   'key.disabled',
   'key.enabled',
   'key.revoked',
+  'key.rolled',
 ] as const;
 export type KeyEventType = (typeof KEY_EVENT_TYPES)[number];
 
@@ -51,6 +52,15 @@ const keyState = {
     .max(MAX_KEY_SCOPES)
     .optional()
     .meta({ description: 'The key\'s scopes, as its signed `scope` claim; absent on events of keys issued before scopes (they have `prices:read`).' }),
+  /** When a rolled key stops working: verifiers refuse it from then on, by their own clock. */
+  revokeAt: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .meta({ description: 'Seconds since epoch: the key was rolled and is refused as revoked from then on (by each verifier\'s own clock, no later event needed).' }),
+  rolledTo: z.string().min(1).max(64).optional().meta({ description: 'The key that replaces this one (set by a roll).' }),
+  rolledFrom: z.string().min(1).max(64).optional().meta({ description: 'The key this one replaces (on the new key of a roll).' }),
   /** Monotonic per key: a consumer ignores an event older than the state it holds. */
   version: z.number().int().positive().meta({ description: 'Grows with every change of the key: ignore an event whose version is not above the one held.' }),
   /** Request id of the change that caused the event. */
@@ -80,6 +90,7 @@ export const keyEventSchema = z.discriminatedUnion('type', [
   eventOf('key.disabled'),
   eventOf('key.enabled'),
   eventOf('key.revoked'),
+  eventOf('key.rolled'),
 ]);
 
 /** A validated key event (version 2). */

@@ -69,6 +69,20 @@ describe('e2e: issuer and two verifiers over real NATS and Redis', () => {
     }
   });
 
+  it('a rolled key: both keys served on both verifiers through the grace, the old one refused 401 key_revoked everywhere within a second of its end', async function () {
+    this.timeout(15_000);
+    const { id, key: oldKey } = await mint();
+    const rolled = await request(issuer.url).post(`/admin/keys/${id}/roll`).set(admin()).send({ graceSeconds: 2 });
+    expect(rolled.status, shown(rolled)).to.equal(201);
+    const revokeAtMs = Date.parse((await request(issuer.url).get(`/admin/keys/${id}`).set(admin())).body.revokeAt);
+    await waitFor(() => everyVerifier(rolled.body.key, (r) => r.status === 200), 2000);
+    expect(await everyVerifier(oldKey, (r) => r.status === 200), 'the old key works during its grace').to.equal(true);
+
+    await waitFor(() => everyVerifier(oldKey, (r) => r.status === 401 && r.body.code === 'key_revoked'), revokeAtMs - Date.now() + 1000, 20);
+    expect(Date.now() - revokeAtMs, 'refused everywhere within a second of the end').to.be.below(1000);
+    expect(await everyVerifier(rolled.body.key, (r) => r.status === 200), 'the new key still works').to.equal(true);
+  });
+
   it('a key minted by the issuer is accepted by both verifiers', async () => {
     const { key } = await mint();
     for (const v of verifiers) {

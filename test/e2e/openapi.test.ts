@@ -255,6 +255,10 @@ describe('e2e: OpenAPI documents of the issuer and the verifier', () => {
       'updateKey 200': async () => admin({ path: { id: (await mint()).id }, body: { rateLimit: 5 } }),
       'updateKey 409 conflict': async () => admin({ path: { id: (await revoked()).id }, body: { rateLimit: 5 } }),
       'revokeKey 204': async () => admin({ path: { id: (await mint()).id } }),
+      'rollKey 201': async () => admin({ path: { id: (await mint()).id }, body: { graceSeconds: 60 } }),
+      'rollKey 409 conflict': async () => admin({ path: { id: (await revoked()).id }, body: { graceSeconds: 60 } }),
+      'rollMyKey 201': async () => ({ authorization: userSession, path: { id: (await mint({ sub: user.username })).id }, body: { graceSeconds: 60 } }),
+      'rollMyKey 409 conflict': async () => ({ authorization: userSession, path: { id: (await revoked({ sub: user.username })).id }, body: { graceSeconds: 60 } }),
       'disableOwnKey 200': async () => ({ authorization: (await mint()).bearer }),
       // issuer: users
       'signIn 200': async () => ({ body: { username: 'admin', password: 'the first admin password' } }),

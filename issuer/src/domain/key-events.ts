@@ -21,6 +21,9 @@ export function keyEventOf(record: KeyRecord, type: KeyEventType, nowMs: number,
     scopes: [...record.scopes],
     expiresAt: record.expiresAt,
     version: record.version,
+    ...(record.revokeAt !== null ? { revokeAt: record.revokeAt } : {}),
+    ...(record.rolledTo !== null ? { rolledTo: record.rolledTo } : {}),
+    ...(record.rolledFrom !== null ? { rolledFrom: record.rolledFrom } : {}),
     at: Math.floor(nowMs / 1000),
     ...(requestId ? { requestId } : {}),
   };
@@ -29,6 +32,7 @@ export function keyEventOf(record: KeyRecord, type: KeyEventType, nowMs: number,
 /** The event type of a change from `before` to `after`. */
 export function changeType(before: KeyRecord, after: KeyRecord): KeyEventType {
   if (after.status === 'revoked') return 'key.revoked';
+  if (after.rolledTo !== null && before.rolledTo === null) return 'key.rolled';
   if (before.status !== after.status) return after.status === 'disabled' ? 'key.disabled' : 'key.enabled';
   return 'key.updated';
 }

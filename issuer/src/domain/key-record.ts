@@ -29,6 +29,15 @@ export interface KeyRecord {
   /** Milliseconds since epoch. */
   updatedAt: number;
   status: KeyStatus;
+  /**
+   * Seconds since epoch when a rolled key stops working (refused as revoked from then on, with
+   * no further change); null for a key never rolled.
+   */
+  revokeAt: number | null;
+  /** The key that replaced this one in a roll; null until it is rolled. */
+  rolledTo: string | null;
+  /** The key this one replaced in a roll; null for a key issued afresh. */
+  rolledFrom: string | null;
   /** Incremented on every change; carried in events so consumers can ignore stale ones. */
   version: number;
   /** The signing key that signed it. */

@@ -81,6 +81,8 @@ export interface KeyServiceOptions {
   maxTtlSeconds: number;
   /** Lifetime when neither `ttl` nor `expiresAt` is given, seconds. */
   defaultTtlSeconds: number;
+  /** Longest grace period of a roll, seconds. */
+  maxRollGraceSeconds: number;
   /** Called after every committed change (wakes the outbox relay). */
   onChange?: () => void;
   /**
@@ -102,6 +104,14 @@ const invalid = (field: string, message: string): KeyResult<never> => ({
   failure: { code: 'validation_failed', field, message },
 });
 const notFound = (id: string): KeyResult<never> => ({ ok: false, failure: { code: 'not_found', message: `no key ${id}` } });
+
+/** Why `key` cannot be rolled at `nowS` (seconds since epoch), if it cannot. */
+function rollRefusal(key: KeyRecord, nowS: number): string | undefined {
+  if (key.status === 'revoked' || (key.revokeAt !== null && key.revokeAt <= nowS)) return `key ${key.id} is revoked`;
+  if (key.rolledTo !== null) return `key ${key.id} was already rolled to ${key.rolledTo}`;
+  if (key.expiresAt <= nowS) return `key ${key.id} has expired: issue a new key`;
+  return undefined;
+}
 
 /** Creates the key service. */
 export function createKeyService(options: KeyServiceOptions) {
@@ -130,6 +140,57 @@ export function createKeyService(options: KeyServiceOptions) {
       signing.extendKey(record.kid, record.expiresAt);
     });
 
+  /** Signs a key and builds its record (not stored: the caller commits it, with its owner id). */
+  async function mint(
+    plan: Pick<KeyRecord, 'sub' | 'role' | 'limits' | 'scopes'> & { name?: string | null; meta?: Record<string, unknown> | null },
+    iat: number,
+    expiresAt: number,
+    rolledFrom: string | null,
+  ): Promise<{ record: KeyRecord; key: string }> {
+    const id = randomUUID();
+    const limits = plan.limits.map((l) => ({ ...l }));
+    const rateLimit = limits[0]!.limit;
+    const kid = signing.currentKid();
+    const key = await signing.sign(
+      {
+        iss: options.issuer,
+        aud: options.audience,
+        sub: plan.sub,
+        jti: id,
+        iat,
+        nbf: iat,
+        exp: expiresAt,
+        role: plan.role,
+        rate_limit: rateLimit,
+        ...(isDefaultLimits(limits, rateLimit) ? {} : { limits }),
+        scope: plan.scopes.join(' '),
+      },
+      API_KEY_TYP,
+    );
+    const t = now();
+    const record: KeyRecord = {
+      id,
+      sub: plan.sub,
+      ownerId: null,
+      role: plan.role,
+      name: plan.name ?? null,
+      meta: plan.meta ?? null,
+      rateLimit,
+      limits,
+      scopes: [...plan.scopes],
+      expiresAt,
+      createdAt: t,
+      updatedAt: t,
+      status: 'active',
+      version: 1,
+      kid,
+      revokeAt: null,
+      rolledTo: null,
+      rolledFrom,
+    };
+    return { record, key };
+  }
+
   function apply(before: KeyRecord, after: KeyRecord, ctx: CommandContext): KeyRecord {
     commit(after, false, changeType(before, after), ctx);
     options.onChange?.();
@@ -148,53 +209,62 @@ export function createKeyService(options: KeyServiceOptions) {
       if (!ownerMayHold(input.sub, input.role)) {
         return invalid('role', `an admin key needs an owner who is an active admin user; ${input.sub} is not`);
       }
-      const id = randomUUID();
-      const scopes = [...new Set(input.scopes ?? DEFAULT_KEY_SCOPES)];
       const limits = input.limits ? input.limits.map((l) => ({ ...l })) : defaultLimits(input.rateLimit ?? DEFAULT_RATE_LIMIT);
-      const rateLimit = limits[0]!.limit;
-      const kid = signing.currentKid();
-      const key = await signing.sign(
-        {
-          iss: options.issuer,
-          aud: options.audience,
-          sub: input.sub,
-          jti: id,
-          iat,
-          nbf: iat,
-          exp: expiry.value,
-          role: input.role,
-          rate_limit: rateLimit,
-          ...(isDefaultLimits(limits, rateLimit) ? {} : { limits }),
-          scope: scopes.join(' '),
-        },
-        API_KEY_TYP,
-      );
-      const t = now();
-      const record: KeyRecord = {
-        id,
-        sub: input.sub,
-        ownerId: null,
-        role: input.role,
-        name: input.name ?? null,
-        meta: input.meta ?? null,
-        rateLimit,
-        limits,
-        scopes,
-        expiresAt: expiry.value,
-        createdAt: t,
-        updatedAt: t,
-        status: 'active',
-        version: 1,
-        kid,
-      };
+      const minted = await mint({ ...input, limits, scopes: [...new Set(input.scopes ?? DEFAULT_KEY_SCOPES)] }, iat, expiry.value, null);
       // The owner is read in the transaction that stores the key: a user deleted meanwhile
       // either revoked nothing of it (it came after) or owns it (it came before).
       transactor.run(() => {
-        record.ownerId = options.owners?.idOf(input.sub) ?? null;
-        commit(record, true, 'key.created', ctx);
+        minted.record.ownerId = options.owners?.idOf(input.sub) ?? null;
+        commit(minted.record, true, 'key.created', ctx);
       });
       options.onChange?.();
-      return { ok: true, value: { record, key } };
+      return { ok: true, value: minted };
+    },
+
+    /**
+     * Rolls a key: issues its replacement (same owner, role, limits, scopes, name and meta, the
+     * lifetime the old key was issued with) and has the old key refused as revoked
+     * `graceSeconds` from now (at once for 0; never later than its own expiry). Both changes and
+     * their events are one transaction; the old key's event carries the end time, so verifiers
+     * refuse it then by their own clocks. The new key string is returned once.
+     */
+    async rollKey(id: string, graceSeconds: number, ctx: CommandContext = {}): Promise<KeyResult<{ record: KeyRecord; key: string; old: KeyRecord }>> {
+      const before = keys.get(id);
+      if (!before) return notFound(id);
+      if (graceSeconds > options.maxRollGraceSeconds) {
+        return invalid('graceSeconds', `must be at most ${options.maxRollGraceSeconds} seconds`);
+      }
+      const iat = nowSeconds();
+      const cannot = rollRefusal(before, iat);
+      if (cannot) return { ok: false, failure: { code: 'conflict', message: cannot } };
+      if (!ownerMayHold(before.sub, before.role)) {
+        return { ok: false, failure: { code: 'conflict', message: `admin key ${id} cannot be rolled: ${before.sub} is not an active admin user` } };
+      }
+      const lifetime = Math.max(1, before.expiresAt - Math.floor(before.createdAt / 1000));
+      const minted = await mint(before, iat, iat + Math.min(lifetime, options.maxTtlSeconds), before.id);
+      const result = transactor.run((): KeyResult<KeyRecord> => {
+        // The key may have changed while the new one was signed: roll only what was read.
+        const current = keys.get(id);
+        if (!current || current.version !== before.version) {
+          return { ok: false, failure: { code: 'conflict', message: `key ${id} changed meanwhile; roll it again` } };
+        }
+        minted.record.ownerId = before.ownerId;
+        commit(minted.record, true, 'key.created', ctx);
+        const revokeAt = Math.min(iat + graceSeconds, before.expiresAt);
+        const after: KeyRecord = {
+          ...before,
+          status: graceSeconds === 0 ? 'revoked' : before.status,
+          revokeAt,
+          rolledTo: minted.record.id,
+          updatedAt: now(),
+          version: before.version + 1,
+        };
+        commit(after, false, changeType(before, after), ctx);
+        return { ok: true, value: after };
+      });
+      if (!result.ok) return result;
+      options.onChange?.();
+      return { ok: true, value: { ...minted, old: result.value } };
     },
 
     getKey(id: string): KeyRecord | undefined {

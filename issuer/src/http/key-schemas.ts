@@ -71,6 +71,15 @@ export const updateKeyBody = z
     { message: 'give at least one of rateLimit, limits, ttl, expiresAt, status' },
   );
 
+/** Body of `POST /admin/keys/:id/roll` and `POST /me/keys/:id/roll`. */
+export const rollKeyBody = z.strictObject({
+  graceSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .meta({ description: 'How long the old key keeps working, seconds (0: refused at once); at most 7 days, and never past its own expiry.', example: 3600 }),
+});
+
 /** A list position that is a positive sequence number (keys, a key's events). */
 export const sequenceCursor = cursorParam((decoded) => {
   const n = Number(decoded);

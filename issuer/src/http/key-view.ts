@@ -10,6 +10,7 @@ export type KeyView = z.infer<typeof keyViewSchema>;
 
 /** The view of `record` at `nowMs`. */
 export function keyView(record: KeyRecord, nowMs: number): KeyView {
+  const rolledOut = record.revokeAt !== null && record.revokeAt * 1000 <= nowMs;
   const expired = record.status === 'active' && record.expiresAt * 1000 <= nowMs;
   return {
     id: record.id,
@@ -25,6 +26,9 @@ export function keyView(record: KeyRecord, nowMs: number): KeyView {
     expiresAt: new Date(record.expiresAt * 1000).toISOString(),
     createdAt: new Date(record.createdAt).toISOString(),
     updatedAt: new Date(record.updatedAt).toISOString(),
-    status: expired ? 'expired' : record.status,
+    status: rolledOut ? 'revoked' : expired ? 'expired' : record.status,
+    revokeAt: record.revokeAt === null ? null : new Date(record.revokeAt * 1000).toISOString(),
+    rolledTo: record.rolledTo,
+    rolledFrom: record.rolledFrom,
   };
 }

@@ -8,7 +8,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { buildOpenApiDocument, statusFor, type ApiHeader, type ApiOperation, type ErrorCode } from '@akm/common';
 import { poolOperations } from '../pool/index.js';
-import { issueKeyBody, listKeysQuery, myKeysQuery, updateKeyBody } from './key-schemas.js';
+import { issueKeyBody, listKeysQuery, myKeysQuery, rollKeyBody, updateKeyBody } from './key-schemas.js';
 import {
   createdKeySchema,
   issuerHealthSchema,
@@ -42,11 +42,19 @@ const WWW_AUTHENTICATE: Record<number, Record<string, ApiHeader>> = {
 const key = { description: 'The key.', schema: keyViewSchema };
 const user = { description: 'The user.', schema: userViewSchema };
 
+const ROLL_DESCRIPTION =
+  'Issues a new key (new id, same owner, role, limits, scopes, name and meta, the lifetime the old one was issued with; ' +
+  '`rolledFrom` names the old key) and shows its string once. The old key keeps working for `graceSeconds` (0: not at all; ' +
+  'never past its own expiry), then every verifier refuses it `401 key_revoked` by its own clock, with no further call. ' +
+  'A revoked, expired or already rolled key cannot be rolled (409).';
+
 const OPERATIONS: ApiOperation[] = [
   // Keys
   {
     ...admin, tags: ['keys'], method: 'post', path: '/admin/keys', operationId: 'createKey', summary: 'Issue an API key (admin)',
-    description: 'Role defaults to user, rateLimit to 60 per minute, lifetime to 30 days (`ttl` in seconds, or `expiresAt`). The key string is shown this once.',
+    description:
+      'Role defaults to user, rateLimit to 60 per minute (or give `limits`: up to 5 named windows, all must allow a request), ' +
+      'scopes to `prices:read`, lifetime to 30 days (`ttl` in seconds, or `expiresAt`). The key string is shown this once.',
     body: issueKeyBody,
     responses: { 201: { description: 'The key, with its string.', schema: createdKeySchema, headers: { Location: { description: '`/admin/keys/{id}`' } } } },
     problems: [...ADMIN, 'validation_failed', 'malformed_json'],
@@ -65,6 +73,13 @@ const OPERATIONS: ApiOperation[] = [
     ...admin, tags: ['keys'], method: 'patch', path: '/admin/keys/:id', operationId: 'updateKey', summary: 'Change a key\'s limit, expiry or status (admin)',
     description: 'Applies on every verifier without a new key. A revoked key cannot change (409).',
     params: keyId, body: updateKeyBody, responses: { 200: key },
+    problems: [...ADMIN, 'validation_failed', 'malformed_json', 'not_found', 'conflict'],
+  },
+  {
+    ...admin, tags: ['keys'], method: 'post', path: '/admin/keys/:id/roll', operationId: 'rollKey', summary: 'Replace a key, the old one working for a grace period (admin)',
+    description: ROLL_DESCRIPTION,
+    params: keyId, body: rollKeyBody,
+    responses: { 201: { description: 'The new key, with its string.', schema: createdKeySchema, headers: { Location: { description: '`/admin/keys/{id}` of the new key' } } } },
     problems: [...ADMIN, 'validation_failed', 'malformed_json', 'not_found', 'conflict'],
   },
   {
@@ -136,6 +151,13 @@ const OPERATIONS: ApiOperation[] = [
   {
     tags: ['self-service'], security: ['session'], method: 'get', path: '/me/keys', operationId: 'listMyKeys', summary: 'The signed-in user\'s keys',
     query: myKeysQuery, responses: { 200: { description: 'A page of keys.', schema: keyPageSchema } }, problems: [...SESSION, 'validation_failed'],
+  },
+  {
+    tags: ['self-service'], security: ['session'], method: 'post', path: '/me/keys/:id/roll', operationId: 'rollMyKey', summary: 'Replace one of the signed-in user\'s keys, the old one working for a grace period',
+    description: `${ROLL_DESCRIPTION} Keys belong to a user id: anyone else's key is 404, like an unknown id.`,
+    params: keyId, body: rollKeyBody,
+    responses: { 201: { description: 'The new key, with its string.', schema: createdKeySchema, headers: { Location: { description: '`/me/keys/{id}` of the new key' } } } },
+    problems: [...SESSION, 'validation_failed', 'malformed_json', 'not_found', 'conflict'],
   },
   {
     tags: ['self-service'], security: ['session'], method: 'post', path: '/me/keys/:id/disable', operationId: 'disableMyKey', summary: 'Disable one of the signed-in user\'s keys',

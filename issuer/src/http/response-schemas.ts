@@ -25,7 +25,15 @@ export const keyViewSchema = z
     expiresAt: time('When the key expires (the stored expiry, which verifiers honour over the signed `exp`)'),
     createdAt: time('When the key was issued'),
     updatedAt: time('When the key last changed'),
-    status: z.enum(['active', 'disabled', 'revoked', 'expired']).meta({ description: '`expired` for an active key past its expiry.' }),
+    status: z
+      .enum(['active', 'disabled', 'revoked', 'expired'])
+      .meta({ description: '`expired` for an active key past its expiry; `revoked` also for a rolled key past its `revokeAt`.' }),
+    revokeAt: z.iso
+      .datetime()
+      .nullable()
+      .meta({ description: 'When a rolled key stops working (refused as `key_revoked` from then on, on every verifier); null for a key never rolled.' }),
+    rolledTo: z.string().nullable().meta({ description: 'The key that replaced this one in a roll.' }),
+    rolledFrom: z.string().nullable().meta({ description: 'The key this one replaced in a roll.' }),
   })
   .meta({ id: 'Key' });
 

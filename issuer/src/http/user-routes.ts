@@ -14,7 +14,7 @@ import type { UserService } from '../domain/user-service.js';
 import { principalOf } from './auth.js';
 import { failWith } from './failures.js';
 import { encodeCursor } from './cursors.js';
-import { myKeysQuery } from './key-schemas.js';
+import { myKeysQuery, rollKeyBody } from './key-schemas.js';
 import { keyView } from './key-view.js';
 import { callerUserId, ownKeyOf } from './own-keys.js';
 import { changePasswordBody, createUserBody, listUsersQuery, loginBody, logoutBody, updateUserBody } from './user-schemas.js';
@@ -179,6 +179,15 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
       items: page.items.map((k) => keyView(k, now())),
       nextCursor: encodeCursor(page.next),
     });
+  });
+
+  router.post('/me/keys/:id/roll', requireSession, async (req, res) => {
+    const { graceSeconds } = parseInput(rollKeyBody, req.body, 'roll');
+    const key = ownKeyOf({ keys, users }, res, String(req.params.id));
+    const result = await keys.rollKey(key.id, graceSeconds, { requestId: requestIdOf(res) });
+    if (!result.ok) failWith(result.failure);
+    const { record, key: secret } = result.value;
+    res.status(201).location(`/me/keys/${record.id}`).json({ ...keyView(record, now()), key: secret });
   });
 
   router.post('/me/keys/:id/disable', requireSession, (req, res) => {

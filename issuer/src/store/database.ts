@@ -179,6 +179,16 @@ const MIGRATIONS: Migration[] = [
     description: "keys' several rate limits: JSON, NULL for the one per-minute limit of rate_limit every key had before",
     up: (db) => db.exec(`ALTER TABLE keys ADD COLUMN limits TEXT`),
   },
+  {
+    version: 11,
+    description: 'key rolls: when a rolled key stops working, and the keys before and after it',
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE keys ADD COLUMN revoke_at INTEGER; -- seconds since epoch; NULL for a key never rolled
+        ALTER TABLE keys ADD COLUMN rolled_to TEXT;
+        ALTER TABLE keys ADD COLUMN rolled_from TEXT;
+      `),
+  },
 ];
 
 /** Options of {@link openDatabase}. */

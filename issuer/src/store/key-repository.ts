@@ -17,6 +17,9 @@ interface KeyRow {
   rate_limit: number;
   scopes: string;
   limits: string | null;
+  revoke_at: number | null;
+  rolled_to: string | null;
+  rolled_from: string | null;
   expires_at: number;
   created_at: number;
   updated_at: number;
@@ -42,6 +45,9 @@ function toRecord(row: KeyRow): KeyRecord {
     status: row.status,
     version: row.version,
     kid: row.kid,
+    revokeAt: row.revoke_at,
+    rolledTo: row.rolled_to,
+    rolledFrom: row.rolled_from,
   };
 }
 
@@ -53,13 +59,15 @@ function limitsColumn(record: KeyRecord): string | null {
 /** Creates the key repository over an open database. */
 export function createKeyRepository(db: Db): KeyRepository {
   const insert = db.prepare(
-    `INSERT INTO keys (id, sub, owner_id, role, name, meta, rate_limit, scopes, limits, expires_at, created_at, updated_at, status, version, kid)
-     VALUES (@id, @sub, @ownerId, @role, @name, @meta, @rateLimit, @scopes, @limits, @expiresAt, @createdAt, @updatedAt, @status, @version, @kid)`,
+    `INSERT INTO keys (id, sub, owner_id, role, name, meta, rate_limit, scopes, limits, expires_at, created_at, updated_at, status, version, kid,
+       revoke_at, rolled_to, rolled_from)
+     VALUES (@id, @sub, @ownerId, @role, @name, @meta, @rateLimit, @scopes, @limits, @expiresAt, @createdAt, @updatedAt, @status, @version, @kid,
+       @revokeAt, @rolledTo, @rolledFrom)`,
   );
   const get = db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE id = ?');
   const update = db.prepare(
     `UPDATE keys SET rate_limit = @rateLimit, limits = @limits, expires_at = @expiresAt, updated_at = @updatedAt,
-       status = @status, version = @version WHERE id = @id`,
+       status = @status, version = @version, revoke_at = @revokeAt, rolled_to = @rolledTo WHERE id = @id`,
   );
   const liveOf = db.prepare<[string], KeyRow>(
     "SELECT * FROM keys WHERE owner_id = ? AND status IN ('active', 'disabled') ORDER BY seq",
@@ -89,8 +97,12 @@ export function createKeyRepository(db: Db): KeyRepository {
         where.push('owner_id = @ownerId');
         params.ownerId = query.ownerId;
       }
-      if (query.status === 'expired') where.push("status = 'active' AND expires_at <= @now");
-      else if (query.status === 'active') where.push("status = 'active' AND expires_at > @now");
+      // A rolled key past its revocation time is revoked, though no change was stored then.
+      const rolledOut = '(revoke_at IS NOT NULL AND revoke_at <= @now)';
+      if (query.status === 'expired') where.push(`status = 'active' AND expires_at <= @now AND NOT ${rolledOut}`);
+      else if (query.status === 'active') where.push(`status = 'active' AND expires_at > @now AND NOT ${rolledOut}`);
+      else if (query.status === 'revoked') where.push(`(status = 'revoked' OR ${rolledOut})`);
+      else if (query.status === 'disabled') where.push(`status = 'disabled' AND NOT ${rolledOut}`);
       else if (query.status !== undefined) {
         where.push('status = @status');
         params.status = query.status;

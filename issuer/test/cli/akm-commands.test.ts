@@ -81,6 +81,23 @@ describe('akm: version, help, paging, pool and self-service commands', function 
     expect(oneLineFailure(bad, 2)).to.include('name=count/seconds');
   });
 
+  it('keys roll --grace prints the new key once; me roll-key rolls one of your own keys; --grace is required', async () => {
+    const old = jsonOf<{ id: string }>(await harness.akm(['keys', 'create', '--sub', 'rolling', '--json'], { env: admin }));
+    const rolled = await harness.akm(['keys', 'roll', old.id, '--grace', '3600']);
+    expect(rolled.code, rolled.stderr).to.not.equal(0);
+    const run = await harness.akm(['keys', 'roll', old.id, '--grace', '3600', '--json'], { env: admin });
+    const fresh = jsonOf<{ id: string; key: string; rolledFrom: string }>(run);
+    expect(fresh.rolledFrom).to.equal(old.id);
+    expect(fresh.key).to.be.a('string');
+    const missing = await harness.akm(['keys', 'roll', fresh.id], { env: admin });
+    expect(oneLineFailure(missing, 2)).to.include('--grace');
+
+    const mine = jsonOf<{ id: string }>(await harness.akm(['keys', 'create', '--sub', 'sam', '--json'], { env: admin }));
+    const sam = await signedIn('sam', PASSWORD);
+    const own = jsonOf<{ rolledFrom: string; sub: string }>(await harness.akm(['me', 'roll-key', mine.id, '--grace', '0', '--json'], { env: sam }));
+    expect(own).to.include({ rolledFrom: mine.id, sub: 'sam' });
+  });
+
   it('keys update --ttl sets a new lifetime from now; with --expires-at it is a usage error', async () => {
     const key = jsonOf<{ id: string; expiresAt: string }>(await harness.akm(['keys', 'create', '--sub', 'ttl-test', '--ttl', '60', '--json'], { env: admin }));
     const before = Date.now();

@@ -24,8 +24,13 @@ export interface KeyState {
   rateLimit: number;
   /** Every limit of the key (shared, frozen). */
   limits: readonly RateLimitSpec[];
-  /** Seconds since epoch; overrides the signed `exp` in both directions. */
+  /**
+   * Seconds since epoch when the key stops working: its expiry (which overrides the signed `exp`
+   * in both directions), or the end of a roll's grace period when that comes first.
+   */
   expiresAt: number;
+  /** True when {@link expiresAt} is the end of a roll's grace: from then on the key is revoked, not expired. */
+  rolledOut: boolean;
   version: number;
 }
 
@@ -52,10 +57,12 @@ export interface KeyStateStore {
 }
 
 const INITIAL_SLOTS = 1024;
+/** Bit of `kind`: the entry's `expiresAt` is a roll's revocation time, not the key's expiry. */
+const ROLLED = 0x80;
 
 /** The columns of every entry, indexed by slot. */
 class Columns {
-  /** `role index << 4 | status index`. */
+  /** `ROLLED | role index << 4 | status index`. */
   kind = new Uint8Array(INITIAL_SLOTS);
   rateLimit = new Float64Array(INITIAL_SLOTS);
   /** Index of the key's set of limits in the store's {@link createLimitSets} table. */
@@ -139,10 +146,12 @@ export function createKeyStateStore(options: KeyStateStoreOptions): KeyStateStor
       slot ??= allocate(event.keyId);
       const lastRelevantS = Math.max(event.expiresAt, Math.ceil(event.at / 1000));
       const dropAt = (lastRelevantS + options.retainSeconds) * 1000;
-      cols.kind[slot] = (ROLES.indexOf(event.role) << 4) | KEY_STATUSES.indexOf(event.status);
+      // A roll's end needs no column of its own: it is the key's end, as revoked rather than expired.
+      const rolled = event.revokeAt !== undefined && event.revokeAt <= event.expiresAt;
+      cols.kind[slot] = (rolled ? ROLLED : 0) | (ROLES.indexOf(event.role) << 4) | KEY_STATUSES.indexOf(event.status);
       cols.rateLimit[slot] = event.rateLimit;
       cols.limitSet[slot] = limitSets.idOf(event.limits, event.rateLimit);
-      cols.expiresAt[slot] = event.expiresAt;
+      cols.expiresAt[slot] = rolled ? event.revokeAt! : event.expiresAt;
       cols.version[slot] = event.version;
       cols.dropAt[slot] = dropAt;
       cols.sub[slot] = event.sub;
@@ -159,11 +168,12 @@ export function createKeyStateStore(options: KeyStateStoreOptions): KeyStateStor
       return {
         keyId,
         sub: cols.sub[slot]!,
-        role: ROLES[kind >> 4]!,
+        role: ROLES[(kind >> 4) & 0x7]!,
         status: KEY_STATUSES[kind & 0xf]!,
         rateLimit: cols.rateLimit[slot]!,
         limits: limitSets.get(cols.limitSet[slot]!),
         expiresAt: cols.expiresAt[slot]!,
+        rolledOut: (kind & ROLLED) !== 0,
         version: cols.version[slot]!,
       };
     },

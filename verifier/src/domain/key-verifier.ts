@@ -93,7 +93,10 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
     }
     if (state.status === 'revoked') return { ok: false, reason: 'revoked', detail: 'key revoked', ...who };
     if (state.status === 'disabled') return { ok: false, reason: 'disabled', detail: 'key disabled', ...who };
-    if (nowS >= state.expiresAt) return { ok: false, reason: 'expired', detail: 'key expired', ...who };
+    if (nowS >= state.expiresAt) {
+      if (state.rolledOut) return { ok: false, reason: 'revoked', detail: 'key revoked: it was rolled and its grace period ended', ...who };
+      return { ok: false, reason: 'expired', detail: 'key expired', ...who };
+    }
     const { keyId: id, sub, role, status, rateLimit, limits, expiresAt } = state;
     return { ok: true, key: { id, sub, role, status, rateLimit, limits, expiresAt, scopes } };
   };

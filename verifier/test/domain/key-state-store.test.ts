@@ -93,11 +93,21 @@ describe('key-state store', () => {
         keyId: `new${i}`, sub: `n${i}`, role: i % 2 ? 'admin' : 'user', status: (['active', 'disabled', 'revoked'] as const)[i % 3],
         rateLimit: 7 * i + 1, expiresAt: clock / 1000 + 60 + i, version: 5,
         limits: i % 5 === 0 ? limitsOf(i) : [{ name: 'default', limit: 7 * i + 1, windowSeconds: 60 }],
+        rolledOut: false,
       });
     }
     // Each new key is dropped at its own time, not at a time scheduled for the slot's previous key.
     clock += (60 + 1500 + 300) * 1000;
     expect(s.get('new1499')).to.equal(undefined);
     expect(s.get('new1501')?.rateLimit).to.equal(7 * 1501 + 1);
+  });
+
+  it('a rolled key ends at its revokeAt as revoked, by the store\'s own clock, and keeps its role and status', () => {
+    const s = store();
+    const expiresAt = T0 / 1000 + 3600;
+    s.apply({ ...event('rolled', 2, expiresAt), role: 'admin', revokeAt: T0 / 1000 + 60, rolledTo: 'next' });
+    s.apply({ ...event('late', 2, expiresAt), revokeAt: expiresAt + 10 });
+    expect(s.get('rolled')).to.include({ expiresAt: T0 / 1000 + 60, rolledOut: true, role: 'admin', status: 'active' });
+    expect(s.get('late'), 'a grace past the expiry: the key simply expires').to.include({ expiresAt, rolledOut: false });
   });
 });

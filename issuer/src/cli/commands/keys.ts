@@ -6,7 +6,7 @@ import type { IssuerPaths, IssuerSchemas } from '@akm/client';
 import { KEY_STATUSES, ROLES, USAGE_OUTCOMES, type RateLimitSpec, type Role } from '@akm/common';
 import { CliError } from '../cli-error.js';
 import { answerOf } from '../issuer-api.js';
-import { argvOf, contextOf, positiveInt } from '../context.js';
+import { argvOf, contextOf, positiveInt, wholeNumber } from '../context.js';
 import { printOutcome, printRecord, printRows, sparkline } from '../output.js';
 import { fetchPages, noteMorePages, type PageOptions } from '../paging.js';
 
@@ -52,6 +52,12 @@ function limitOption(value: string, previous: RateLimitSpec[] | undefined): Rate
   return [...(previous ?? []), { name: m[1]!, limit: Number(m[2]), windowSeconds: Number(m[3]) }];
 }
 const LIMIT_HELP = 'a limit, name=count/seconds (repeat for several, e.g. --limit burst=10/1 --limit day=10000/86400); instead of --rate-limit';
+
+/** Prints a key made this moment, with its string, and says to keep it. */
+export function printCreated(created: Key & { key: string }, json: boolean): void {
+  printRecord(created, json);
+  if (!json) process.stderr.write('Store the key now: it is not shown again.\n');
+}
 
 type Usage = IssuerSchemas['KeyUsage'];
 type Counts = Record<(typeof USAGE_OUTCOMES)[number], number>;
@@ -99,9 +105,7 @@ export function keysCommand(): Command {
         meta: parseMeta(o.meta),
         scopes: o.scope,
       };
-      const created = await answerOf(api.POST('/admin/keys', { body }));
-      printRecord(created, json);
-      if (!json) process.stderr.write('Store the key now: it is not shown again.\n');
+      printCreated(await answerOf(api.POST('/admin/keys', { body })), json);
     });
 
   addPageOptions(
@@ -127,6 +131,15 @@ export function keysCommand(): Command {
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const { api, json } = contextOf(cmd);
       printRecord(await answerOf(api.GET('/admin/keys/{id}', { params: { path: { id } } })), json);
+    });
+
+  keys
+    .command('roll <id>')
+    .description('replace a key: a new key (same owner, role, limits, scopes) shown this once; the old one works --grace seconds more')
+    .requiredOption('--grace <seconds>', 'how long the old key keeps working (0: not at all; at most 7 days, never past its expiry)', wholeNumber)
+    .action(async (id: string, o: { grace: number }, cmd: Command) => {
+      const { api, json } = contextOf(cmd);
+      printCreated(await answerOf(api.POST('/admin/keys/{id}/roll', { params: { path: { id } }, body: { graceSeconds: o.grace } })), json);
     });
 
   keys

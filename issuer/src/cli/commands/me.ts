@@ -4,13 +4,13 @@
  */
 import { Command } from 'commander';
 import { CliError } from '../cli-error.js';
-import { argvOf, contextOf } from '../context.js';
+import { argvOf, contextOf, wholeNumber } from '../context.js';
 import { answerOf } from '../issuer-api.js';
 import { printRecord, printRows } from '../output.js';
 import { fetchPages, noteMorePages, type PageOptions } from '../paging.js';
 import { readPasswordPair } from '../read-password.js';
 import { saveSession } from '../session-file.js';
-import { addPageOptions, KEY_COLUMNS } from './keys.js';
+import { addPageOptions, KEY_COLUMNS, printCreated } from './keys.js';
 
 /** The `me` command group. */
 export function meCommand(): Command {
@@ -40,6 +40,14 @@ export function meCommand(): Command {
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const { api, json } = contextOf(cmd);
       printRecord(await answerOf(api.POST('/me/keys/{id}/disable', { params: { path: { id } } })), json);
+    });
+
+  me.command('roll-key <id>')
+    .description('replace one of your keys: the new one is shown this once; the old one works --grace seconds more')
+    .requiredOption('--grace <seconds>', 'how long the old key keeps working (0: not at all; at most 7 days)', wholeNumber)
+    .action(async (id: string, o: { grace: number }, cmd: Command) => {
+      const { api, json } = contextOf(cmd);
+      printCreated(await answerOf(api.POST('/me/keys/{id}/roll', { params: { path: { id } }, body: { graceSeconds: o.grace } })), json);
     });
 
   me.command('password')
