@@ -649,6 +649,28 @@ export interface components {
             limits: components["schemas"]["RateLimitSpec"][];
             /** @description What the key may do besides its role (its signed `scope` claim), fixed when issued. */
             scopes: string[];
+            /** @description Requests the key may make in all, spent across every verifier; null: unlimited. */
+            credits: {
+                /** @description Credits granted at `grantedAt` (what is left now: `/key/info` or `/v1/verify` of a verifier). */
+                granted: number;
+                /**
+                 * Format: date-time
+                 * @description When the credits were granted (created or topped up), RFC 3339.
+                 */
+                grantedAt: string;
+                refill?: {
+                    /**
+                     * @description What is left after each refill.
+                     * @example 1000
+                     */
+                    amount: number;
+                    /**
+                     * @description Refilled at the start of every UTC day or month.
+                     * @enum {string}
+                     */
+                    interval: "day" | "month";
+                };
+            } | null;
             /**
              * Format: date-time
              * @description When the key expires (the stored expiry, which verifiers honour over the signed `exp`), RFC 3339.
@@ -677,6 +699,25 @@ export interface components {
             rolledFrom: string | null;
             /** @description The API key string (a JWS, see docs/key-format.md). Shown this once. */
             key: string;
+        };
+        Credits: {
+            /**
+             * @description Requests the key may still make (each served request spends one).
+             * @example 1000
+             */
+            remaining: number;
+            refill?: {
+                /**
+                 * @description What is left after each refill.
+                 * @example 1000
+                 */
+                amount: number;
+                /**
+                 * @description Refilled at the start of every UTC day or month.
+                 * @enum {string}
+                 */
+                interval: "day" | "month";
+            };
         };
         FieldIssue: {
             /** @description Dotted path of the field, e.g. `rateLimit` or `meta.team`; `(body)` for the whole body. */
@@ -760,6 +801,28 @@ export interface components {
             limits: components["schemas"]["RateLimitSpec"][];
             /** @description What the key may do besides its role (its signed `scope` claim), fixed when issued. */
             scopes: string[];
+            /** @description Requests the key may make in all, spent across every verifier; null: unlimited. */
+            credits: {
+                /** @description Credits granted at `grantedAt` (what is left now: `/key/info` or `/v1/verify` of a verifier). */
+                granted: number;
+                /**
+                 * Format: date-time
+                 * @description When the credits were granted (created or topped up), RFC 3339.
+                 */
+                grantedAt: string;
+                refill?: {
+                    /**
+                     * @description What is left after each refill.
+                     * @example 1000
+                     */
+                    amount: number;
+                    /**
+                     * @description Refilled at the start of every UTC day or month.
+                     * @enum {string}
+                     */
+                    interval: "day" | "month";
+                };
+            } | null;
             /**
              * Format: date-time
              * @description When the key expires (the stored expiry, which verifiers honour over the signed `exp`), RFC 3339.
@@ -890,7 +953,7 @@ export interface components {
              * @description Stable code: map errors by it, never by the text.
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "headers_too_large" | "not_found" | "conflict" | "missing_credentials" | "malformed_credentials" | "invalid_token" | "invalid_key" | "invalid_credentials" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "token_expired" | "forbidden" | "insufficient_scope" | "rate_limited" | "too_many_attempts" | "pool_full" | "pool_empty" | "holder_limit" | "not_assigned" | "unavailable" | "storage_failed" | "internal";
+            code: "bad_request" | "validation_failed" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "headers_too_large" | "not_found" | "conflict" | "missing_credentials" | "malformed_credentials" | "invalid_token" | "invalid_key" | "invalid_credentials" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "token_expired" | "forbidden" | "insufficient_scope" | "rate_limited" | "credits_exhausted" | "too_many_attempts" | "pool_full" | "pool_empty" | "holder_limit" | "not_assigned" | "unavailable" | "storage_failed" | "internal";
             /** @description What went wrong, in plain words for people. */
             detail: string;
             /** @description The request id, as in `X-Request-Id` and the logs. */
@@ -1088,6 +1151,7 @@ export interface operations {
                     role?: "admin" | "user";
                     rateLimit?: number;
                     limits?: components["schemas"]["RateLimitSpec"][];
+                    credits?: components["schemas"]["Credits"];
                     /**
                      * @default [
                      *       "prices:read"
@@ -1342,6 +1406,7 @@ export interface operations {
                 "application/json": {
                     rateLimit?: number;
                     limits?: components["schemas"]["RateLimitSpec"][];
+                    credits?: components["schemas"]["Credits"] | null;
                     ttl?: number;
                     /** Format: date-time */
                     expiresAt?: string;

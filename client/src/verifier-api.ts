@@ -211,6 +211,28 @@ export interface components {
             }[];
             /** @description The key's scopes (its signed `scope` claim). */
             scopes: string[];
+            /** @description The key's credits; null: unlimited. */
+            credits: {
+                /** @description Requests left, across every verifier. */
+                remaining: number;
+                refill?: {
+                    /**
+                     * @description What is left after each refill.
+                     * @example 1000
+                     */
+                    amount: number;
+                    /**
+                     * @description Refilled at the start of every UTC day or month.
+                     * @enum {string}
+                     */
+                    interval: "day" | "month";
+                };
+                /**
+                 * Format: date-time
+                 * @description When they are refilled next, RFC 3339.
+                 */
+                refillAt?: string;
+            } | null;
             /**
              * Format: date-time
              * @description RFC 3339, like every time in akm's HTTP APIs.
@@ -238,7 +260,7 @@ export interface components {
              * @description Stable code: map errors by it, never by the text.
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "headers_too_large" | "not_found" | "conflict" | "missing_credentials" | "malformed_credentials" | "invalid_token" | "invalid_key" | "invalid_credentials" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "token_expired" | "forbidden" | "insufficient_scope" | "rate_limited" | "too_many_attempts" | "pool_full" | "pool_empty" | "holder_limit" | "not_assigned" | "unavailable" | "storage_failed" | "internal";
+            code: "bad_request" | "validation_failed" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "headers_too_large" | "not_found" | "conflict" | "missing_credentials" | "malformed_credentials" | "invalid_token" | "invalid_key" | "invalid_credentials" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "token_expired" | "forbidden" | "insufficient_scope" | "rate_limited" | "credits_exhausted" | "too_many_attempts" | "pool_full" | "pool_empty" | "holder_limit" | "not_assigned" | "unavailable" | "storage_failed" | "internal";
             /** @description What went wrong, in plain words for people. */
             detail: string;
             /** @description The request id, as in `X-Request-Id` and the logs. */
@@ -293,10 +315,10 @@ export interface components {
             /** @constant */
             valid: false;
             /** @enum {string} */
-            code: "invalid_key" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "rate_limited";
+            code: "invalid_key" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "rate_limited" | "credits_exhausted";
             /** @description Why, in plain words. */
             detail: string;
-            /** @description With `rate_limited`: seconds until the key may be used again. */
+            /** @description With `rate_limited`, and `credits_exhausted` when a refill is due: seconds until the key may be used again. */
             retryAfter?: number;
             /** @description The count of the limit closest to refusing (the refusing one when rate limited): requests per its window. */
             limit?: number;
@@ -348,6 +370,8 @@ export interface components {
                 /** @description Seconds until the current window resets. */
                 reset: number;
             }[];
+            /** @description With a key that has credits: requests left, across every verifier. */
+            credits?: number;
         };
     };
     responses: never;
@@ -437,21 +461,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description `rate_limited` */
+            /** @description `rate_limited`, `credits_exhausted` */
             429: {
                 headers: {
                     /** @description The key's quota: `"default";q=<requests>;w=60`. */
                     "RateLimit-Policy"?: string;
                     /** @description What is left: `"default";r=<remaining>;t=<seconds to reset>`. */
                     RateLimit?: string;
-                    /** @description Seconds until the key may be used again. */
+                    /** @description Seconds until the key may be used again (with `credits_exhausted`, only when a refill is due: until it). */
                     "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "rate_limited";
+                        code?: "rate_limited" | "credits_exhausted";
                     };
                 };
             };
@@ -619,21 +643,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description `rate_limited` */
+            /** @description `rate_limited`, `credits_exhausted` */
             429: {
                 headers: {
                     /** @description The key's quota: `"default";q=<requests>;w=60`. */
                     "RateLimit-Policy"?: string;
                     /** @description What is left: `"default";r=<remaining>;t=<seconds to reset>`. */
                     RateLimit?: string;
-                    /** @description Seconds until the key may be used again. */
+                    /** @description Seconds until the key may be used again (with `credits_exhausted`, only when a refill is due: until it). */
                     "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "rate_limited";
+                        code?: "rate_limited" | "credits_exhausted";
                     };
                 };
             };
@@ -797,21 +821,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description `rate_limited` */
+            /** @description `rate_limited`, `credits_exhausted` */
             429: {
                 headers: {
                     /** @description The key's quota: `"default";q=<requests>;w=60`. */
                     "RateLimit-Policy"?: string;
                     /** @description What is left: `"default";r=<remaining>;t=<seconds to reset>`. */
                     RateLimit?: string;
-                    /** @description Seconds until the key may be used again. */
+                    /** @description Seconds until the key may be used again (with `credits_exhausted`, only when a refill is due: until it). */
                     "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "rate_limited";
+                        code?: "rate_limited" | "credits_exhausted";
                     };
                 };
             };

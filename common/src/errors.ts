@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'insufficient_scope'
   | 'rate_limited'
+  | 'credits_exhausted'
   | 'too_many_attempts'
   | 'pool_full'
   | 'pool_empty'
@@ -59,6 +60,7 @@ const STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   insufficient_scope: 403,
   rate_limited: 429,
+  credits_exhausted: 429,
   too_many_attempts: 429,
   pool_full: 409,
   pool_empty: 404,

@@ -4,7 +4,7 @@
  * subject is enough to rebuild it (the stream keeps only that one).
  */
 import { z } from 'zod';
-import { rateLimitsSchema } from './rate-limits.js';
+import { creditGrantSchema, rateLimitsSchema } from './rate-limits.js';
 import { KEY_STATUSES, MAX_KEY_SCOPES, ROLES, SCOPE_PATTERN } from './tokens.js';
 
 /** JetStream stream holding key events. */
@@ -46,6 +46,10 @@ const keyState = {
   limits: rateLimitsSchema
     .optional()
     .meta({ description: 'Every limit of the key, when it is more than the one per-minute limit named `default` of `rateLimit` (absent: just that one).' }),
+  /** The key's credits, when it has any: a grant that verifiers count down across instances. */
+  credits: creditGrantSchema
+    .optional()
+    .meta({ description: 'The key\'s credits, when it has any: `remaining` as of `grantedAt`, counted down from zero under `grant`, refilled to `refill.amount` at the start of each later UTC day or month.' }),
   /** The key's scopes (fixed when it is issued, as its signed `scope` claim). */
   scopes: z
     .array(z.string().regex(SCOPE_PATTERN))

@@ -25,12 +25,18 @@ export {
   MAX_RATE_LIMITS,
   MAX_WINDOW_SECONDS,
   MIN_WINDOW_SECONDS,
+  CREDIT_INTERVALS,
+  MAX_CREDITS,
+  creditGrantSchema,
+  creditPeriodEnd,
+  creditPeriodOf,
+  creditsSchema,
   defaultLimits,
   isDefaultLimits,
   rateLimitSpecSchema,
   rateLimitsSchema,
 } from './rate-limits.js';
-export type { RateLimitSpec } from './rate-limits.js';
+export type { CreditGrant, CreditInterval, CreditsInput, RateLimitSpec } from './rate-limits.js';
 export {
   KEY_EVENT_TYPES,
   KEY_STREAM,

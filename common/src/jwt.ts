@@ -4,7 +4,7 @@
  */
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
-import { rateLimitsSchema } from './rate-limits.js';
+import { creditGrantSchema, rateLimitsSchema } from './rate-limits.js';
 import {
   API_KEY_TYP,
   MAX_KEY_SCOPES,
@@ -51,6 +51,7 @@ const apiKeyClaims = z.object({
   rate_limit: z.number().int().positive(),
   scope: z.string().max(MAX_KEY_SCOPES * 65).optional(),
   limits: rateLimitsSchema.optional(),
+  credits: creditGrantSchema.optional(),
 });
 
 const sessionClaims = z.object({

@@ -68,3 +68,54 @@ export function isDefaultLimits(limits: readonly RateLimitSpec[], rateLimit: num
     only!.limit === rateLimit
   );
 }
+
+/** How often credits are refilled. */
+export const CREDIT_INTERVALS = ['day', 'month'] as const;
+export type CreditInterval = (typeof CREDIT_INTERVALS)[number];
+
+/** Most credits a key may hold. */
+export const MAX_CREDITS = 1_000_000_000;
+
+/** A key's credits as the API takes them: what is left now, and an optional refill. */
+export const creditsSchema = z
+  .strictObject({
+    remaining: z.number().int().min(0).max(MAX_CREDITS).meta({ description: 'Requests the key may still make (each served request spends one).', example: 1000 }),
+    refill: z
+      .strictObject({
+        amount: z.number().int().min(1).max(MAX_CREDITS).meta({ description: 'What is left after each refill.', example: 1000 }),
+        interval: z.enum(CREDIT_INTERVALS).meta({ description: 'Refilled at the start of every UTC day or month.' }),
+      })
+      .optional(),
+  })
+  .meta({ id: 'Credits' });
+
+/** A key's credits as the API takes them. */
+export type CreditsInput = z.infer<typeof creditsSchema>;
+
+/**
+ * A grant of credits, as events carry it: `remaining` as of `grantedAt` (seconds since epoch),
+ * spent under the id `grant` (a new grant starts a new count), refilled to `refill.amount` at
+ * the start of each later day or month (UTC).
+ */
+export const creditGrantSchema = creditsSchema
+  .extend({
+    grantedAt: z.number().int().positive().meta({ description: 'When the grant was made, seconds since epoch.' }),
+    grant: z.string().min(1).max(64).meta({ description: 'Id of the grant: requests are counted against it from zero.' }),
+  })
+  .meta({ id: 'CreditGrant' });
+
+/** A grant of credits. */
+export type CreditGrant = z.infer<typeof creditGrantSchema>;
+
+/** The refill period (day or month, UTC) that `seconds` (since epoch) falls in, as a number. */
+export function creditPeriodOf(interval: CreditInterval, seconds: number): number {
+  if (interval === 'day') return Math.floor(seconds / 86_400);
+  const d = new Date(seconds * 1000);
+  return d.getUTCFullYear() * 12 + d.getUTCMonth();
+}
+
+/** When the refill period after `period` starts, seconds since epoch. */
+export function creditPeriodEnd(interval: CreditInterval, period: number): number {
+  if (interval === 'day') return (period + 1) * 86_400;
+  return Date.UTC(Math.floor((period + 1) / 12), (period + 1) % 12, 1) / 1000;
+}

@@ -2,7 +2,7 @@
  * The JWT shapes akm issues. API keys and sign-in tokens differ in `typ` and `aud`, so that
  * neither can ever be accepted in place of the other.
  */
-import type { RateLimitSpec } from './rate-limits.js';
+import type { CreditGrant, RateLimitSpec } from './rate-limits.js';
 
 /** JOSE `typ` header of an API key. */
 export const API_KEY_TYP = 'akm-key+jwt';
@@ -60,6 +60,8 @@ export interface ApiKeyClaims {
   rate_limit: number;
   /** Every limit, when the key has more than the one per-minute `rate_limit`. */
   limits?: RateLimitSpec[];
+  /** The key's credits when issued with some (a grant; events may replace it since). */
+  credits?: CreditGrant;
   /** Space-delimited scopes (RFC 8693 §4.2); absent on keys issued before scopes: {@link DEFAULT_KEY_SCOPES}. */
   scope?: string;
 }

@@ -94,6 +94,25 @@ describe('verifier: rate limits shared through Redis', () => {
     }
   });
 
+  it('with credits, concurrent requests on two instances are served exactly the credits, the rest 429 credits_exhausted', async () => {
+    const key = await signKey(signer, { rateLimit: 1000 });
+    const credits = { remaining: 13, grantedAt: Math.floor(Date.now() / 1000), grant: randomUUID() };
+    await stream.publish(keyEvent(key, 'key.created', { version: 1, credits }));
+    await waitFor(async () => {
+      const infos = await Promise.all([a.get('/key/info', key.token), b.get('/key/info', key.token)]);
+      return infos.every((r) => r.status === 200 && r.body.credits?.remaining === 13);
+    }, 3000);
+
+    const answers = (await Promise.all(
+      Array.from({ length: 50 }, (_, j) => (j % 2 ? a : b).get('/price?symbol=ETH', key.token)),
+    )) as unknown as Answer[];
+
+    expect(tally(answers)).to.deep.equal({ 200: 13, 429: 37 });
+    for (const res of answers.filter((r) => r.status === 429)) expect(res.body.code, shown(res)).to.equal('credits_exhausted');
+    const info = await b.get('/key/info', key.token);
+    expect(info.body.credits).to.deep.equal({ remaining: 0 });
+  });
+
   it('GET /key/info does not count: an exhausted key still sees its plan with remaining 0 and resetAt', async () => {
     const key = await activeKey(2);
     await a.get('/price?symbol=BTC', key.token);

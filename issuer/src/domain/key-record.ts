@@ -2,7 +2,7 @@
  * A key's stored metadata and the repository the key service needs (a port: `store/`
  * implements it). The key string itself is never stored.
  */
-import type { KeyStatus, RateLimitSpec, Role } from '@akm/common';
+import type { CreditGrant, KeyStatus, RateLimitSpec, Role } from '@akm/common';
 
 /** A key's stored metadata. */
 export interface KeyRecord {
@@ -20,6 +20,8 @@ export interface KeyRecord {
   rateLimit: number;
   /** Every limit of the key (1 to 5); a request must fit all of them. */
   limits: readonly RateLimitSpec[];
+  /** The key's credits, a grant verifiers count down (shared by the keys a roll made of it); null: unlimited. */
+  credits: CreditGrant | null;
   /** What the key may do besides its role (its signed `scope` claim): fixed when issued. */
   scopes: readonly string[];
   /** Seconds since epoch. */

@@ -8,6 +8,8 @@ import {
   DEFAULT_KEY_SCOPES,
   defaultLimits,
   isDefaultLimits,
+  type CreditGrant,
+  type CreditsInput,
   type KeyStatus,
   type RateLimitSpec,
   type Role,
@@ -35,6 +37,8 @@ export interface IssueKeyInput {
   rateLimit?: number;
   /** Several limits instead of {@link rateLimit}. */
   limits?: readonly RateLimitSpec[];
+  /** Requests the key may make in all (and their refill); unlimited when omitted. */
+  credits?: CreditsInput;
   /** What the key may do besides its role; {@link DEFAULT_KEY_SCOPES} when omitted. */
   scopes?: readonly string[];
   /** Lifetime in seconds; or {@link expiresAt}. */
@@ -51,6 +55,8 @@ export interface UpdateKeyInput {
   rateLimit?: number;
   /** Replaces every limit. */
   limits?: readonly RateLimitSpec[];
+  /** Sets what is left from now (a top-up), with its refill; null removes the credits. */
+  credits?: CreditsInput | null;
   /** A new lifetime, seconds from now; or {@link expiresAt}. */
   ttl?: number;
   /** Seconds since epoch. */
@@ -105,6 +111,11 @@ const invalid = (field: string, message: string): KeyResult<never> => ({
 });
 const notFound = (id: string): KeyResult<never> => ({ ok: false, failure: { code: 'not_found', message: `no key ${id}` } });
 
+/** A new grant of `credits` made at `nowS`: counted from zero under a new id. */
+function grantOf(credits: CreditsInput, nowS: number): CreditGrant {
+  return { ...credits, grantedAt: nowS, grant: randomUUID() };
+}
+
 /** Why `key` cannot be rolled at `nowS` (seconds since epoch), if it cannot. */
 function rollRefusal(key: KeyRecord, nowS: number): string | undefined {
   if (key.status === 'revoked' || (key.revokeAt !== null && key.revokeAt <= nowS)) return `key ${key.id} is revoked`;
@@ -142,7 +153,7 @@ export function createKeyService(options: KeyServiceOptions) {
 
   /** Signs a key and builds its record (not stored: the caller commits it, with its owner id). */
   async function mint(
-    plan: Pick<KeyRecord, 'sub' | 'role' | 'limits' | 'scopes'> & { name?: string | null; meta?: Record<string, unknown> | null },
+    plan: Pick<KeyRecord, 'sub' | 'role' | 'limits' | 'scopes' | 'credits'> & { name?: string | null; meta?: Record<string, unknown> | null },
     iat: number,
     expiresAt: number,
     rolledFrom: string | null,
@@ -163,6 +174,7 @@ export function createKeyService(options: KeyServiceOptions) {
         role: plan.role,
         rate_limit: rateLimit,
         ...(isDefaultLimits(limits, rateLimit) ? {} : { limits }),
+        ...(plan.credits ? { credits: plan.credits } : {}),
         scope: plan.scopes.join(' '),
       },
       API_KEY_TYP,
@@ -178,6 +190,7 @@ export function createKeyService(options: KeyServiceOptions) {
       rateLimit,
       limits,
       scopes: [...plan.scopes],
+      credits: plan.credits,
       expiresAt,
       createdAt: t,
       updatedAt: t,
@@ -210,7 +223,8 @@ export function createKeyService(options: KeyServiceOptions) {
         return invalid('role', `an admin key needs an owner who is an active admin user; ${input.sub} is not`);
       }
       const limits = input.limits ? input.limits.map((l) => ({ ...l })) : defaultLimits(input.rateLimit ?? DEFAULT_RATE_LIMIT);
-      const minted = await mint({ ...input, limits, scopes: [...new Set(input.scopes ?? DEFAULT_KEY_SCOPES)] }, iat, expiry.value, null);
+      const credits = input.credits ? grantOf(input.credits, iat) : null;
+      const minted = await mint({ ...input, limits, credits, scopes: [...new Set(input.scopes ?? DEFAULT_KEY_SCOPES)] }, iat, expiry.value, null);
       // The owner is read in the transaction that stores the key: a user deleted meanwhile
       // either revoked nothing of it (it came after) or owns it (it came before).
       transactor.run(() => {
@@ -302,13 +316,14 @@ export function createKeyService(options: KeyServiceOptions) {
         ...before,
         rateLimit: limits[0]!.limit,
         limits,
+        credits: input.credits === undefined ? before.credits : input.credits === null ? null : grantOf(input.credits, nowSeconds()),
         expiresAt,
         status: input.status ?? before.status,
         updatedAt: now(),
         version: before.version + 1,
       };
       const sameLimits = JSON.stringify(after.limits) === JSON.stringify(before.limits);
-      if (sameLimits && after.expiresAt === before.expiresAt && after.status === before.status) {
+      if (sameLimits && input.credits === undefined && after.expiresAt === before.expiresAt && after.status === before.status) {
         return { ok: true, value: before };
       }
       if (before.status !== 'active' && after.status === 'active' && !ownerMayHold(before.sub, before.role)) {

@@ -61,6 +61,7 @@ export function createKeyRoutes(options: KeyRoutesOptions): Router {
       {
         rateLimit: body.rateLimit,
         limits: body.limits,
+        credits: body.credits,
         status: body.status,
         ttl: body.ttl,
         ...(body.expiresAt !== undefined ? { expiresAt: toSeconds(body.expiresAt) } : {}),

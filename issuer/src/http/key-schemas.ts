@@ -3,7 +3,7 @@
  * silently.
  */
 import { z } from 'zod';
-import { DEFAULT_KEY_SCOPES, MAX_KEY_SCOPES, ROLES, SCOPE_PATTERN, rateLimitsSchema } from '@akm/common';
+import { DEFAULT_KEY_SCOPES, MAX_KEY_SCOPES, ROLES, SCOPE_PATTERN, creditsSchema, rateLimitsSchema } from '@akm/common';
 import { cursorParam } from './cursors.js';
 
 /** Who owns a key: a user name or a service id. */
@@ -36,6 +36,7 @@ export const issueKeyBody = z
     role: z.enum(ROLES).default('user'),
     rateLimit: rateLimit.optional(),
     limits: rateLimitsSchema.optional(),
+    credits: creditsSchema.optional(),
     scopes: scopesSchema.default([...DEFAULT_KEY_SCOPES]),
     ttl: z.number().int().positive().optional(),
     expiresAt: isoDate.optional(),
@@ -56,6 +57,8 @@ export const updateKeyBody = z
   .strictObject({
     rateLimit: rateLimit.optional(),
     limits: rateLimitsSchema.optional(),
+    /** What is left from now (a top-up); null removes the credits. */
+    credits: creditsSchema.nullable().optional(),
     /** A new lifetime in seconds from now; or {@link expiresAt}. */
     ttl: z.number().int().positive().optional(),
     expiresAt: isoDate.optional(),
@@ -67,8 +70,9 @@ export const updateKeyBody = z
   })
   .refine(oneWayToLimit, { message: 'give either rateLimit or limits, not both', path: ['limits'] })
   .refine(
-    (b) => b.rateLimit !== undefined || b.limits !== undefined || b.ttl !== undefined || b.expiresAt !== undefined || b.status !== undefined,
-    { message: 'give at least one of rateLimit, limits, ttl, expiresAt, status' },
+    (b) =>
+      b.rateLimit !== undefined || b.limits !== undefined || b.credits !== undefined || b.ttl !== undefined || b.expiresAt !== undefined || b.status !== undefined,
+    { message: 'give at least one of rateLimit, limits, credits, ttl, expiresAt, status' },
   );
 
 /** Body of `POST /admin/keys/:id/roll` and `POST /me/keys/:id/roll`. */

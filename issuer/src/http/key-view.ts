@@ -23,6 +23,14 @@ export function keyView(record: KeyRecord, nowMs: number): KeyView {
     rateLimit: record.rateLimit,
     limits: record.limits.map((l) => ({ ...l })),
     scopes: [...record.scopes],
+    credits:
+      record.credits === null
+        ? null
+        : {
+            granted: record.credits.remaining,
+            grantedAt: new Date(record.credits.grantedAt * 1000).toISOString(),
+            ...(record.credits.refill ? { refill: { ...record.credits.refill } } : {}),
+          },
     expiresAt: new Date(record.expiresAt * 1000).toISOString(),
     createdAt: new Date(record.createdAt).toISOString(),
     updatedAt: new Date(record.updatedAt).toISOString(),

@@ -3,7 +3,7 @@
  * built from them, so what the API answers and what it documents are one thing.
  */
 import { z } from 'zod';
-import { KEY_EVENT_TYPES, KEY_STATUSES, ROLES, USAGE_OUTCOMES, rateLimitSpecSchema } from '@akm/common';
+import { KEY_EVENT_TYPES, KEY_STATUSES, ROLES, USAGE_OUTCOMES, creditsSchema, rateLimitSpecSchema } from '@akm/common';
 
 const time = (description: string) => z.iso.datetime().meta({ description: `${description}, RFC 3339.` });
 
@@ -22,6 +22,14 @@ export const keyViewSchema = z
     rateLimit: z.number().int().meta({ description: "Requests per minute of a key with one limit (the first limit's count otherwise)." }),
     limits: z.array(rateLimitSpecSchema).meta({ description: 'Every limit of the key: a request is served only if all allow it, and counts against all.' }),
     scopes: z.array(z.string()).meta({ description: 'What the key may do besides its role (its signed `scope` claim), fixed when issued.' }),
+    credits: z
+      .object({
+        granted: z.number().int().meta({ description: 'Credits granted at `grantedAt` (what is left now: `/key/info` or `/v1/verify` of a verifier).' }),
+        grantedAt: time('When the credits were granted (created or topped up)'),
+        refill: creditsSchema.shape.refill,
+      })
+      .nullable()
+      .meta({ description: 'Requests the key may make in all, spent across every verifier; null: unlimited.' }),
     expiresAt: time('When the key expires (the stored expiry, which verifiers honour over the signed `exp`)'),
     createdAt: time('When the key was issued'),
     updatedAt: time('When the key last changed'),

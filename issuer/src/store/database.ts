@@ -189,6 +189,11 @@ const MIGRATIONS: Migration[] = [
         ALTER TABLE keys ADD COLUMN rolled_from TEXT;
       `),
   },
+  {
+    version: 12,
+    description: "keys' credits: a grant (JSON) verifiers count down; NULL for a key without credits",
+    up: (db) => db.exec(`ALTER TABLE keys ADD COLUMN credits TEXT`),
+  },
 ];
 
 /** Options of {@link openDatabase}. */

@@ -2,7 +2,7 @@
  * Key metadata in SQLite. The key string itself is never stored: a copy of the database reveals
  * no usable key.
  */
-import { defaultLimits, isDefaultLimits, type KeyStatus, type RateLimitSpec, type Role } from '@akm/common';
+import { defaultLimits, isDefaultLimits, type CreditGrant, type KeyStatus, type RateLimitSpec, type Role } from '@akm/common';
 import type { KeyRecord, KeyRepository } from '../domain/key-record.js';
 import type { Db } from './database.js';
 
@@ -18,6 +18,7 @@ interface KeyRow {
   scopes: string;
   limits: string | null;
   revoke_at: number | null;
+  credits: string | null;
   rolled_to: string | null;
   rolled_from: string | null;
   expires_at: number;
@@ -46,6 +47,7 @@ function toRecord(row: KeyRow): KeyRecord {
     version: row.version,
     kid: row.kid,
     revokeAt: row.revoke_at,
+    credits: row.credits === null ? null : (JSON.parse(row.credits) as CreditGrant),
     rolledTo: row.rolled_to,
     rolledFrom: row.rolled_from,
   };
@@ -60,14 +62,14 @@ function limitsColumn(record: KeyRecord): string | null {
 export function createKeyRepository(db: Db): KeyRepository {
   const insert = db.prepare(
     `INSERT INTO keys (id, sub, owner_id, role, name, meta, rate_limit, scopes, limits, expires_at, created_at, updated_at, status, version, kid,
-       revoke_at, rolled_to, rolled_from)
+       revoke_at, rolled_to, rolled_from, credits)
      VALUES (@id, @sub, @ownerId, @role, @name, @meta, @rateLimit, @scopes, @limits, @expiresAt, @createdAt, @updatedAt, @status, @version, @kid,
-       @revokeAt, @rolledTo, @rolledFrom)`,
+       @revokeAt, @rolledTo, @rolledFrom, @credits)`,
   );
   const get = db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE id = ?');
   const update = db.prepare(
     `UPDATE keys SET rate_limit = @rateLimit, limits = @limits, expires_at = @expiresAt, updated_at = @updatedAt,
-       status = @status, version = @version, revoke_at = @revokeAt, rolled_to = @rolledTo WHERE id = @id`,
+       status = @status, version = @version, revoke_at = @revokeAt, rolled_to = @rolledTo, credits = @credits WHERE id = @id`,
   );
   const liveOf = db.prepare<[string], KeyRow>(
     "SELECT * FROM keys WHERE owner_id = ? AND status IN ('active', 'disabled') ORDER BY seq",
@@ -80,6 +82,7 @@ export function createKeyRepository(db: Db): KeyRepository {
         meta: record.meta === null ? null : JSON.stringify(record.meta),
         scopes: record.scopes.join(' '),
         limits: limitsColumn(record),
+        credits: record.credits === null ? null : JSON.stringify(record.credits),
       });
     },
     get(id) {
@@ -118,7 +121,7 @@ export function createKeyRepository(db: Db): KeyRepository {
       return { items: page.map(toRecord), next: rows.length > query.limit && last ? last.seq : undefined };
     },
     update(record) {
-      update.run({ ...record, limits: limitsColumn(record) });
+      update.run({ ...record, limits: limitsColumn(record), credits: record.credits === null ? null : JSON.stringify(record.credits) });
     },
     liveKeysOf(ownerId) {
       return liveOf.all(ownerId).map(toRecord);

@@ -81,6 +81,17 @@ describe('akm: version, help, paging, pool and self-service commands', function 
     expect(oneLineFailure(bad, 2)).to.include('name=count/seconds');
   });
 
+  it('keys create --credits N --refill amount/interval gives a key credits; keys update --credits tops them up; a bad refill is a usage error', async () => {
+    const key = jsonOf<{ id: string; credits: { granted: number; refill?: unknown } }>(
+      await harness.akm(['keys', 'create', '--sub', 'metered', '--credits', '100', '--refill', '100/day', '--json'], { env: admin }),
+    );
+    expect(key.credits).to.deep.include({ granted: 100, refill: { amount: 100, interval: 'day' } });
+    const topped = jsonOf<{ credits: { granted: number } }>(await harness.akm(['keys', 'update', key.id, '--credits', '500', '--json'], { env: admin }));
+    expect(topped.credits.granted).to.equal(500);
+    const bad = await harness.akm(['keys', 'create', '--sub', 'metered', '--credits', '1', '--refill', '5/week'], { env: admin });
+    expect(oneLineFailure(bad, 2)).to.include('amount/interval');
+  });
+
   it('keys roll --grace prints the new key once; me roll-key rolls one of your own keys; --grace is required', async () => {
     const old = jsonOf<{ id: string }>(await harness.akm(['keys', 'create', '--sub', 'rolling', '--json'], { env: admin }));
     const rolled = await harness.akm(['keys', 'roll', old.id, '--grace', '3600']);

@@ -103,6 +103,28 @@ describe('issuer: admin key API', () => {
     expect(both.body.code).to.equal('validation_failed');
   });
 
+  it('issues a key with credits (granted now, carried by its events and claim); PATCH tops them up as a new grant, or removes them with null', async () => {
+    const res = await create({ sub: 'hank', credits: { remaining: 1000, refill: { amount: 1000, interval: 'month' } } });
+    expect(res.status, show(res)).to.equal(201);
+    expect(res.body.credits).to.deep.include({ granted: 1000, refill: { amount: 1000, interval: 'month' } });
+    const [created] = issuer.service.keyEvents(res.body.id, 1).items;
+    expect(created?.credits).to.include({ remaining: 1000 });
+    const jwks = await api().get('/.well-known/jwks.json');
+    const { payload } = await jwtVerify(res.body.key, createLocalJWKSet(jwks.body), { algorithms: ['EdDSA'], typ: API_KEY_TYP });
+    expect((payload.credits as { grant: string }).grant).to.equal(created?.credits?.grant);
+
+    const topped = await api().patch(`/admin/keys/${res.body.id}`).set('Authorization', `Bearer ${issuer.admin}`).send({ credits: { remaining: 50 } });
+    expect(topped.status, show(topped)).to.equal(200);
+    expect(topped.body.credits).to.include({ granted: 50 });
+    const [update] = issuer.service.keyEvents(res.body.id, 1).items;
+    expect(update?.credits?.remaining).to.equal(50);
+    expect(update?.credits?.grant, 'a top-up is a new grant, counted from zero').to.not.equal(created?.credits?.grant);
+
+    const removed = await api().patch(`/admin/keys/${res.body.id}`).set('Authorization', `Bearer ${issuer.admin}`).send({ credits: null });
+    expect(removed.body.credits, show(removed)).to.equal(null);
+    expect(issuer.service.keyEvents(res.body.id, 1).items[0]).to.not.have.property('credits');
+  });
+
   it('a key created with neither rateLimit nor limits has one limit named default of 60 per minute, and no limits claim', async () => {
     const res = await create({ sub: 'gina' });
     expect(res.body.limits, show(res)).to.deep.equal([{ name: 'default', limit: 60, windowSeconds: 60 }]);
@@ -149,6 +171,9 @@ describe('issuer: admin key API', () => {
     ['no limit in limits', { sub: 'a', limits: [] }, 'limits'],
     ['a limit name twice', { sub: 'a', limits: [{ name: 'x', limit: 1, windowSeconds: 1 }, { name: 'x', limit: 9, windowSeconds: 60 }] }, 'limits'],
     ['a limit name with a space', { sub: 'a', limits: [{ name: 'per minute', limit: 1, windowSeconds: 60 }] }, 'limits.0.name'],
+    ['negative credits', { sub: 'a', credits: { remaining: -1 } }, 'credits.remaining'],
+    ['a refill of 0', { sub: 'a', credits: { remaining: 5, refill: { amount: 0, interval: 'day' } } }, 'credits.refill.amount'],
+    ['a weekly refill', { sub: 'a', credits: { remaining: 5, refill: { amount: 5, interval: 'week' } } }, 'credits.refill.interval'],
     ['both rateLimit and limits', { sub: 'a', rateLimit: 5, limits: [{ name: 'x', limit: 1, windowSeconds: 1 }] }, 'limits'],
   ];
   for (const [what, body, field] of badBodies) {

@@ -86,6 +86,14 @@ describe('issuer: rolling a key with a grace period', () => {
     expect(bounded.body.revokeAt, show(bounded)).to.equal(short.expiresAt);
   });
 
+  it('the new key of a roll spends the same credits as the old one (one grant): a roll gives no new credits', async () => {
+    const old = await create({ sub: 'svc-d', credits: { remaining: 100 } });
+    const res = await roll(old.id, { graceSeconds: 60 });
+    const oldGrant = issuer!.service.keyEvents(old.id, 1).items[0]?.credits;
+    const newGrant = issuer!.service.keyEvents(res.body.id, 1).items[0]?.credits;
+    expect(newGrant).to.deep.equal(oldGrant);
+  });
+
   it('refuses a bad grace with 400, an unknown key with 404, and a revoked, expired or already rolled key with 409', async () => {
     const key = await create({ sub: 'svc-c', ttl: 60 });
     for (const [body, field] of [

@@ -6,7 +6,8 @@
  */
 import { DEFAULT_LIMIT_NAME, readBearer, type Role } from '@akm/common';
 import type { KeyVerifier } from './key-verifier.js';
-import type { RateLimiter, RateStanding, RateWindow } from './rate-limiter.js';
+import { CREDITS, creditLimitOf } from './credits.js';
+import { closestWindow, refusingWindow, type LimitDecision, type RateLimiter, type RateStanding, type RateWindow } from './rate-limiter.js';
 import type { Refusal, VerifiedKey } from './verdict.js';
 
 /** What a decision may take into account besides the key. */
@@ -35,19 +36,30 @@ export interface AccessRefusal {
   window?: RateWindow;
   /** Every window of the key, once its limits were read. */
   windows?: readonly RateWindow[];
+  /** The key's credits, once read (a key with credits). */
+  credits?: CreditStanding;
   /** Seconds until a rate-limited key may try again. */
   retryAfterSeconds?: number;
   /** With `insufficient_scope`: the scopes the route requires (for the RFC 6750 challenge). */
   requiredScopes?: readonly string[];
 }
 
+/** What is left of a key's credits. */
+export interface CreditStanding {
+  remaining: number;
+  /** Seconds until they are refilled; absent without a refill. */
+  refillSeconds?: number;
+}
+
 /** Outcome of an access decision. */
-export type AccessDecision = ({ ok: true; key: VerifiedKey } & RateStanding) | AccessRefusal;
+export type AccessDecision = ({ ok: true; key: VerifiedKey; credits?: CreditStanding } & RateStanding) | AccessRefusal;
 
 /** Collaborators of {@link createAccessDecision}. */
 export interface AccessDecisionDeps {
   verify: KeyVerifier;
   limiter: RateLimiter;
+  /** The clock (milliseconds since epoch): a key's credits are refilled by it. */
+  now: () => number;
 }
 
 /** The decision, from an `Authorization` header or from a key string. */
@@ -72,25 +84,33 @@ export function createAccessDecision(deps: AccessDecisionDeps): AccessDecider {
     const verdict = await deps.verify(token);
     if (!verdict.ok) return verdict;
     const { key } = verdict;
+    const credit = key.credits ? creditLimitOf(key.credits, key.expiresAt, deps.now()) : undefined;
+    const limits = credit ? [...key.limits, credit] : key.limits;
     if (options.consume === false) {
-      const standing = await deps.limiter.peek(key.id, key.limits);
-      return allowedFor(key, standing, options);
+      const { standing, credits } = apart(await deps.limiter.peek(key.id, limits), credit?.refills);
+      return allowedFor(key, standing, credits, options);
     }
-    const counted = await deps.limiter.consume(key.id, key.limits);
+    const counted = await deps.limiter.consume(key.id, limits);
+    const { standing, credits } = apart(counted, credit?.refills);
     if (!counted.allowed) {
-      const { window } = counted;
+      const who = { keyId: key.id, sub: key.sub, ...standing, ...(credits ? { credits } : {}) };
+      if (credits?.remaining === 0) {
+        // Out of credits: a retry helps only once they are refilled.
+        const refill = credits.refillSeconds;
+        const detail = refill === undefined ? 'no credits left' : `no credits left until the refill in ${refill} s`;
+        return { ok: false, reason: 'credits_exhausted', detail, ...who, ...(refill === undefined ? {} : { retryAfterSeconds: Math.max(1, refill) }) };
+      }
+      const window = refusingWindow(standing.windows) ?? counted.window;
       return {
         ok: false,
         reason: 'rate_limited',
         detail: `over ${window.limit} requests per ${window.windowSeconds} s${window.name === DEFAULT_LIMIT_NAME ? '' : ` (limit ${window.name})`}`,
-        keyId: key.id,
-        sub: key.sub,
+        ...who,
         window,
-        windows: counted.windows,
-        retryAfterSeconds: counted.retryAfterSeconds,
+        retryAfterSeconds: Math.max(1, window.resetSeconds),
       };
     }
-    return allowedFor(key, counted, options);
+    return allowedFor(key, standing, credits, options);
   }
 
   return {
@@ -103,7 +123,16 @@ export function createAccessDecision(deps: AccessDecisionDeps): AccessDecider {
   };
 }
 
-function allowedFor(key: VerifiedKey, standing: RateStanding, options: AccessOptions): AccessDecision {
+/** The rate windows (for the RateLimit fields) apart from the credits' window, the last when present. */
+function apart(counted: RateStanding | LimitDecision, refills: boolean | undefined): { standing: RateStanding; credits?: CreditStanding } {
+  const last = counted.windows[counted.windows.length - 1]!;
+  if (refills === undefined || last.name !== CREDITS) return { standing: { windows: counted.windows, window: counted.window } };
+  const windows = counted.windows.slice(0, -1);
+  const credits: CreditStanding = { remaining: last.remaining, ...(refills ? { refillSeconds: last.resetSeconds } : {}) };
+  return { standing: { windows, window: closestWindow(windows) }, credits };
+}
+
+function allowedFor(key: VerifiedKey, standing: RateStanding, credits: CreditStanding | undefined, options: AccessOptions): AccessDecision {
   const { window, windows } = standing;
   if (options.roles && !options.roles.includes(key.role)) {
     return { ok: false, reason: 'forbidden', detail: `role ${key.role} may not use this route`, keyId: key.id, sub: key.sub, window, windows };
@@ -113,5 +142,5 @@ function allowedFor(key: VerifiedKey, standing: RateStanding, options: AccessOpt
     const detail = `the key lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`;
     return { ok: false, reason: 'insufficient_scope', detail, keyId: key.id, sub: key.sub, window, windows, requiredScopes: options.scopes };
   }
-  return { ok: true, key, window, windows };
+  return { ok: true, key, window, windows, ...(credits ? { credits } : {}) };
 }

@@ -10,7 +10,7 @@
  * timestamps and a heap node per key (bench/cold-start.ts measures it), and gives the garbage
  * collector a few large arrays to skip instead of millions of small objects to trace.
  */
-import { KEY_STATUSES, ROLES, type KeyEvent, type KeyStatus, type RateLimitSpec, type Role } from '@akm/common';
+import { KEY_STATUSES, ROLES, type CreditGrant, type KeyEvent, type KeyStatus, type RateLimitSpec, type Role } from '@akm/common';
 import { ExpiryHeap } from './expiry-heap.js';
 import { createLimitSets } from './limit-sets.js';
 
@@ -24,6 +24,8 @@ export interface KeyState {
   rateLimit: number;
   /** Every limit of the key (shared, frozen). */
   limits: readonly RateLimitSpec[];
+  /** The key's credits, when it has any. */
+  credits?: CreditGrant;
   /**
    * Seconds since epoch when the key stops working: its expiry (which overrides the signed `exp`
    * in both directions), or the end of a roll's grace period when that comes first.
@@ -102,12 +104,15 @@ export function createKeyStateStore(options: KeyStateStoreOptions): KeyStateStor
   let used = 0;
   const due = new ExpiryHeap();
   const limitSets = createLimitSets();
+  // Few keys have credits: a map of those only, so the others pay nothing for them.
+  const credits = new Map<string, CreditGrant>();
 
   /** A heap entry is current only if its slot is held and was not rescheduled since. */
   const current = (at: number, slot: number) => cols.keyId[slot] !== undefined && cols.dropAt[slot] === at;
 
   function release(slot: number): void {
     slots.delete(cols.keyId[slot]!);
+    credits.delete(cols.keyId[slot]!);
     cols.keyId[slot] = undefined;
     cols.sub[slot] = undefined;
     free.push(slot);
@@ -151,6 +156,8 @@ export function createKeyStateStore(options: KeyStateStoreOptions): KeyStateStor
       cols.kind[slot] = (rolled ? ROLLED : 0) | (ROLES.indexOf(event.role) << 4) | KEY_STATUSES.indexOf(event.status);
       cols.rateLimit[slot] = event.rateLimit;
       cols.limitSet[slot] = limitSets.idOf(event.limits, event.rateLimit);
+      if (event.credits) credits.set(event.keyId, event.credits);
+      else credits.delete(event.keyId);
       cols.expiresAt[slot] = rolled ? event.revokeAt! : event.expiresAt;
       cols.version[slot] = event.version;
       cols.dropAt[slot] = dropAt;
@@ -165,7 +172,9 @@ export function createKeyStateStore(options: KeyStateStoreOptions): KeyStateStor
       const slot = slots.get(keyId);
       if (slot === undefined) return undefined;
       const kind = cols.kind[slot]!;
+      const granted = credits.get(keyId);
       return {
+        ...(granted ? { credits: granted } : {}),
         keyId,
         sub: cols.sub[slot]!,
         role: ROLES[(kind >> 4) & 0x7]!,

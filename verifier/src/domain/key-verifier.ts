@@ -89,7 +89,8 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
       }
       const { jti: id, sub, role, rate_limit: rateLimit, exp: expiresAt } = claims;
       const limits = claims.limits ?? defaultLimits(rateLimit);
-      return { ok: true, key: { id, sub, role, status: 'active', rateLimit, limits, expiresAt, scopes } };
+      const credits = claims.credits ? { credits: claims.credits } : {};
+      return { ok: true, key: { id, sub, role, status: 'active', rateLimit, limits, expiresAt, scopes, ...credits } };
     }
     if (state.status === 'revoked') return { ok: false, reason: 'revoked', detail: 'key revoked', ...who };
     if (state.status === 'disabled') return { ok: false, reason: 'disabled', detail: 'key disabled', ...who };
@@ -98,7 +99,8 @@ export function createKeyVerifier(options: KeyVerifierOptions): KeyVerifier {
       return { ok: false, reason: 'expired', detail: 'key expired', ...who };
     }
     const { keyId: id, sub, role, status, rateLimit, limits, expiresAt } = state;
-    return { ok: true, key: { id, sub, role, status, rateLimit, limits, expiresAt, scopes } };
+    const credits = state.credits ? { credits: state.credits } : {};
+    return { ok: true, key: { id, sub, role, status, rateLimit, limits, expiresAt, scopes, ...credits } };
   };
 }
 

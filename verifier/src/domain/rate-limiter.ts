@@ -39,12 +39,21 @@ export type LimitDecision =
   | ({ allowed: true } & RateStanding)
   | ({ allowed: false; retryAfterSeconds: number } & RateStanding);
 
+/**
+ * A limit as the limiter counts it. A rate limit is counted per key, limit name and window
+ * length; one with a `counter` is counted under that name alone, whatever the key (a key's
+ * credits, which the keys a roll made share).
+ */
+export interface CountedLimit extends RateLimitSpec {
+  counter?: string;
+}
+
 /** Counts requests per key against limits that may change from one call to the next. */
 export interface RateLimiter {
   /** Counts one request of `keyId` against every limit, or against none if any refuses it. */
-  consume(keyId: string, limits: readonly RateLimitSpec[]): Promise<LimitDecision>;
+  consume(keyId: string, limits: readonly CountedLimit[]): Promise<LimitDecision>;
   /** Reads where `keyId` stands without counting a request. */
-  peek(keyId: string, limits: readonly RateLimitSpec[]): Promise<RateStanding>;
+  peek(keyId: string, limits: readonly CountedLimit[]): Promise<RateStanding>;
   /**
    * Where counts are kept right now: `shared` across instances (Redis reachable), or `local`
    * to this process (by design, or as a fallback while Redis is away). `local` when omitted.
@@ -60,7 +69,7 @@ export interface RateLimiter {
  * request is to be counted, 0 to read: the counts must be those before the request.
  */
 export function decideWindows(
-  limits: readonly RateLimitSpec[],
+  limits: readonly CountedLimit[],
   counts: readonly number[],
   resetMs: readonly (number | undefined)[],
   cost: 0 | 1,
@@ -77,15 +86,22 @@ export function decideWindows(
       resetSeconds: ms === undefined ? l.windowSeconds : Math.max(0, Math.ceil(ms / 1000)),
     };
   });
-  if (allowed) return { allowed, windows, window: closest(windows) };
-  // Served again only once every refusing window has reset: the last of them.
-  const refusing = windows.filter((w, i) => counts[i]! + cost > limits[i]!.limit);
-  const window = refusing.reduce((a, b) => (b.resetSeconds > a.resetSeconds ? b : a));
+  if (allowed) return { allowed, windows, window: closestWindow(windows) };
+  const window = refusingWindow(windows)!;
   return { allowed, windows, window, retryAfterSeconds: Math.max(1, window.resetSeconds) };
 }
 
+/**
+ * Of a refused request's windows, the refusing one that resets last (served again only once
+ * every refusing window has reset); undefined when none refused. A refused request charges
+ * nothing, so a window with nothing left is one that refused it.
+ */
+export function refusingWindow(windows: readonly RateWindow[]): RateWindow | undefined {
+  return windows.filter((w) => w.remaining === 0).reduce<RateWindow | undefined>((a, b) => (!a || b.resetSeconds > a.resetSeconds ? b : a), undefined);
+}
+
 /** The window closest to refusing: fewest left, then longest to reset. */
-function closest(windows: readonly RateWindow[]): RateWindow {
+export function closestWindow(windows: readonly RateWindow[]): RateWindow {
   return windows.reduce((a, b) =>
     b.remaining < a.remaining || (b.remaining === a.remaining && b.resetSeconds > a.resetSeconds) ? b : a,
   );

@@ -2,7 +2,7 @@
  * What verifying a key can come to: outcomes are data; only the HTTP layer turns a refusal
  * reason into a status and a problem code.
  */
-import type { KeyStatus, RateLimitSpec, Role } from '@akm/common';
+import type { CreditGrant, KeyStatus, RateLimitSpec, Role } from '@akm/common';
 
 /** Why a presented API key is refused by the verifier itself. */
 export type KeyRefusal =
@@ -22,7 +22,8 @@ export type Refusal =
   | 'malformed_credentials'
   | 'forbidden'
   | 'insufficient_scope'
-  | 'rate_limited';
+  | 'rate_limited'
+  | 'credits_exhausted';
 
 /** Every outcome of a protected request, as counted in metrics and logs. */
 export type Outcome = 'ok' | Refusal;
@@ -39,6 +40,8 @@ export interface VerifiedKey {
   rateLimit: number;
   /** Every limit of the key, current (state-overridden): a request must fit all. */
   limits: readonly RateLimitSpec[];
+  /** The key's credits (current grant); unlimited when absent. */
+  credits?: CreditGrant;
   /** Seconds since epoch. */
   expiresAt: number;
   /** What the key may do besides its role: its signed `scope` claim, split. */

@@ -19,6 +19,7 @@ const CODES: Record<Refusal, ErrorCode> = {
   forbidden: 'forbidden',
   insufficient_scope: 'insufficient_scope',
   rate_limited: 'rate_limited',
+  credits_exhausted: 'credits_exhausted',
   unavailable: 'unavailable',
 };
 

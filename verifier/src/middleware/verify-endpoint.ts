@@ -57,9 +57,14 @@ function answerOf(decision: AccessDecision): VerifyAnswer {
       remaining: window.remaining,
       reset: window.resetSeconds,
       limits: windows.map(windowView),
+      ...(decision.credits ? { credits: decision.credits.remaining } : {}),
     };
   }
   const code = problemFor(decision.reason).code as Extract<VerifyAnswer, { valid: false }>['code'];
+  if (decision.reason === 'credits_exhausted') {
+    const retry = decision.retryAfterSeconds;
+    return { valid: false, code, detail: decision.detail, ...(retry === undefined ? {} : { retryAfter: retry }) };
+  }
   if (decision.reason !== 'rate_limited' || !decision.window) return { valid: false, code, detail: decision.detail };
   const { window } = decision;
   return {

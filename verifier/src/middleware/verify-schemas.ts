@@ -24,6 +24,7 @@ export const VERIFY_REFUSAL_CODES = [
   'key_revoked',
   'key_disabled',
   'rate_limited',
+  'credits_exhausted',
 ] as const;
 
 const windowFields = {
@@ -53,6 +54,12 @@ export const verifyValid = z
         }),
       )
       .meta({ description: 'Every limit of the key and where it stands (a request must fit all).' }),
+    credits: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .meta({ description: 'With a key that has credits: requests left, across every verifier.' }),
   })
   .meta({ id: 'VerifyValid' });
 
@@ -67,7 +74,7 @@ export const verifyInvalid = z
       .int()
       .nonnegative()
       .optional()
-      .meta({ description: 'With `rate_limited`: seconds until the key may be used again.' }),
+      .meta({ description: 'With `rate_limited`, and `credits_exhausted` when a refill is due: seconds until the key may be used again.' }),
     limit: windowFields.limit.optional(),
     remaining: windowFields.remaining.optional(),
     reset: windowFields.reset.optional(),

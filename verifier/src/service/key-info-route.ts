@@ -5,7 +5,7 @@
  */
 import { Router, type RequestHandler } from 'express';
 import type { z } from 'zod';
-import { rateWindowOf, rateWindowsOf, verifiedKeyOf } from '../middleware/protect.js';
+import { creditsOf, rateWindowOf, rateWindowsOf, verifiedKeyOf } from '../middleware/protect.js';
 import type { keyInfoSchema } from './service-schemas.js';
 
 /** The caller's plan, as `GET /key/info` answers it. */
@@ -18,6 +18,7 @@ export function keyInfoRoute(guard: RequestHandler, now: () => number): Router {
     const key = verifiedKeyOf(res);
     const window = rateWindowOf(res);
     const resetAt = (seconds: number) => new Date((Math.ceil(now() / 1000) + seconds) * 1000).toISOString();
+    const credits = creditsOf(res);
     const info: KeyInfo = {
       id: key.id,
       sub: key.sub,
@@ -31,6 +32,15 @@ export function keyInfoRoute(guard: RequestHandler, now: () => number): Router {
         resetAt: resetAt(w.resetSeconds),
       })),
       scopes: [...key.scopes],
+      credits:
+        credits === undefined
+          ? null
+          : {
+              remaining: credits.remaining,
+              ...(credits.refillSeconds !== undefined && key.credits?.refill
+                ? { refill: { ...key.credits.refill }, refillAt: resetAt(credits.refillSeconds) }
+                : {}),
+            },
       expiresAt: new Date(key.expiresAt * 1000).toISOString(),
       status: key.status,
       remaining: window.remaining,

@@ -40,14 +40,20 @@ const REFUSAL_HEADERS: Record<number, Record<string, ApiHeader>> = {
       description: 'With `insufficient_scope` (RFC 6750): `Bearer realm="akm", error="insufficient_scope", scope="<the scopes the route requires>"`.',
     },
   },
-  429: { ...RATE_HEADERS, 'Retry-After': { description: 'Seconds until the key may be used again.', schema: z.string().regex(/^\d+$/) } },
+  429: {
+    ...RATE_HEADERS,
+    'Retry-After': {
+      description: 'Seconds until the key may be used again (with `credits_exhausted`, only when a refill is due: until it).',
+      schema: z.string().regex(/^\d+$/),
+    },
+  },
 };
 
 /** The problems of a route behind `protect()` with these options. */
 function guarded(options: { roles?: boolean; scopes?: boolean; consume?: boolean }): readonly ErrorCode[] {
   return [
     ...KEY_REFUSALS,
-    ...(options.consume === false ? [] : (['rate_limited'] as const)),
+    ...(options.consume === false ? [] : (['rate_limited', 'credits_exhausted'] as const)),
     ...(options.roles ? (['forbidden'] as const) : []),
     ...(options.scopes ? (['insufficient_scope'] as const) : []),
   ];

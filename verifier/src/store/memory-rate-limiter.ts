@@ -5,8 +5,7 @@
  * counted in it. A counter is kept per key, limit name and window length, so a changed count
  * applies to the requests already counted.
  */
-import type { RateLimitSpec } from '@akm/common';
-import { decideWindows, type RateLimiter } from '../domain/rate-limiter.js';
+import { decideWindows, type CountedLimit, type RateLimiter } from '../domain/rate-limiter.js';
 
 /** Options of {@link createMemoryRateLimiter}. */
 export interface MemoryRateLimiterOptions {
@@ -39,8 +38,8 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions = {}):
   }
 
   /** The live counters of `keyId`'s limits (undefined where no window is open). */
-  function read(keyId: string, limits: readonly RateLimitSpec[], t: number) {
-    const ids = limits.map((l) => `${prefix}:${keyId}:${l.name}:${l.windowSeconds}`);
+  function read(keyId: string, limits: readonly CountedLimit[], t: number) {
+    const ids = limits.map((l) => (l.counter ? `${prefix}:${l.counter}` : `${prefix}:${keyId}:${l.name}:${l.windowSeconds}`));
     const live = ids.map((id) => {
       const counter = counters.get(id);
       return counter && counter.resetAt > t ? counter : undefined;

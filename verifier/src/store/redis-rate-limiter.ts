@@ -11,8 +11,7 @@
  */
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import type { RateLimitSpec } from '@akm/common';
-import { decideWindows, type RateLimiter } from '../domain/rate-limiter.js';
+import { decideWindows, type CountedLimit, type RateLimiter } from '../domain/rate-limiter.js';
 import { batchCommand } from './batched-redis-command.js';
 import { createMemoryRateLimiter } from './memory-rate-limiter.js';
 
@@ -97,12 +96,13 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   const blocked = new LRUCache<string, Counts & { until: number }>({ max: MAX_BLOCKED });
 
   // A hash tag keeps a key's counters in one slot of a Redis Cluster, as one script needs.
-  const counterKeys = (keyId: string, limits: readonly RateLimitSpec[]) =>
-    limits.map((l) => `${keyPrefix}:{${keyId}}:${l.name}:${l.windowSeconds}`);
-  const blockId = (keyId: string, limits: readonly RateLimitSpec[]) =>
-    `${keyId}|${limits.map((l) => `${l.name}:${l.limit}:${l.windowSeconds}`).join('|')}`;
+  // (A key's credits have a counter of their own, in another slot: such keys need one Redis, not a Cluster.)
+  const counterKeys = (keyId: string, limits: readonly CountedLimit[]) =>
+    limits.map((l) => (l.counter ? `${keyPrefix}:${l.counter}` : `${keyPrefix}:{${keyId}}:${l.name}:${l.windowSeconds}`));
+  const blockId = (keyId: string, limits: readonly CountedLimit[]) =>
+    `${keyId}|${limits.map((l) => `${l.counter ?? l.name}:${l.limit}:${l.counter ? '' : l.windowSeconds}`).join('|')}`;
 
-  async function run(keyId: string, limits: readonly RateLimitSpec[], cost: 0 | 1): Promise<Counts | undefined> {
+  async function run(keyId: string, limits: readonly CountedLimit[], cost: 0 | 1): Promise<Counts | undefined> {
     if (redis.status !== 'ready') return undefined;
     const args: (string | number)[] = [limits.length, ...counterKeys(keyId, limits), cost];
     for (const l of limits) args.push(l.limit, l.windowSeconds * 1000);
@@ -121,7 +121,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
     return { counts, resetAt };
   }
 
-  const decide = (limits: readonly RateLimitSpec[], c: Counts, cost: 0 | 1) => {
+  const decide = (limits: readonly CountedLimit[], c: Counts, cost: 0 | 1) => {
     const t = now();
     return decideWindows(limits, c.counts, c.resetAt.map((at) => (at === undefined ? undefined : at - t)), cost);
   };

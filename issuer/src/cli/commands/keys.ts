@@ -3,7 +3,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { IssuerPaths, IssuerSchemas } from '@akm/client';
-import { KEY_STATUSES, ROLES, USAGE_OUTCOMES, type RateLimitSpec, type Role } from '@akm/common';
+import { CREDIT_INTERVALS, KEY_STATUSES, ROLES, USAGE_OUTCOMES, type CreditsInput, type RateLimitSpec, type Role } from '@akm/common';
 import { CliError } from '../cli-error.js';
 import { answerOf } from '../issuer-api.js';
 import { argvOf, contextOf, positiveInt, wholeNumber } from '../context.js';
@@ -22,6 +22,16 @@ interface CreateOptions {
   meta?: string[];
   scope?: string[];
   limit?: RateLimitSpec[];
+  credits?: number;
+  refill?: CreditsInput['refill'];
+}
+interface UpdateOptions {
+  rateLimit?: number;
+  limit?: RateLimitSpec[];
+  credits?: number;
+  refill?: CreditsInput['refill'];
+  ttl?: number;
+  expiresAt?: string;
 }
 /** Columns of a key table. */
 export const KEY_COLUMNS = ['id', 'sub', 'role', 'rateLimit', 'status', 'expiresAt', 'name'];
@@ -51,6 +61,23 @@ function limitOption(value: string, previous: RateLimitSpec[] | undefined): Rate
   if (!m) throw new InvalidArgumentError('It must be name=count/seconds: burst=10/1, day=10000/86400.');
   return [...(previous ?? []), { name: m[1]!, limit: Number(m[2]), windowSeconds: Number(m[3]) }];
 }
+/** Parses `--refill amount/interval` (e.g. `1000/month`). */
+function refillOption(value: string): NonNullable<CreditsInput['refill']> {
+  const m = /^([1-9][0-9]*)\/([a-z]+)$/.exec(value);
+  const interval = CREDIT_INTERVALS.find((i) => i === m?.[2]);
+  if (!m || !interval) throw new InvalidArgumentError(`It must be amount/interval, the interval ${CREDIT_INTERVALS.join(' or ')}: 1000/month.`);
+  return { amount: Number(m[1]), interval };
+}
+
+/** The credits of `--credits` and `--refill`, as the API takes them. */
+function creditsOf(o: { credits?: number; refill?: CreditsInput['refill'] }): CreditsInput | undefined {
+  if (o.credits === undefined) {
+    if (o.refill) throw new CliError('--refill needs --credits');
+    return undefined;
+  }
+  return { remaining: o.credits, ...(o.refill ? { refill: o.refill } : {}) };
+}
+
 const LIMIT_HELP = 'a limit, name=count/seconds (repeat for several, e.g. --limit burst=10/1 --limit day=10000/86400); instead of --rate-limit';
 
 /** Prints a key made this moment, with its string, and says to keep it. */
@@ -91,6 +118,8 @@ export function keysCommand(): Command {
     .option('--expires-at <iso>', 'expiry as ISO 8601, instead of --ttl')
     .option('--name <name>', 'a label')
     .option('--meta <key=value...>', 'metadata entries')
+    .option('--credits <n>', 'requests the key may make in all (default: unlimited)', wholeNumber)
+    .option('--refill <amount/interval>', 'refill the credits to amount every day or month (UTC), e.g. 1000/month', refillOption)
     .option('--scope <scope...>', 'scopes of the key, e.g. --scope prices:read orders:write (default: prices:read)')
     .action(async (o: CreateOptions, cmd: Command) => {
       const { api, json } = contextOf(cmd);
@@ -104,6 +133,7 @@ export function keysCommand(): Command {
         name: o.name,
         meta: parseMeta(o.meta),
         scopes: o.scope,
+        credits: creditsOf(o),
       };
       printCreated(await answerOf(api.POST('/admin/keys', { body })), json);
     });
@@ -147,14 +177,17 @@ export function keysCommand(): Command {
     .description('change rate limit or expiry; applies on every verifier without a new key')
     .addOption(new Option('--rate-limit <n>', 'requests per minute (one limit, replacing all)').argParser(positiveInt).conflicts('limit'))
     .option('--limit <name=count/seconds>', `${LIMIT_HELP}; replaces every limit`, limitOption)
+    .option('--credits <n>', 'top up: what is left from now (a new grant)', wholeNumber)
+    .option('--refill <amount/interval>', 'with --credits: refill to amount every day or month (UTC)', refillOption)
     .addOption(new Option('--ttl <seconds>', 'a new lifetime, in seconds from now').argParser(positiveInt).conflicts('expiresAt'))
     .option('--expires-at <iso>', 'a new expiry as ISO 8601')
-    .action(async (id: string, o: { rateLimit?: number; limit?: RateLimitSpec[]; ttl?: number; expiresAt?: string }, cmd: Command) => {
-      if (o.rateLimit === undefined && o.limit === undefined && o.ttl === undefined && o.expiresAt === undefined) {
-        throw new CliError('give --rate-limit, --limit, --ttl or --expires-at');
+    .action(async (id: string, o: UpdateOptions, cmd: Command) => {
+      const credits = creditsOf(o);
+      if (o.rateLimit === undefined && o.limit === undefined && credits === undefined && o.ttl === undefined && o.expiresAt === undefined) {
+        throw new CliError('give --rate-limit, --limit, --credits, --ttl or --expires-at');
       }
       const { api, json } = contextOf(cmd);
-      const body = { rateLimit: o.rateLimit, limits: o.limit, ttl: o.ttl, expiresAt: o.expiresAt };
+      const body = { rateLimit: o.rateLimit, limits: o.limit, credits, ttl: o.ttl, expiresAt: o.expiresAt };
       printRecord(await answerOf(api.PATCH('/admin/keys/{id}', { params: { path: { id } }, body })), json);
     });
 
