@@ -138,8 +138,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change a user's role, password or status (admin)
-         * @description Disabling a user disables all their keys. The last active admin cannot be demoted or disabled (409).
+         * Change a user's role, password, status or key policy (admin)
+         * @description Disabling a user disables all their keys. The last active admin cannot be demoted or disabled (409). `keyPolicy` lets the user create keys of their own within its bounds (`POST /me/keys`); null takes that away (their keys stay).
          */
         patch: operations["updateUser"];
         trace?: never;
@@ -231,8 +231,36 @@ export interface paths {
         /** The signed-in user's keys */
         get: operations["listMyKeys"];
         put?: never;
-        post?: never;
+        /**
+         * Create a key of one's own, within one's key policy
+         * @description Only for a user an admin gave a key policy (`PATCH /admin/users/{username}` with `keyPolicy`); the key is the user's, role user. Rate limit, lifetime and scopes default to the policy's bounds (60 per minute or less, 30 days or less, the policy's scopes). Anything outside the policy — more keys than `maxKeys`, limits allowing more than `maxRateLimit` a minute, a lifetime over `maxTtlSeconds`, a scope not in `scopes` — and a user without a policy: 403 `policy_exceeded`, naming the bound.
+         */
+        post: operations["createMyKey"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of the signed-in user's keys
+         * @description Keys belong to a user id: anyone else's key is 404, like an unknown id.
+         */
+        get: operations["getMyKey"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke one of the signed-in user's keys for good
+         * @description Keys belong to a user id: anyone else's key is 404, like an unknown id.
+         */
+        delete: operations["revokeMyKey"];
         options?: never;
         head?: never;
         patch?: never;
@@ -272,26 +300,6 @@ export interface paths {
          * @description Keys belong to a user id: anyone else's key is 404, like an unknown id.
          */
         post: operations["disableMyKey"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/me/keys/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * One of the signed-in user's keys
-         * @description Keys belong to a user id: anyone else's key is 404, like an unknown id.
-         */
-        get: operations["getMyKey"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -885,6 +893,30 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last. */
             nextCursor: string | null;
         };
+        KeyPolicy: {
+            /**
+             * @description Most live keys the user may hold.
+             * @example 5
+             */
+            maxKeys: number;
+            /**
+             * @description Most requests per minute any of their keys may allow.
+             * @example 100
+             */
+            maxRateLimit: number;
+            /**
+             * @description Longest lifetime of a key they create, seconds.
+             * @example 2592000
+             */
+            maxTtlSeconds: number;
+            /**
+             * @description The scopes their keys may have, and get when none are asked for.
+             * @example [
+             *       "prices:read"
+             *     ]
+             */
+            scopes: string[];
+        };
         KeyUsage: {
             keyId: string;
             /** @enum {string} */
@@ -953,7 +985,7 @@ export interface components {
              * @description Stable code: map errors by it, never by the text.
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "headers_too_large" | "not_found" | "conflict" | "missing_credentials" | "malformed_credentials" | "invalid_token" | "invalid_key" | "invalid_credentials" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "token_expired" | "forbidden" | "insufficient_scope" | "rate_limited" | "credits_exhausted" | "too_many_attempts" | "pool_full" | "pool_empty" | "holder_limit" | "not_assigned" | "unavailable" | "storage_failed" | "internal";
+            code: "bad_request" | "validation_failed" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "headers_too_large" | "not_found" | "conflict" | "missing_credentials" | "malformed_credentials" | "invalid_token" | "invalid_key" | "invalid_credentials" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "token_expired" | "forbidden" | "insufficient_scope" | "policy_exceeded" | "rate_limited" | "credits_exhausted" | "too_many_attempts" | "pool_full" | "pool_empty" | "holder_limit" | "not_assigned" | "unavailable" | "storage_failed" | "internal";
             /** @description What went wrong, in plain words for people. */
             detail: string;
             /** @description The request id, as in `X-Request-Id` and the logs. */
@@ -1046,6 +1078,8 @@ export interface components {
              * @description When the user last changed, RFC 3339.
              */
             updatedAt: string;
+            /** @description Within what bounds the user creates keys of their own (`POST /me/keys`); null: they do not, an admin issues their keys. */
+            keyPolicy: components["schemas"]["KeyPolicy"] | null;
         };
         UserPage: {
             items: components["schemas"]["User"][];
@@ -1152,12 +1186,6 @@ export interface operations {
                     rateLimit?: number;
                     limits?: components["schemas"]["RateLimitSpec"][];
                     credits?: components["schemas"]["Credits"];
-                    /**
-                     * @default [
-                     *       "prices:read"
-                     *     ]
-                     */
-                    scopes?: string[];
                     ttl?: number;
                     /** Format: date-time */
                     expiresAt?: string;
@@ -1165,6 +1193,12 @@ export interface operations {
                     meta?: {
                         [key: string]: string | number | boolean | null;
                     };
+                    /**
+                     * @default [
+                     *       "prices:read"
+                     *     ]
+                     */
+                    scopes?: string[];
                 };
             };
         };
@@ -2090,6 +2124,7 @@ export interface operations {
                     password?: string;
                     /** @enum {string} */
                     status?: "active" | "disabled";
+                    keyPolicy?: components["schemas"]["KeyPolicy"] | null;
                 };
             };
         };
@@ -2541,6 +2576,229 @@ export interface operations {
             };
         };
     };
+    createMyKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    rateLimit?: number;
+                    limits?: components["schemas"]["RateLimitSpec"][];
+                    credits?: components["schemas"]["Credits"];
+                    ttl?: number;
+                    /** Format: date-time */
+                    expiresAt?: string;
+                    name?: string;
+                    meta?: {
+                        [key: string]: string | number | boolean | null;
+                    };
+                    scopes?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description The key, with its string. */
+            201: {
+                headers: {
+                    /** @description `/me/keys/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedKey"];
+                };
+            };
+            /** @description `malformed_credentials`, `validation_failed`, `malformed_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_credentials" | "validation_failed" | "malformed_json";
+                    };
+                };
+            };
+            /** @description `missing_credentials`, `invalid_token`, `token_expired` */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, `Bearer realm="akm"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "missing_credentials" | "invalid_token" | "token_expired";
+                    };
+                };
+            };
+            /** @description `policy_exceeded` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "policy_exceeded";
+                    };
+                };
+            };
+            /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Key"];
+                };
+            };
+            /** @description `malformed_credentials` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_credentials";
+                    };
+                };
+            };
+            /** @description `missing_credentials`, `invalid_token`, `token_expired` */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, `Bearer realm="akm"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "missing_credentials" | "invalid_token" | "token_expired";
+                    };
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeMyKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `malformed_credentials` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_credentials";
+                    };
+                };
+            };
+            /** @description `missing_credentials`, `invalid_token`, `token_expired` */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, `Bearer realm="akm"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "missing_credentials" | "invalid_token" | "token_expired";
+                    };
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     rollMyKey: {
         parameters: {
             query?: never;
@@ -2703,76 +2961,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "conflict";
-                    };
-                };
-            };
-            /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    getMyKey: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The key id. */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The key. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Key"];
-                };
-            };
-            /** @description `malformed_credentials` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code?: "malformed_credentials";
-                    };
-                };
-            };
-            /** @description `missing_credentials`, `invalid_token`, `token_expired` */
-            401: {
-                headers: {
-                    /** @description RFC 6750 challenge, `Bearer realm="akm"`. */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code?: "missing_credentials" | "invalid_token" | "token_expired";
-                    };
-                };
-            };
-            /** @description `not_found` */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code?: "not_found";
                     };
                 };
             };

@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'token_expired'
   | 'forbidden'
   | 'insufficient_scope'
+  | 'policy_exceeded'
   | 'rate_limited'
   | 'credits_exhausted'
   | 'too_many_attempts'
@@ -59,6 +60,7 @@ const STATUS: Record<ErrorCode, number> = {
   token_expired: 401,
   forbidden: 403,
   insufficient_scope: 403,
+  policy_exceeded: 403,
   rate_limited: 429,
   credits_exhausted: 429,
   too_many_attempts: 429,

@@ -16,6 +16,7 @@ import {
 } from '@akm/common';
 import { changeType, keyEventOf } from './key-events.js';
 import type { KeyHistory, KeyEventPage } from './key-history.js';
+import { policyBreach, type KeyPolicy } from './key-policy.js';
 import type { KeyListQuery, KeyOwners, KeyRecord, KeyRepository } from './key-record.js';
 import type { OutboxRepository } from './outbox.js';
 import type { SigningKeys } from './signing-keys.js';
@@ -25,6 +26,7 @@ import type { Transactor } from './transactor.js';
 export type KeyFailure =
   | { code: 'not_found'; message: string }
   | { code: 'conflict'; message: string }
+  | { code: 'policy_exceeded'; message: string }
   | { code: 'validation_failed'; field: string; message: string };
 
 export type KeyResult<T> = { ok: true; value: T } | { ok: false; failure: KeyFailure };
@@ -48,6 +50,9 @@ export interface IssueKeyInput {
   name?: string;
   meta?: Record<string, unknown>;
 }
+
+/** What a user asks for when creating a key of their own: an admin's request without owner or role. */
+export type OwnKeyInput = Omit<IssueKeyInput, 'sub' | 'role'>;
 
 /** A change to an existing key. */
 export interface UpdateKeyInput {
@@ -109,6 +114,7 @@ const invalid = (field: string, message: string): KeyResult<never> => ({
   ok: false,
   failure: { code: 'validation_failed', field, message },
 });
+const exceeded = (message: string): KeyResult<never> => ({ ok: false, failure: { code: 'policy_exceeded', message } });
 const notFound = (id: string): KeyResult<never> => ({ ok: false, failure: { code: 'not_found', message: `no key ${id}` } });
 
 /** A new grant of `credits` made at `nowS`: counted from zero under a new id. */
@@ -204,6 +210,38 @@ export function createKeyService(options: KeyServiceOptions) {
     return { record, key };
   }
 
+  /** Issues a key; `admit`, when given, may refuse it (naming a policy bound) in the transaction that stores it. */
+  async function issue(
+    input: IssueKeyInput,
+    ctx: CommandContext,
+    admit?: () => string | undefined,
+  ): Promise<KeyResult<{ record: KeyRecord; key: string }>> {
+    const iat = nowSeconds();
+    const expiry =
+      input.expiresAt !== undefined
+        ? checkExpiry(input.expiresAt, 'expiresAt')
+        : checkExpiry(iat + (input.ttl ?? options.defaultTtlSeconds), 'ttl');
+    if (!expiry.ok) return expiry;
+    if (!ownerMayHold(input.sub, input.role)) {
+      return invalid('role', `an admin key needs an owner who is an active admin user; ${input.sub} is not`);
+    }
+    const limits = input.limits ? input.limits.map((l) => ({ ...l })) : defaultLimits(input.rateLimit ?? DEFAULT_RATE_LIMIT);
+    const credits = input.credits ? grantOf(input.credits, iat) : null;
+    const minted = await mint({ ...input, limits, credits, scopes: [...new Set(input.scopes ?? DEFAULT_KEY_SCOPES)] }, iat, expiry.value, null);
+    // The owner is read in the transaction that stores the key: a user deleted meanwhile
+    // either revoked nothing of it (it came after) or owns it (it came before).
+    const breach = transactor.run(() => {
+      const refused = admit?.();
+      if (refused) return refused;
+      minted.record.ownerId = options.owners?.idOf(input.sub) ?? null;
+      commit(minted.record, true, 'key.created', ctx);
+      return undefined;
+    });
+    if (breach) return exceeded(breach);
+    options.onChange?.();
+    return { ok: true, value: minted };
+  }
+
   function apply(before: KeyRecord, after: KeyRecord, ctx: CommandContext): KeyRecord {
     commit(after, false, changeType(before, after), ctx);
     options.onChange?.();
@@ -212,29 +250,33 @@ export function createKeyService(options: KeyServiceOptions) {
 
   return {
     /** Issues a key: signs it, stores its metadata and event. The key string is returned once. */
-    async issueKey(input: IssueKeyInput, ctx: CommandContext = {}): Promise<KeyResult<{ record: KeyRecord; key: string }>> {
-      const iat = nowSeconds();
-      const expiry =
-        input.expiresAt !== undefined
-          ? checkExpiry(input.expiresAt, 'expiresAt')
-          : checkExpiry(iat + (input.ttl ?? options.defaultTtlSeconds), 'ttl');
-      if (!expiry.ok) return expiry;
-      if (!ownerMayHold(input.sub, input.role)) {
-        return invalid('role', `an admin key needs an owner who is an active admin user; ${input.sub} is not`);
-      }
-      const limits = input.limits ? input.limits.map((l) => ({ ...l })) : defaultLimits(input.rateLimit ?? DEFAULT_RATE_LIMIT);
-      const credits = input.credits ? grantOf(input.credits, iat) : null;
-      const minted = await mint({ ...input, limits, credits, scopes: [...new Set(input.scopes ?? DEFAULT_KEY_SCOPES)] }, iat, expiry.value, null);
-      // The owner is read in the transaction that stores the key: a user deleted meanwhile
-      // either revoked nothing of it (it came after) or owns it (it came before).
-      transactor.run(() => {
-        minted.record.ownerId = options.owners?.idOf(input.sub) ?? null;
-        commit(minted.record, true, 'key.created', ctx);
-      });
-      options.onChange?.();
-      return { ok: true, value: minted };
+    issueKey(input: IssueKeyInput, ctx: CommandContext = {}): Promise<KeyResult<{ record: KeyRecord; key: string }>> {
+      return issue(input, ctx);
     },
 
+    /**
+     * A user creates a key of their own, within their key policy (none: refused, an admin issues
+     * their keys). Anything outside it is refused `policy_exceeded`, naming the bound; the count
+     * of keys is checked in the transaction that stores the new one.
+     */
+    issueOwnKey(
+      owner: { id: string; username: string; keyPolicy: KeyPolicy | null },
+      input: OwnKeyInput,
+      ctx: CommandContext = {},
+    ): Promise<KeyResult<{ record: KeyRecord; key: string }>> {
+      const policy = owner.keyPolicy;
+      if (!policy) return Promise.resolve(exceeded('you have no key policy: an admin issues your keys'));
+      const nowS = nowSeconds();
+      const ttl = input.ttl ?? Math.min(options.defaultTtlSeconds, policy.maxTtlSeconds);
+      const limits = input.limits ?? defaultLimits(input.rateLimit ?? Math.min(DEFAULT_RATE_LIMIT, policy.maxRateLimit));
+      const scopes = input.scopes ?? policy.scopes;
+      const request = { limits, scopes, ttlSeconds: input.expiresAt !== undefined ? input.expiresAt - nowS : ttl };
+      const live = () =>
+        keys.liveKeysOf(owner.id).filter((k) => k.expiresAt > nowS && (k.revokeAt === null || k.revokeAt > nowS)).length;
+      const admit = () => policyBreach(policy, request, live());
+      const { rateLimit: _shorthand, ...rest } = input;
+      return issue({ ...rest, limits, scopes, ...(input.expiresAt === undefined ? { ttl } : {}), sub: owner.username, role: 'user' }, ctx, admit);
+    },
     /**
      * Rolls a key: issues its replacement (same owner, role, limits, scopes, name and meta, the
      * lifetime the old key was issued with) and has the old key refused as revoked

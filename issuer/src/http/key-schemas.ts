@@ -29,27 +29,44 @@ export const scopesSchema = z
 export const isoDate = z.iso.datetime({ offset: true });
 const metaValue = z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]);
 
+/** What a new key is, besides its owner and role. */
+const newKeyFields = {
+  rateLimit: rateLimit.optional(),
+  limits: rateLimitsSchema.optional(),
+  credits: creditsSchema.optional(),
+  ttl: z.number().int().positive().optional(),
+  expiresAt: isoDate.optional(),
+  name: z.string().min(1).max(100).optional(),
+  meta: z
+    .record(z.string().min(1).max(64), metaValue)
+    .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries')
+    .optional(),
+};
+
+const oneLifetime = {
+  message: 'give either ttl or expiresAt, not both',
+  path: ['expiresAt'],
+};
+const eitherLifetime = (b: { ttl?: number | undefined; expiresAt?: string | undefined }) => b.ttl === undefined || b.expiresAt === undefined;
+
 /** Body of `POST /admin/keys`. */
 export const issueKeyBody = z
   .strictObject({
     sub: ownerSchema,
     role: z.enum(ROLES).default('user'),
-    rateLimit: rateLimit.optional(),
-    limits: rateLimitsSchema.optional(),
-    credits: creditsSchema.optional(),
+    ...newKeyFields,
     scopes: scopesSchema.default([...DEFAULT_KEY_SCOPES]),
-    ttl: z.number().int().positive().optional(),
-    expiresAt: isoDate.optional(),
-    name: z.string().min(1).max(100).optional(),
-    meta: z
-      .record(z.string().min(1).max(64), metaValue)
-      .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries')
-      .optional(),
   })
-  .refine((b) => b.ttl === undefined || b.expiresAt === undefined, {
-    message: 'give either ttl or expiresAt, not both',
-    path: ['expiresAt'],
-  })
+  .refine(eitherLifetime, oneLifetime)
+  .refine(oneWayToLimit, { message: 'give either rateLimit or limits, not both', path: ['limits'] });
+
+/**
+ * Body of `POST /me/keys`: a user's own key, within their key policy (owner: the user; role:
+ * user; scopes, rate limit and lifetime default to their policy's).
+ */
+export const ownKeyBody = z
+  .strictObject({ ...newKeyFields, scopes: scopesSchema.optional() })
+  .refine(eitherLifetime, oneLifetime)
   .refine(oneWayToLimit, { message: 'give either rateLimit or limits, not both', path: ['limits'] });
 
 /** Body of `PATCH /admin/keys/:id`. */
@@ -64,10 +81,7 @@ export const updateKeyBody = z
     expiresAt: isoDate.optional(),
     status: z.enum(['active', 'disabled']).optional(),
   })
-  .refine((b) => b.ttl === undefined || b.expiresAt === undefined, {
-    message: 'give either ttl or expiresAt, not both',
-    path: ['expiresAt'],
-  })
+  .refine(eitherLifetime, oneLifetime)
   .refine(oneWayToLimit, { message: 'give either rateLimit or limits, not both', path: ['limits'] })
   .refine(
     (b) =>

@@ -8,7 +8,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { buildOpenApiDocument, statusFor, type ApiHeader, type ApiOperation, type ErrorCode } from '@akm/common';
 import { poolOperations } from '../pool/index.js';
-import { issueKeyBody, listKeysQuery, myKeysQuery, rollKeyBody, updateKeyBody } from './key-schemas.js';
+import { issueKeyBody, listKeysQuery, myKeysQuery, ownKeyBody, rollKeyBody, updateKeyBody } from './key-schemas.js';
 import {
   createdKeySchema,
   issuerHealthSchema,
@@ -114,8 +114,10 @@ const OPERATIONS: ApiOperation[] = [
     params: username, responses: { 200: user }, problems: [...ADMIN, 'not_found'],
   },
   {
-    ...admin, tags: ['users'], method: 'patch', path: '/admin/users/:username', operationId: 'updateUser', summary: 'Change a user\'s role, password or status (admin)',
-    description: 'Disabling a user disables all their keys. The last active admin cannot be demoted or disabled (409).',
+    ...admin, tags: ['users'], method: 'patch', path: '/admin/users/:username', operationId: 'updateUser', summary: 'Change a user\'s role, password, status or key policy (admin)',
+    description:
+      'Disabling a user disables all their keys. The last active admin cannot be demoted or disabled (409). ' +
+      '`keyPolicy` lets the user create keys of their own within its bounds (`POST /me/keys`); null takes that away (their keys stay).',
     params: username, body: updateUserBody, responses: { 200: user },
     problems: [...ADMIN, 'validation_failed', 'malformed_json', 'not_found', 'conflict'],
   },
@@ -151,6 +153,22 @@ const OPERATIONS: ApiOperation[] = [
   {
     tags: ['self-service'], security: ['session'], method: 'get', path: '/me/keys', operationId: 'listMyKeys', summary: 'The signed-in user\'s keys',
     query: myKeysQuery, responses: { 200: { description: 'A page of keys.', schema: keyPageSchema } }, problems: [...SESSION, 'validation_failed'],
+  },
+  {
+    tags: ['self-service'], security: ['session'], method: 'post', path: '/me/keys', operationId: 'createMyKey', summary: 'Create a key of one\'s own, within one\'s key policy',
+    description:
+      'Only for a user an admin gave a key policy (`PATCH /admin/users/{username}` with `keyPolicy`); the key is the user\'s, role user. ' +
+      'Rate limit, lifetime and scopes default to the policy\'s bounds (60 per minute or less, 30 days or less, the policy\'s scopes). ' +
+      'Anything outside the policy — more keys than `maxKeys`, limits allowing more than `maxRateLimit` a minute, a lifetime over ' +
+      '`maxTtlSeconds`, a scope not in `scopes` — and a user without a policy: 403 `policy_exceeded`, naming the bound.',
+    body: ownKeyBody,
+    responses: { 201: { description: 'The key, with its string.', schema: createdKeySchema, headers: { Location: { description: '`/me/keys/{id}`' } } } },
+    problems: [...SESSION, 'validation_failed', 'malformed_json', 'policy_exceeded'],
+  },
+  {
+    tags: ['self-service'], security: ['session'], method: 'delete', path: '/me/keys/:id', operationId: 'revokeMyKey', summary: 'Revoke one of the signed-in user\'s keys for good',
+    description: 'Keys belong to a user id: anyone else\'s key is 404, like an unknown id.',
+    params: keyId, responses: { 204: { description: 'Revoked.' } }, problems: [...SESSION, 'not_found'],
   },
   {
     tags: ['self-service'], security: ['session'], method: 'post', path: '/me/keys/:id/roll', operationId: 'rollMyKey', summary: 'Replace one of the signed-in user\'s keys, the old one working for a grace period',

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { KEY_EVENT_TYPES, KEY_STATUSES, ROLES, USAGE_OUTCOMES, creditsSchema, rateLimitSpecSchema } from '@akm/common';
+import { keyPolicySchema } from './user-schemas.js';
 
 const time = (description: string) => z.iso.datetime().meta({ description: `${description}, RFC 3339.` });
 
@@ -67,6 +68,9 @@ export const userViewSchema = z
     status: z.enum(['active', 'disabled']),
     createdAt: time('When the user was created'),
     updatedAt: time('When the user last changed'),
+    keyPolicy: keyPolicySchema
+      .nullable()
+      .meta({ description: 'Within what bounds the user creates keys of their own (`POST /me/keys`); null: they do not, an admin issues their keys.' }),
   })
   .meta({ id: 'User' });
 

@@ -194,6 +194,11 @@ const MIGRATIONS: Migration[] = [
     description: "keys' credits: a grant (JSON) verifiers count down; NULL for a key without credits",
     up: (db) => db.exec(`ALTER TABLE keys ADD COLUMN credits TEXT`),
   },
+  {
+    version: 13,
+    description: "users' key policies (JSON): within what bounds a user creates keys of their own; NULL for none",
+    up: (db) => db.exec(`ALTER TABLE users ADD COLUMN key_policy TEXT`),
+  },
 ];
 
 /** Options of {@link openDatabase}. */

@@ -109,6 +109,23 @@ describe('akm: version, help, paging, pool and self-service commands', function 
     expect(own).to.include({ rolledFrom: mine.id, sub: 'sam' });
   });
 
+  it('users update --key-policy lets a user me create-key and me revoke-key within it; none takes it away', async () => {
+    await harness.akm(['users', 'create', 'selfie', '--password-stdin'], { stdin: PASSWORD, env: admin });
+    const policy = '{"maxKeys":3,"maxRateLimit":50,"maxTtlSeconds":86400,"scopes":["prices:read"]}';
+    const set = jsonOf<{ keyPolicy: { maxKeys: number } }>(await harness.akm(['users', 'update', 'selfie', '--key-policy', policy, '--json'], { env: admin }));
+    expect(set.keyPolicy.maxKeys).to.equal(3);
+    const env = await signedIn('selfie', PASSWORD);
+    const own = jsonOf<{ id: string; rateLimit: number; key: string }>(await harness.akm(['me', 'create-key', '--name', 'cli', '--json'], { env }));
+    expect(own.rateLimit, "the policy's maxRateLimit, under 60").to.equal(50);
+    const over = await harness.akm(['me', 'create-key', '--rate-limit', '51'], { env });
+    expect(over.code).to.not.equal(0);
+    expect(over.stderr).to.include('maxRateLimit');
+    expect((await harness.akm(['me', 'revoke-key', own.id], { env })).code).to.equal(0);
+    await harness.akm(['users', 'update', 'selfie', '--key-policy', 'none'], { env: admin });
+    const none = await harness.akm(['me', 'create-key'], { env });
+    expect(none.stderr).to.include('no key policy');
+  });
+
   it('keys update --ttl sets a new lifetime from now; with --expires-at it is a usage error', async () => {
     const key = jsonOf<{ id: string; expiresAt: string }>(await harness.akm(['keys', 'create', '--sub', 'ttl-test', '--ttl', '60', '--json'], { env: admin }));
     const before = Date.now();

@@ -56,7 +56,7 @@ function parseMeta(pairs: string[] | undefined): Record<string, string> | undefi
 }
 
 /** Parses `--limit name=count/seconds` (e.g. `burst=10/1`), collecting every one given. */
-function limitOption(value: string, previous: RateLimitSpec[] | undefined): RateLimitSpec[] {
+export function limitOption(value: string, previous: RateLimitSpec[] | undefined): RateLimitSpec[] {
   const m = /^([^=]+)=([0-9]+)\/([0-9]+)$/.exec(value);
   if (!m) throw new InvalidArgumentError('It must be name=count/seconds: burst=10/1, day=10000/86400.');
   return [...(previous ?? []), { name: m[1]!, limit: Number(m[2]), windowSeconds: Number(m[3]) }];
