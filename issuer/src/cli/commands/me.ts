@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 import { argvOf, contextOf, positiveInt, wholeNumber } from '../context.js';
 import { answerOf } from '../issuer-api.js';
-import { printRecord, printRows } from '../output.js';
+import { printOutcome, printRecord, printRows } from '../output.js';
 import { fetchPages, noteMorePages, type PageOptions } from '../paging.js';
 import { readPasswordPair } from '../read-password.js';
 import { saveSession } from '../session-file.js';
@@ -59,8 +59,9 @@ export function meCommand(): Command {
   me.command('revoke-key <id>')
     .description('revoke one of your keys for good')
     .action(async (id: string, _o: unknown, cmd: Command) => {
-      const { api } = contextOf(cmd);
+      const { api, json } = contextOf(cmd);
       await answerOf(api.DELETE('/me/keys/{id}', { params: { path: { id } } }));
+      printOutcome({ id, status: 'revoked' }, `revoked ${id}`, json);
     });
 
   me.command('roll-key <id>')
