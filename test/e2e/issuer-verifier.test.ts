@@ -83,6 +83,33 @@ describe('e2e: issuer and two verifiers over real NATS and Redis', () => {
     expect(await everyVerifier(rolled.body.key, (r) => r.status === 200), 'the new key still works').to.equal(true);
   });
 
+  it('several limits and credits set at the issuer hold exactly across both verifiers under concurrency', async () => {
+    const limits = [
+      { name: 'burst', limit: 9, windowSeconds: 60 },
+      { name: 'day', limit: 1000, windowSeconds: 86_400 },
+    ];
+    const res = await request(issuer.url).post('/admin/keys').set(admin()).send({ sub: 'carol', limits, credits: { remaining: 6 } });
+    expect(res.status, shown(res)).to.equal(201);
+    const key = res.body.key as string;
+    await waitFor(async () => (await Promise.all(verifiers.map((v) => request(v.url).get('/key/info').set('Authorization', `Bearer ${key}`)))).every(
+      (r) => r.status === 200 && r.body.credits?.remaining === 6,
+    ), 2000);
+
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => price(verifiers[i % 2]!, key)));
+    const served = answers.filter((r) => r.status === 200).length;
+    expect(served, 'exactly the credits').to.equal(6);
+    for (const r of answers) expect(r.headers['ratelimit-policy'], shown(r)).to.equal('"burst";q=9;w=60, "day";q=1000;w=86400');
+    expect(answers.filter((r) => r.status === 429).every((r) => r.body.code === 'credits_exhausted')).to.equal(true);
+
+    // A top-up at the issuer: now the burst limit holds first (9 - 6 = 3 left in its window).
+    await request(issuer.url).patch(`/admin/keys/${res.body.id}`).set(admin()).send({ credits: { remaining: 100 } });
+    await waitFor(async () => (await request(verifiers[0]!.url).get('/key/info').set('Authorization', `Bearer ${key}`)).body.credits?.remaining === 100
+      && (await request(verifiers[1]!.url).get('/key/info').set('Authorization', `Bearer ${key}`)).body.credits?.remaining === 100, 2000);
+    const more = await Promise.all(Array.from({ length: 20 }, (_, i) => price(verifiers[i % 2]!, key)));
+    expect(more.filter((r) => r.status === 200).length, 'the burst limit: 3 left').to.equal(3);
+    expect(more.filter((r) => r.status === 429).every((r) => r.body.code === 'rate_limited')).to.equal(true);
+  });
+
   it('a key minted by the issuer is accepted by both verifiers', async () => {
     const { key } = await mint();
     for (const v of verifiers) {
