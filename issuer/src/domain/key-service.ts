@@ -274,8 +274,8 @@ export function createKeyService(options: KeyServiceOptions) {
       const live = () =>
         keys.liveKeysOf(owner.id).filter((k) => k.expiresAt > nowS && (k.revokeAt === null || k.revokeAt > nowS)).length;
       const admit = () => policyBreach(policy, request, live());
-      const { rateLimit: _shorthand, ...rest } = input;
-      return issue({ ...rest, limits, scopes, ...(input.expiresAt === undefined ? { ttl } : {}), sub: owner.username, role: 'user' }, ctx, admit);
+      // `limits` stands for `rateLimit` from here on: issue() reads it first.
+      return issue({ ...input, limits, scopes, ...(input.expiresAt === undefined ? { ttl } : {}), sub: owner.username, role: 'user' }, ctx, admit);
     },
     /**
      * Rolls a key: issues its replacement (same owner, role, limits, scopes, name and meta, the
