@@ -5,8 +5,10 @@
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { verifyFast } from './jwt-fast-path.js';
+import { creditGrantSchema, rateLimitsSchema } from './rate-limits.js';
 import {
   API_KEY_TYP,
+  MAX_KEY_SCOPES,
   ROLES,
   SESSION_AUDIENCE,
   SESSION_TYP,
@@ -48,6 +50,9 @@ const apiKeyClaims = z.object({
   exp: z.number().int(),
   role: z.enum(ROLES),
   rate_limit: z.number().int().positive(),
+  scope: z.string().max(MAX_KEY_SCOPES * 65).optional(),
+  limits: rateLimitsSchema.optional(),
+  credits: creditGrantSchema.optional(),
 });
 
 const sessionClaims = z.object({

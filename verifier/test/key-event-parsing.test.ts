@@ -4,7 +4,7 @@ import { keyEventSchema, parseKeyEvent } from '@akm/common';
 /** A version 2 event as the issuer writes it. */
 const VALID = {
   type: 'key.updated', v: 2, id: 'e-1', keyId: 'k-1', sub: 'alice', role: 'user', status: 'active',
-  rateLimit: 600, expiresAt: 1_800_000_000, version: 3, at: 1_700_000_000, requestId: 'req-1',
+  rateLimit: 600, expiresAt: 1_800_000_000, version: 3, at: 1_700_000_000, requestId: 'req-1', scopes: ['prices:read'],
 };
 
 /** Each field at and just past its bounds, of another type, missing, and fields that do not belong. */
@@ -23,6 +23,7 @@ function variants(): unknown[] {
     version: [1, 0, 2.000001, 2 ** 53 - 1, null],
     at: [0, -1, 1.5, 2 ** 53, '1', null],
     requestId: ['', 'x'.repeat(128), 'x'.repeat(129), 3, null],
+    scopes: [[], ['a', 'orders:write'], ['a b'], [''], ['x'.repeat(64)], ['x'.repeat(65)], Array(32).fill('s'), Array(33).fill('s'), 'prices:read', [1], [null], null],
   };
   for (const [field, list] of Object.entries(values)) {
     for (const value of list) out.push({ ...VALID, [field]: value });

@@ -32,7 +32,7 @@ export function createVerifierApp(options: VerifierAppOptions): Express {
   app.set('trust proxy', options.trustProxy ?? false);
   app.use(...baseMiddleware(logger));
   // Routes go straight on the app: one route table, no nested router walked per request.
-  priceRoute(app, verifier.protect({ roles: ['user', 'admin'] }));
+  priceRoute(app, verifier.protect({ roles: ['user', 'admin'], scopes: ['prices:read'] }));
   keyInfoRoute(app, verifier.protect({ consume: false }), options.now ?? Date.now);
   opsRoutes(app, verifier, verifier.protect({ roles: ['admin'] }), metricsAccess({ token: options.metricsToken }));
   app.all('/auth', verifier.forwardAuth());

@@ -5,7 +5,7 @@
  */
 import type { IRouter, RequestHandler } from 'express';
 import type { z } from 'zod';
-import { rateWindowOf, verifiedKeyOf } from '../middleware/protect.js';
+import { creditsOf, rateWindowOf, rateWindowsOf, verifiedKeyOf } from '../middleware/protect.js';
 import type { keyInfoSchema } from './service-schemas.js';
 
 /** The caller's plan, as `GET /key/info` answers it. */
@@ -16,15 +16,34 @@ export function keyInfoRoute(router: IRouter, guard: RequestHandler, now: () => 
   router.get('/key/info', guard, (_req, res) => {
     const key = verifiedKeyOf(res);
     const window = rateWindowOf(res);
+    const resetAt = (seconds: number) => new Date((Math.ceil(now() / 1000) + seconds) * 1000).toISOString();
+    const credits = creditsOf(res);
     const info: KeyInfo = {
       id: key.id,
       sub: key.sub,
       role: key.role,
       rateLimit: key.rateLimit,
+      limits: rateWindowsOf(res).map((w) => ({
+        name: w.name,
+        limit: w.limit,
+        windowSeconds: w.windowSeconds,
+        remaining: w.remaining,
+        resetAt: resetAt(w.resetSeconds),
+      })),
+      scopes: [...key.scopes],
+      credits:
+        credits === undefined
+          ? null
+          : {
+              remaining: credits.remaining,
+              ...(credits.refillSeconds !== undefined && key.credits?.refill
+                ? { refill: { ...key.credits.refill }, refillAt: resetAt(credits.refillSeconds) }
+                : {}),
+            },
       expiresAt: new Date(key.expiresAt * 1000).toISOString(),
       status: key.status,
       remaining: window.remaining,
-      resetAt: new Date((Math.ceil(now() / 1000) + window.resetSeconds) * 1000).toISOString(),
+      resetAt: resetAt(window.resetSeconds),
     };
     res.json(info);
   });
