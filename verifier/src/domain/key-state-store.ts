@@ -149,7 +149,8 @@ export function createKeyStateStore(options: KeyStateStoreOptions): KeyStateStor
       let slot = slots.get(event.keyId);
       if (slot !== undefined && cols.version[slot]! >= event.version) return false;
       slot ??= allocate(event.keyId);
-      const lastRelevantS = Math.max(event.expiresAt, Math.ceil(event.at / 1000));
+      // Both in seconds since epoch (version 1 events, with `at` in milliseconds, are converted when parsed).
+      const lastRelevantS = Math.max(event.expiresAt, event.at);
       const dropAt = (lastRelevantS + options.retainSeconds) * 1000;
       // A roll's end needs no column of its own: it is the key's end, as revoked rather than expired.
       const rolled = event.revokeAt !== undefined && event.revokeAt <= event.expiresAt;

@@ -47,7 +47,7 @@ describe('key-state store', () => {
 
   it('keeps an entry at least the retention after its latest change, even if already expired', () => {
     const s = store();
-    s.apply(event('k', 1, T0 / 1000 - 3600, T0));
+    s.apply(event('k', 1, T0 / 1000 - 3600, T0 / 1000));
 
     clock = T0 + 299_000;
     expect(s.get('k')).to.not.equal(undefined);
@@ -59,8 +59,8 @@ describe('key-state store', () => {
     const s = store();
     for (let i = 0; i < 20_000; i++) {
       clock = T0 + i * 100;
-      s.apply(event(`k${i % 50}`, Math.floor(i / 50) + 1, Math.floor(clock / 1000) + 10, clock));
-      s.apply(event(`short${i}`, 1, Math.floor(clock / 1000) + 1, clock));
+      s.apply(event(`k${i % 50}`, Math.floor(i / 50) + 1, Math.floor(clock / 1000) + 10, Math.floor(clock / 1000)));
+      s.apply(event(`short${i}`, 1, Math.floor(clock / 1000) + 1, Math.floor(clock / 1000)));
     }
     // Every "short" key is dropped 301 s after it appeared: about 3 010 are live at the end.
     expect(s.size()).to.be.within(50, 50 + 3020);
@@ -80,7 +80,7 @@ describe('key-state store', () => {
     for (let i = 0; i < 3000; i++) {
       const status = (['active', 'disabled', 'revoked'] as const)[i % 3]!;
       s.apply({
-        ...event(`new${i}`, 5, clock / 1000 + 60 + i, clock),
+        ...event(`new${i}`, 5, clock / 1000 + 60 + i, clock / 1000),
         sub: `n${i}`, role: i % 2 ? 'admin' : 'user', status, rateLimit: 7 * i + 1,
         ...(i % 5 === 0 ? { limits: limitsOf(i) } : {}),
       });
