@@ -31,11 +31,17 @@ export interface RedisRateLimiterOptions {
   now?: () => number;
 }
 
-/** ioredis options for the limiter's client: fail fast rather than queue while Redis is away. */
+/**
+ * ioredis options for the limiter's client: fail fast rather than queue while Redis is away
+ * (no offline queue: a call while the connection is down fails at once). A call sent on a live
+ * connection gets a second to answer: an answer that is only late (a busy event loop reads it
+ * after the timer fires) must not send a request to the memory fallback, which counts it
+ * again although Redis may have counted it (docs/performance.md, "never over the limit").
+ */
 export const REDIS_CLIENT_OPTIONS = {
   enableOfflineQueue: false,
   connectTimeout: 500,
-  commandTimeout: 300,
+  commandTimeout: 1000,
   maxRetriesPerRequest: 0,
   retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
 } as const;
