@@ -1,7 +1,8 @@
 /**
  * The ceiling the verifier is compared with: a bare Express 5 + helmet app that answers
  * `GET /price?symbol=BTC` with the same JSON as the verifier service, and nothing else (no
- * key check, no rate limit, no request log). Run as its own process: `BARE_PORT=… tsx bench/bare-app.ts`.
+ * key check, no rate limit, no request log). Run as its own process: `BARE_PORT=… tsx bench/bare-app.ts`;
+ * `BARE_HELMET=0` leaves helmet out (the ablation's floor).
  */
 import express from 'express';
 import helmet from 'helmet';
@@ -16,7 +17,7 @@ const TOKENS = new Map(
 const app = express();
 app.disable('x-powered-by');
 app.set('query parser', 'simple');
-app.use(helmet());
+if (process.env.BARE_HELMET !== '0') app.use(helmet());
 app.get('/price', (req, res) => {
   const token = TOKENS.get(String(req.query.symbol ?? '').toUpperCase());
   if (!token) return void res.status(404).json({ code: 'not_found' });

@@ -1,6 +1,8 @@
 /**
- * `npm run bench [-- --quick]`: akm's benchmark suite (issue 6). Starts its own nats-server,
- * redis-server, PostgreSQL, issuer and verifier processes on 127.0.0.1, drives load from separate
+ * `npm run bench [-- --quick] [-- --only <section>]`: akm's benchmark suite (issue 6). Sections:
+ * `throughput`, `ablation`, `revocation`, `cold-start`, `issuer`, `pool`; `--only` (repeatable,
+ * or comma-separated) runs only those. Starts its own nats-server,
+ * redis-server, issuer and verifier processes on 127.0.0.1, drives load from separate
  * processes, prints the tables and writes JSON to `bench/results/<timestamp>.json`. Every
  * process it starts is stopped at the end, also on failure or Ctrl-C.
  */
@@ -9,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { runAblation } from './ablation.js';
 import { runColdStart } from './cold-start.js';
 import { createAgent } from './http-client.js';
 import { runIssuerMint, type IssuerMintResult } from './issuer-mint.js';
@@ -23,15 +26,27 @@ import { runVerifierThroughput } from './verifier-throughput.js';
 import { createTestDatabase, startPostgres } from '../test/support/processes.js';
 
 const quick = process.argv.includes('--quick');
+const SECTIONS = ['throughput', 'ablation', 'revocation', 'cold-start', 'issuer', 'pool'] as const;
+type Section = (typeof SECTIONS)[number];
+const only = process.argv.flatMap((arg, i, all) => (all[i - 1] === '--only' ? arg.split(',') : []));
+for (const name of only) {
+  if (!(SECTIONS as readonly string[]).includes(name)) {
+    process.stderr.write(`bench: unknown section "${name}" after --only; sections: ${SECTIONS.join(', ')}\n`);
+    process.exit(64);
+  }
+}
+const runs = (section: Section) => only.length === 0 || only.includes(section);
 const settings = quick
   ? {
       throughput: { rounds: 2, durationS: 2, fixedRateDurationS: 2, connections: 16 },
+      ablation: { rounds: 1, durationS: 3, connections: 16 },
       revocations: 1000,
       coldStart: { sizes: [100_000], runs: 1 },
       issuer: { rounds: 2, durationS: 2, connections: 16 },
     }
   : {
       throughput: { rounds: 5, durationS: 10, fixedRateDurationS: 5, connections: 16 },
+      ablation: { rounds: 3, durationS: 5, connections: 16 },
       // At least 10,000: the maximum must catch a one-in-600 stall (issue 13), not just p99.
       revocations: 10_000,
       coldStart: { sizes: [100_000, 1_000_000], runs: 3 },
@@ -62,66 +77,93 @@ async function main(root: Scope): Promise<void> {
   const issuer = await startIssuerProcess(root, { natsUrl: nats.url });
   const adminToken = await issuer.adminToken();
   const singleRuns = 3 + settings.throughput.rounds * 5 + 5;
-  log(`minting ${DISTINCT_KEYS + singleRuns + settings.revocations} keys through the issuer`);
+  const counts = {
+    many: runs('throughput') ? DISTINCT_KEYS : 0,
+    single: runs('throughput') ? singleRuns : 0,
+    ablation: runs('ablation') ? 1 : 0,
+    revocation: runs('revocation') ? settings.revocations : 0,
+  };
+  const total = counts.many + counts.single + counts.ablation + counts.revocation;
+  log(`minting ${total} keys through the issuer`);
   const agent = createAgent(32);
   root.own(() => agent.destroy());
-  const minted = await mintKeys({
-    issuerUrl: issuer.url,
-    adminToken,
-    count: DISTINCT_KEYS + singleRuns + settings.revocations,
-    concurrency: 32,
-    agent,
-  });
+  const minted = total ? await mintKeys({ issuerUrl: issuer.url, adminToken, count: total, concurrency: 32, agent }) : [];
   await waitForOutbox(issuer.url);
-  const manyKeys = minted.slice(0, DISTINCT_KEYS);
-  const singleKeys = minted.slice(DISTINCT_KEYS, DISTINCT_KEYS + singleRuns);
-  const revocationKeys = minted.slice(DISTINCT_KEYS + singleRuns);
+  const take = (n: number) => minted.splice(0, n);
+  const manyKeys = take(counts.many);
+  const singleKeys = take(counts.single);
+  const ablationKey = take(counts.ablation)[0];
+  const revocationKeys = take(counts.revocation);
 
-  log('1-2: verifier throughput and latency against the bare app');
-  const throughput = await inScope((scope) =>
-    runVerifierThroughput({
-      scope,
-      settings: settings.throughput,
-      issuerUrl: issuer.url,
-      natsUrl: nats.url,
-      redisUrl: redis.url,
-      manyKeys,
-      singleKeys,
-      dir,
-    }),
-  );
-
-  log(`3: revocation propagation (${settings.revocations} revocations, two verifiers)`);
-  const revokerToken = await issuer.adminToken();
-  const revocation = await inScope((scope) =>
-    runRevocation({ scope, issuerUrl: issuer.url, adminToken: revokerToken, natsUrl: nats.url, redisUrl: redis.url, keys: revocationKeys }),
-  );
-
-  log(`4: cold start (${settings.coldStart.sizes.map((s) => s.toLocaleString('en')).join(', ')} key states)`);
-  const coldStart = await inScope((scope) => runColdStart({ scope, ...settings.coldStart, dir }));
-
-  log('5: issuer minting with the outbox on');
-  const issuerMint = await runIssuerMint({ scope: root, issuers: [issuer], ...settings.issuer });
-
-  log('5b: the same on PostgreSQL, 1 and 3 replicas');
-  const postgres = await startPostgres();
-  root.own(() => postgres.destroy());
-  const issuerPostgres: Record<string, IssuerMintResult> = {};
-  for (const replicas of [1, 3]) {
-    issuerPostgres[`${replicas}`] = await inScope(async (scope) => {
-      const databaseUrl = await createTestDatabase(postgres);
-      const password = randomBytes(16).toString('hex');
-      const issuers = [];
-      // One after the other: the first makes the schema, the admin and the signing keys.
-      for (let i = 0; i < replicas; i++) {
-        issuers.push(await startIssuerProcess(scope, { natsUrl: nats.url, databaseUrl, password, name: `issuer-pg-${i}` }));
-      }
-      return runIssuerMint({ scope, issuers, ...settings.issuer });
-    });
+  let throughput;
+  if (runs('throughput')) {
+    log('1-2: verifier throughput and latency against the bare app');
+    throughput = await inScope((scope) =>
+      runVerifierThroughput({
+        scope,
+        settings: settings.throughput,
+        issuerUrl: issuer.url,
+        natsUrl: nats.url,
+        redisUrl: redis.url,
+        manyKeys,
+        singleKeys,
+        dir,
+      }),
+    );
   }
 
-  log('6: token pool');
-  const pool = await runPoolBench({ quick, redisUrl: redis.url });
+  let ablation;
+  if (ablationKey) {
+    log('ablation: the verifier layer by layer against the bare app');
+    ablation = await inScope((scope) =>
+      runAblation({ scope, settings: settings.ablation, issuerUrl: issuer.url, natsUrl: nats.url, redisUrl: redis.url, key: ablationKey, dir }),
+    );
+  }
+
+  let revocation;
+  if (runs('revocation')) {
+    log(`3: revocation propagation (${settings.revocations} revocations, two verifiers)`);
+    const revokerToken = await issuer.adminToken();
+    revocation = await inScope((scope) =>
+      runRevocation({ scope, issuerUrl: issuer.url, adminToken: revokerToken, natsUrl: nats.url, redisUrl: redis.url, keys: revocationKeys }),
+    );
+  }
+
+  let coldStart;
+  if (runs('cold-start')) {
+    log(`4: cold start (${settings.coldStart.sizes.map((s) => s.toLocaleString('en')).join(', ')} key states)`);
+    coldStart = await inScope((scope) => runColdStart({ scope, ...settings.coldStart, dir }));
+  }
+
+  let issuerMint;
+  let issuerPostgres: Record<string, IssuerMintResult> | undefined;
+  if (runs('issuer')) {
+    log('5: issuer minting with the outbox on');
+    issuerMint = await runIssuerMint({ scope: root, issuers: [issuer], ...settings.issuer });
+
+    log('5b: the same on PostgreSQL, 1 and 3 replicas');
+    const postgres = await startPostgres();
+    root.own(() => postgres.destroy());
+    issuerPostgres = {};
+    for (const replicas of [1, 3]) {
+      issuerPostgres[`${replicas}`] = await inScope(async (scope) => {
+        const databaseUrl = await createTestDatabase(postgres);
+        const password = randomBytes(16).toString('hex');
+        const issuers = [];
+        // One after the other: the first makes the schema, the admin and the signing keys.
+        for (let i = 0; i < replicas; i++) {
+          issuers.push(await startIssuerProcess(scope, { natsUrl: nats.url, databaseUrl, password, name: `issuer-pg-${i}` }));
+        }
+        return runIssuerMint({ scope, issuers, ...settings.issuer });
+      });
+    }
+  }
+
+  let pool;
+  if (runs('pool')) {
+    log('6: token pool');
+    pool = await runPoolBench({ quick, redisUrl: redis.url });
+  }
 
   const notes = [
     'verifier figures at LOG_LEVEL=info (the service default: one log line per request, written to /dev/null); one row at warn shows what logging costs',
@@ -131,6 +173,7 @@ async function main(root: Scope): Promise<void> {
           `quick mode: ${settings.throughput.rounds} rounds of ${settings.throughput.durationS} s per target (full: 5 × 10 s), ${settings.revocations} revocations (full: 10,000), cold start at 100,000 key states only, 1 start each (full: 100,000 and 1,000,000, 3 starts), issuer ${settings.issuer.rounds} × ${settings.issuer.durationS} s, token pool up to 100,000 tokens`,
         ]
       : []),
+    ...(only.length ? [`only the sections ${only.join(', ')} (--only)`] : []),
   ];
   const partial = {
     startedAt,
@@ -139,6 +182,7 @@ async function main(root: Scope): Promise<void> {
     machine,
     notes,
     throughput,
+    ablation,
     revocation,
     coldStart,
     issuer: issuerMint,

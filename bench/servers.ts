@@ -127,14 +127,14 @@ export async function startVerifierProcess(scope: Scope, options: VerifierProces
   return { url, child };
 }
 
-/** Starts the bare Express 5 + helmet app (`bench/bare-app.ts`). */
-export async function startBareApp(scope: Scope, options: { nodeArgs?: string[] } = {}): Promise<BenchServer> {
+/** Starts the bare Express 5 + helmet app (`bench/bare-app.ts`); `helmet: false` leaves helmet out. */
+export async function startBareApp(scope: Scope, options: { nodeArgs?: string[]; helmet?: boolean } = {}): Promise<BenchServer> {
   const port = await freePort();
   const child = scope.spawnNode({
-    name: 'bare app',
+    name: options.helmet === false ? 'bare app (no helmet)' : 'bare app',
     script: 'bench/bare-app.ts',
     nodeArgs: options.nodeArgs,
-    env: { BARE_PORT: String(port) },
+    env: { BARE_PORT: String(port), BARE_HELMET: options.helmet === false ? '0' : '1' },
   });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilOk(`${url}/readyz`, child);

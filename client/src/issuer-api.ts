@@ -16,7 +16,7 @@ export interface paths {
         put?: never;
         /**
          * Issue an API key (admin)
-         * @description Role defaults to user, rateLimit to 60 per minute, lifetime to 30 days (`ttl` in seconds, or `expiresAt`). The key string is shown this once.
+         * @description Role defaults to user, rateLimit to 60 per minute (or give `limits`: up to 5 named windows, all must allow a request), scopes to `prices:read`, lifetime to 30 days (`ttl` in seconds, or `expiresAt`). The key string is shown this once.
          */
         post: operations["createKey"];
         delete?: never;
@@ -45,6 +45,26 @@ export interface paths {
          * @description Applies on every verifier without a new key. A revoked key cannot change (409).
          */
         patch: operations["updateKey"];
+        trace?: never;
+    };
+    "/admin/keys/{id}/roll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace a key, the old one working for a grace period (admin)
+         * @description Issues a new key (new id, same owner, role, limits, scopes, name and meta, the lifetime the old one was issued with; `rolledFrom` names the old key) and shows its string once. The old key keeps working for `graceSeconds` (0: not at all; never past its own expiry), then every verifier refuses it `401 key_revoked` by its own clock, with no further call. A revoked, expired or already rolled key cannot be rolled (409).
+         */
+        post: operations["rollKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/key/disable": {
@@ -118,8 +138,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change a user's role, password or status (admin)
-         * @description Disabling a user disables all their keys. The last active admin cannot be demoted or disabled (409).
+         * Change a user's role, password, status or key policy (admin)
+         * @description Disabling a user disables all their keys. The last active admin cannot be demoted or disabled (409). `keyPolicy` lets the user create keys of their own within its bounds (`POST /me/keys`); null takes that away (their keys stay).
          */
         patch: operations["updateUser"];
         trace?: never;
@@ -211,27 +231,11 @@ export interface paths {
         /** The signed-in user's keys */
         get: operations["listMyKeys"];
         put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/me/keys/{id}/disable": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
         /**
-         * Disable one of the signed-in user's keys
-         * @description Keys belong to a user id: anyone else's key is 404, like an unknown id.
+         * Create a key of one's own, within one's key policy
+         * @description Only for a user an admin gave a key policy (`PATCH /admin/users/{username}` with `keyPolicy`); the key is the user's, role user. Rate limit, lifetime and scopes default to the policy's bounds (60 per minute or less, 30 days or less, the policy's scopes). Anything outside the policy — more keys than `maxKeys`, limits allowing more than `maxRateLimit` a minute, a lifetime over `maxTtlSeconds`, a scope not in `scopes` — and a user without a policy: 403 `policy_exceeded`, naming the bound.
          */
-        post: operations["disableMyKey"];
+        post: operations["createMyKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -252,6 +256,50 @@ export interface paths {
         get: operations["getMyKey"];
         put?: never;
         post?: never;
+        /**
+         * Revoke one of the signed-in user's keys for good
+         * @description Keys belong to a user id: anyone else's key is 404, like an unknown id.
+         */
+        delete: operations["revokeMyKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/keys/{id}/roll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace one of the signed-in user's keys, the old one working for a grace period
+         * @description Issues a new key (new id, same owner, role, limits, scopes, name and meta, the lifetime the old one was issued with; `rolledFrom` names the old key) and shows its string once. The old key keeps working for `graceSeconds` (0: not at all; never past its own expiry), then every verifier refuses it `401 key_revoked` by its own clock, with no further call. A revoked, expired or already rolled key cannot be rolled (409). Keys belong to a user id: anyone else's key is 404, like an unknown id.
+         */
+        post: operations["rollMyKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/keys/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable one of the signed-in user's keys
+         * @description Keys belong to a user id: anyone else's key is 404, like an unknown id.
+         */
+        post: operations["disableMyKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -603,8 +651,34 @@ export interface components {
             meta: {
                 [key: string]: string | number | boolean | null;
             } | null;
-            /** @description Requests per minute. */
+            /** @description Requests per minute of a key with one limit (the first limit's count otherwise). */
             rateLimit: number;
+            /** @description Every limit of the key: a request is served only if all allow it, and counts against all. */
+            limits: components["schemas"]["RateLimitSpec"][];
+            /** @description What the key may do besides its role (its signed `scope` claim), fixed when issued. */
+            scopes: string[];
+            /** @description Requests the key may make in all, spent across every verifier; null: unlimited. */
+            credits: {
+                /** @description Credits granted at `grantedAt` (what is left now: `/key/info` or `/v1/verify` of a verifier). */
+                granted: number;
+                /**
+                 * Format: date-time
+                 * @description When the credits were granted (created or topped up), RFC 3339.
+                 */
+                grantedAt: string;
+                refill?: {
+                    /**
+                     * @description What is left after each refill.
+                     * @example 1000
+                     */
+                    amount: number;
+                    /**
+                     * @description Refilled at the start of every UTC day or month.
+                     * @enum {string}
+                     */
+                    interval: "day" | "month";
+                };
+            } | null;
             /**
              * Format: date-time
              * @description When the key expires (the stored expiry, which verifiers honour over the signed `exp`), RFC 3339.
@@ -621,12 +695,37 @@ export interface components {
              */
             updatedAt: string;
             /**
-             * @description `expired` for an active key past its expiry.
+             * @description `expired` for an active key past its expiry; `revoked` also for a rolled key past its `revokeAt`.
              * @enum {string}
              */
             status: "active" | "disabled" | "revoked" | "expired";
+            /** @description When a rolled key stops working (refused as `key_revoked` from then on, on every verifier); null for a key never rolled. */
+            revokeAt: string | null;
+            /** @description The key that replaced this one in a roll. */
+            rolledTo: string | null;
+            /** @description The key this one replaced in a roll. */
+            rolledFrom: string | null;
             /** @description The API key string (a JWS, see docs/key-format.md). Shown this once. */
             key: string;
+        };
+        Credits: {
+            /**
+             * @description Requests the key may still make (each served request spends one).
+             * @example 1000
+             */
+            remaining: number;
+            refill?: {
+                /**
+                 * @description What is left after each refill.
+                 * @example 1000
+                 */
+                amount: number;
+                /**
+                 * @description Refilled at the start of every UTC day or month.
+                 * @enum {string}
+                 */
+                interval: "day" | "month";
+            };
         };
         FieldIssue: {
             /** @description Dotted path of the field, e.g. `rateLimit` or `meta.team`; `(body)` for the whole body. */
@@ -706,8 +805,34 @@ export interface components {
             meta: {
                 [key: string]: string | number | boolean | null;
             } | null;
-            /** @description Requests per minute. */
+            /** @description Requests per minute of a key with one limit (the first limit's count otherwise). */
             rateLimit: number;
+            /** @description Every limit of the key: a request is served only if all allow it, and counts against all. */
+            limits: components["schemas"]["RateLimitSpec"][];
+            /** @description What the key may do besides its role (its signed `scope` claim), fixed when issued. */
+            scopes: string[];
+            /** @description Requests the key may make in all, spent across every verifier; null: unlimited. */
+            credits: {
+                /** @description Credits granted at `grantedAt` (what is left now: `/key/info` or `/v1/verify` of a verifier). */
+                granted: number;
+                /**
+                 * Format: date-time
+                 * @description When the credits were granted (created or topped up), RFC 3339.
+                 */
+                grantedAt: string;
+                refill?: {
+                    /**
+                     * @description What is left after each refill.
+                     * @example 1000
+                     */
+                    amount: number;
+                    /**
+                     * @description Refilled at the start of every UTC day or month.
+                     * @enum {string}
+                     */
+                    interval: "day" | "month";
+                };
+            } | null;
             /**
              * Format: date-time
              * @description When the key expires (the stored expiry, which verifiers honour over the signed `exp`), RFC 3339.
@@ -724,10 +849,16 @@ export interface components {
              */
             updatedAt: string;
             /**
-             * @description `expired` for an active key past its expiry.
+             * @description `expired` for an active key past its expiry; `revoked` also for a rolled key past its `revokeAt`.
              * @enum {string}
              */
             status: "active" | "disabled" | "revoked" | "expired";
+            /** @description When a rolled key stops working (refused as `key_revoked` from then on, on every verifier); null for a key never rolled. */
+            revokeAt: string | null;
+            /** @description The key that replaced this one in a roll. */
+            rolledTo: string | null;
+            /** @description The key this one replaced in a roll. */
+            rolledFrom: string | null;
         };
         KeyEventPage: {
             items: components["schemas"]["KeyEventView"][];
@@ -737,7 +868,7 @@ export interface components {
         KeyEventView: {
             id: string;
             /** @enum {string} */
-            type: "key.created" | "key.updated" | "key.disabled" | "key.enabled" | "key.revoked";
+            type: "key.created" | "key.updated" | "key.disabled" | "key.enabled" | "key.revoked" | "key.rolled";
             /**
              * Format: date-time
              * @description When the change happened, RFC 3339.
@@ -748,8 +879,10 @@ export interface components {
             status: "active" | "disabled" | "revoked";
             /** @enum {string} */
             role: "admin" | "user";
-            /** @description Requests per minute after the change. */
+            /** @description Requests per minute after the change (the first limit's count). */
             rateLimit: number;
+            /** @description Every limit after the change. */
+            limits: components["schemas"]["RateLimitSpec"][];
             /**
              * Format: date-time
              * @description The expiry after the change, RFC 3339.
@@ -761,6 +894,30 @@ export interface components {
             items: components["schemas"]["Key"][];
             /** @description Pass as `cursor` for the next page; null on the last. */
             nextCursor: string | null;
+        };
+        KeyPolicy: {
+            /**
+             * @description Most live keys the user may hold.
+             * @example 5
+             */
+            maxKeys: number;
+            /**
+             * @description Most requests per minute any of their keys may allow.
+             * @example 100
+             */
+            maxRateLimit: number;
+            /**
+             * @description Longest lifetime of a key they create, seconds.
+             * @example 2592000
+             */
+            maxTtlSeconds: number;
+            /**
+             * @description The scopes their keys may have, and get when none are asked for.
+             * @example [
+             *       "prices:read"
+             *     ]
+             */
+            scopes: string[];
         };
         KeyUsage: {
             keyId: string;
@@ -830,13 +987,30 @@ export interface components {
              * @description Stable code: map errors by it, never by the text.
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "headers_too_large" | "not_found" | "conflict" | "missing_credentials" | "malformed_credentials" | "invalid_token" | "invalid_key" | "invalid_credentials" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "token_expired" | "forbidden" | "rate_limited" | "too_many_attempts" | "pool_full" | "pool_empty" | "holder_limit" | "not_assigned" | "unavailable" | "storage_failed" | "internal";
+            code: "bad_request" | "validation_failed" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "headers_too_large" | "not_found" | "conflict" | "missing_credentials" | "malformed_credentials" | "invalid_token" | "invalid_key" | "invalid_credentials" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "token_expired" | "forbidden" | "insufficient_scope" | "policy_exceeded" | "rate_limited" | "credits_exhausted" | "too_many_attempts" | "pool_full" | "pool_empty" | "holder_limit" | "not_assigned" | "unavailable" | "storage_failed" | "internal";
             /** @description What went wrong, in plain words for people. */
             detail: string;
             /** @description The request id, as in `X-Request-Id` and the logs. */
             requestId: string;
             /** @description With `validation_failed`: each invalid field. */
             errors?: components["schemas"]["FieldIssue"][];
+        };
+        RateLimitSpec: {
+            /**
+             * @description Names the limit (and its policy in `RateLimit-Policy`).
+             * @example burst
+             */
+            name: string;
+            /**
+             * @description Requests allowed per window.
+             * @example 10
+             */
+            limit: number;
+            /**
+             * @description Length of the fixed window, seconds (1 to 2678400, 31 days).
+             * @example 1
+             */
+            windowSeconds: number;
         };
         Rotated: {
             /** @description The new current signing key (it was the published next key). */
@@ -876,7 +1050,7 @@ export interface components {
                 sub: string;
                 name: string | null;
                 /**
-                 * @description `expired` for an active key past its expiry.
+                 * @description `expired` for an active key past its expiry; `revoked` also for a rolled key past its `revokeAt`.
                  * @enum {string}
                  */
                 status: "active" | "disabled" | "revoked" | "expired";
@@ -906,6 +1080,8 @@ export interface components {
              * @description When the user last changed, RFC 3339.
              */
             updatedAt: string;
+            /** @description Within what bounds the user creates keys of their own (`POST /me/keys`); null: they do not, an admin issues their keys. */
+            keyPolicy: components["schemas"]["KeyPolicy"] | null;
         };
         UserPage: {
             items: components["schemas"]["User"][];
@@ -1009,8 +1185,9 @@ export interface operations {
                      * @enum {string}
                      */
                     role?: "admin" | "user";
-                    /** @default 60 */
                     rateLimit?: number;
+                    limits?: components["schemas"]["RateLimitSpec"][];
+                    credits?: components["schemas"]["Credits"];
                     ttl?: number;
                     /** Format: date-time */
                     expiresAt?: string;
@@ -1018,6 +1195,12 @@ export interface operations {
                     meta?: {
                         [key: string]: string | number | boolean | null;
                     };
+                    /**
+                     * @default [
+                     *       "prices:read"
+                     *     ]
+                     */
+                    scopes?: string[];
                 };
             };
         };
@@ -1258,6 +1441,8 @@ export interface operations {
             content: {
                 "application/json": {
                     rateLimit?: number;
+                    limits?: components["schemas"]["RateLimitSpec"][];
+                    credits?: components["schemas"]["Credits"] | null;
                     ttl?: number;
                     /** Format: date-time */
                     expiresAt?: string;
@@ -1274,6 +1459,112 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Key"];
+                };
+            };
+            /** @description `malformed_credentials`, `validation_failed`, `malformed_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_credentials" | "validation_failed" | "malformed_json";
+                    };
+                };
+            };
+            /** @description `missing_credentials`, `invalid_token`, `token_expired` */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, `Bearer realm="akm"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "missing_credentials" | "invalid_token" | "token_expired";
+                    };
+                };
+            };
+            /** @description `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `conflict` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "conflict";
+                    };
+                };
+            };
+            /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rollKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description How long the old key keeps working, seconds (0: refused at once); at most 7 days, and never past its own expiry.
+                     * @example 3600
+                     */
+                    graceSeconds: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The new key, with its string. */
+            201: {
+                headers: {
+                    /** @description `/admin/keys/{id}` of the new key */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedKey"];
                 };
             };
             /** @description `malformed_credentials`, `validation_failed`, `malformed_json` */
@@ -1835,6 +2126,7 @@ export interface operations {
                     password?: string;
                     /** @enum {string} */
                     status?: "active" | "disabled";
+                    keyPolicy?: components["schemas"]["KeyPolicy"] | null;
                 };
             };
         };
@@ -2286,28 +2578,43 @@ export interface operations {
             };
         };
     };
-    disableMyKey: {
+    createMyKey: {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /** @description The key id. */
-                id: string;
-            };
+            path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    rateLimit?: number;
+                    limits?: components["schemas"]["RateLimitSpec"][];
+                    credits?: components["schemas"]["Credits"];
+                    ttl?: number;
+                    /** Format: date-time */
+                    expiresAt?: string;
+                    name?: string;
+                    meta?: {
+                        [key: string]: string | number | boolean | null;
+                    };
+                    scopes?: string[];
+                };
+            };
+        };
         responses: {
-            /** @description The key. */
-            200: {
+            /** @description The key, with its string. */
+            201: {
                 headers: {
+                    /** @description `/me/keys/{id}` */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Key"];
+                    "application/json": components["schemas"]["CreatedKey"];
                 };
             };
-            /** @description `malformed_credentials` */
+            /** @description `malformed_credentials`, `validation_failed`, `malformed_json` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2315,7 +2622,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "malformed_credentials";
+                        code?: "malformed_credentials" | "validation_failed" | "malformed_json";
                     };
                 };
             };
@@ -2333,27 +2640,15 @@ export interface operations {
                     };
                 };
             };
-            /** @description `not_found` */
-            404: {
+            /** @description `policy_exceeded` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "not_found";
-                    };
-                };
-            };
-            /** @description `conflict` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code?: "conflict";
+                        code?: "policy_exceeded";
                     };
                 };
             };
@@ -2424,6 +2719,250 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "not_found";
+                    };
+                };
+            };
+            /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeMyKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `malformed_credentials` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_credentials";
+                    };
+                };
+            };
+            /** @description `missing_credentials`, `invalid_token`, `token_expired` */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, `Bearer realm="akm"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "missing_credentials" | "invalid_token" | "token_expired";
+                    };
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rollMyKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description How long the old key keeps working, seconds (0: refused at once); at most 7 days, and never past its own expiry.
+                     * @example 3600
+                     */
+                    graceSeconds: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The new key, with its string. */
+            201: {
+                headers: {
+                    /** @description `/me/keys/{id}` of the new key */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedKey"];
+                };
+            };
+            /** @description `malformed_credentials`, `validation_failed`, `malformed_json` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_credentials" | "validation_failed" | "malformed_json";
+                    };
+                };
+            };
+            /** @description `missing_credentials`, `invalid_token`, `token_expired` */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, `Bearer realm="akm"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "missing_credentials" | "invalid_token" | "token_expired";
+                    };
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `conflict` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "conflict";
+                    };
+                };
+            };
+            /** @description Any other problem: 413 `payload_too_large`, 500 `internal`, 503 `storage_failed`, … */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disableMyKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Key"];
+                };
+            };
+            /** @description `malformed_credentials` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "malformed_credentials";
+                    };
+                };
+            };
+            /** @description `missing_credentials`, `invalid_token`, `token_expired` */
+            401: {
+                headers: {
+                    /** @description RFC 6750 challenge, `Bearer realm="akm"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "missing_credentials" | "invalid_token" | "token_expired";
+                    };
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `conflict` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "conflict";
                     };
                 };
             };

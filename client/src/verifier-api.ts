@@ -51,7 +51,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Token information (a demo of a protected route) */
+        /** Token information (a demo of a protected route; the key needs the scope `prices:read`) */
         get: operations["getPrice"];
         put?: never;
         post?: never;
@@ -179,6 +179,8 @@ export interface components {
             sub: string;
             /** @enum {string} */
             role: "admin" | "user";
+            /** @description The key's scopes (also in `X-Akm-Scope`, space-delimited). */
+            scopes: string[];
         };
         Health: {
             /** @constant */
@@ -192,6 +194,45 @@ export interface components {
             role: "admin" | "user";
             /** @description Requests per minute. */
             rateLimit: number;
+            /** @description Every limit of the key and where it stands (a request must fit all). */
+            limits: {
+                name: string;
+                /** @description Requests allowed per window. */
+                limit: number;
+                /** @description Length of the window, seconds. */
+                windowSeconds: number;
+                /** @description Requests left in the current window. */
+                remaining: number;
+                /**
+                 * Format: date-time
+                 * @description When the current window resets, RFC 3339.
+                 */
+                resetAt: string;
+            }[];
+            /** @description The key's scopes (its signed `scope` claim). */
+            scopes: string[];
+            /** @description The key's credits; null: unlimited. */
+            credits: {
+                /** @description Requests left, across every verifier. */
+                remaining: number;
+                refill?: {
+                    /**
+                     * @description What is left after each refill.
+                     * @example 1000
+                     */
+                    amount: number;
+                    /**
+                     * @description Refilled at the start of every UTC day or month.
+                     * @enum {string}
+                     */
+                    interval: "day" | "month";
+                };
+                /**
+                 * Format: date-time
+                 * @description When they are refilled next, RFC 3339.
+                 */
+                refillAt?: string;
+            } | null;
             /**
              * Format: date-time
              * @description RFC 3339, like every time in akm's HTTP APIs.
@@ -199,11 +240,11 @@ export interface components {
             expiresAt: string;
             /** @enum {string} */
             status: "active" | "disabled" | "revoked";
-            /** @description Requests left in the current window. */
+            /** @description Requests left in the window closest to refusing. */
             remaining: number;
             /**
              * Format: date-time
-             * @description When the current window resets, RFC 3339.
+             * @description When the window closest to refusing resets, RFC 3339.
              */
             resetAt: string;
         };
@@ -219,7 +260,7 @@ export interface components {
              * @description Stable code: map errors by it, never by the text.
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "headers_too_large" | "not_found" | "conflict" | "missing_credentials" | "malformed_credentials" | "invalid_token" | "invalid_key" | "invalid_credentials" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "token_expired" | "forbidden" | "rate_limited" | "too_many_attempts" | "pool_full" | "pool_empty" | "holder_limit" | "not_assigned" | "unavailable" | "storage_failed" | "internal";
+            code: "bad_request" | "validation_failed" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "headers_too_large" | "not_found" | "conflict" | "missing_credentials" | "malformed_credentials" | "invalid_token" | "invalid_key" | "invalid_credentials" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "token_expired" | "forbidden" | "insufficient_scope" | "policy_exceeded" | "rate_limited" | "credits_exhausted" | "too_many_attempts" | "pool_full" | "pool_empty" | "holder_limit" | "not_assigned" | "unavailable" | "storage_failed" | "internal";
             /** @description What went wrong, in plain words for people. */
             detail: string;
             /** @description The request id, as in `X-Request-Id` and the logs. */
@@ -274,16 +315,16 @@ export interface components {
             /** @constant */
             valid: false;
             /** @enum {string} */
-            code: "invalid_key" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "rate_limited";
+            code: "invalid_key" | "key_expired" | "key_not_yet_valid" | "key_revoked" | "key_disabled" | "rate_limited" | "credits_exhausted";
             /** @description Why, in plain words. */
             detail: string;
-            /** @description With `rate_limited`: seconds until the key may be used again. */
+            /** @description With `rate_limited`, and `credits_exhausted` when a refill is due: seconds until the key may be used again. */
             retryAfter?: number;
-            /** @description The key's current limit, requests per minute. */
+            /** @description The count of the limit closest to refusing (the refusing one when rate limited): requests per its window. */
             limit?: number;
-            /** @description Requests left in the current window. */
+            /** @description Requests left in that window. */
             remaining?: number;
-            /** @description Seconds until the current window resets. */
+            /** @description Seconds until that window resets. */
             reset?: number;
         };
         VerifyRequest: {
@@ -304,17 +345,33 @@ export interface components {
             sub: string;
             /** @enum {string} */
             role: "admin" | "user";
+            /** @description The key's scopes (its signed `scope` claim). */
+            scopes: string[];
             /**
              * Format: date-time
              * @description When the key expires now (its stored expiry), RFC 3339.
              */
             expiresAt: string;
-            /** @description The key's current limit, requests per minute. */
+            /** @description The count of the limit closest to refusing (the refusing one when rate limited): requests per its window. */
             limit: number;
-            /** @description Requests left in the current window. */
+            /** @description Requests left in that window. */
             remaining: number;
-            /** @description Seconds until the current window resets. */
+            /** @description Seconds until that window resets. */
             reset: number;
+            /** @description Every limit of the key and where it stands (a request must fit all). */
+            limits: {
+                name: string;
+                /** @description Requests allowed per window. */
+                limit: number;
+                /** @description Length of the window, seconds. */
+                windowSeconds: number;
+                /** @description Requests left in the current window. */
+                remaining: number;
+                /** @description Seconds until the current window resets. */
+                reset: number;
+            }[];
+            /** @description With a key that has credits: requests left, across every verifier. */
+            credits?: number;
         };
     };
     responses: never;
@@ -330,6 +387,8 @@ export interface operations {
             query?: {
                 /** @description Roles allowed, comma-separated (admin, user); any role when omitted. */
                 roles?: string;
+                /** @description Scopes the key must all have, comma-separated; 403 `insufficient_scope` otherwise. None when omitted. */
+                scopes?: string;
             };
             header?: never;
             path?: never;
@@ -346,6 +405,8 @@ export interface operations {
                     "X-Akm-Sub"?: string;
                     /** @description The key's role. */
                     "X-Akm-Role"?: string;
+                    /** @description The key's scopes, space-delimited. */
+                    "X-Akm-Scope"?: string;
                     /** @description The key's quota: `"default";q=<requests>;w=60`. */
                     "RateLimit-Policy"?: string;
                     /** @description What is left: `"default";r=<remaining>;t=<seconds to reset>`. */
@@ -382,37 +443,39 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden` */
+            /** @description `forbidden`, `insufficient_scope` */
             403: {
                 headers: {
                     /** @description The key's quota: `"default";q=<requests>;w=60`. */
                     "RateLimit-Policy"?: string;
                     /** @description What is left: `"default";r=<remaining>;t=<seconds to reset>`. */
                     RateLimit?: string;
+                    /** @description With `insufficient_scope` (RFC 6750): `Bearer realm="akm", error="insufficient_scope", scope="<the scopes the route requires>"`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "forbidden";
+                        code?: "forbidden" | "insufficient_scope";
                     };
                 };
             };
-            /** @description `rate_limited` */
+            /** @description `rate_limited`, `credits_exhausted` */
             429: {
                 headers: {
                     /** @description The key's quota: `"default";q=<requests>;w=60`. */
                     "RateLimit-Policy"?: string;
                     /** @description What is left: `"default";r=<remaining>;t=<seconds to reset>`. */
                     RateLimit?: string;
-                    /** @description Seconds until the key may be used again. */
+                    /** @description Seconds until the key may be used again (with `credits_exhausted`, only when a refill is due: until it). */
                     "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "rate_limited";
+                        code?: "rate_limited" | "credits_exhausted";
                     };
                 };
             };
@@ -546,6 +609,24 @@ export interface operations {
                     };
                 };
             };
+            /** @description `insufficient_scope` */
+            403: {
+                headers: {
+                    /** @description The key's quota: `"default";q=<requests>;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left: `"default";r=<remaining>;t=<seconds to reset>`. */
+                    RateLimit?: string;
+                    /** @description With `insufficient_scope` (RFC 6750): `Bearer realm="akm", error="insufficient_scope", scope="<the scopes the route requires>"`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "insufficient_scope";
+                    };
+                };
+            };
             /** @description `not_found` */
             404: {
                 headers: {
@@ -562,21 +643,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description `rate_limited` */
+            /** @description `rate_limited`, `credits_exhausted` */
             429: {
                 headers: {
                     /** @description The key's quota: `"default";q=<requests>;w=60`. */
                     "RateLimit-Policy"?: string;
                     /** @description What is left: `"default";r=<remaining>;t=<seconds to reset>`. */
                     RateLimit?: string;
-                    /** @description Seconds until the key may be used again. */
+                    /** @description Seconds until the key may be used again (with `credits_exhausted`, only when a refill is due: until it). */
                     "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "rate_limited";
+                        code?: "rate_limited" | "credits_exhausted";
                     };
                 };
             };
@@ -729,6 +810,8 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description What is left: `"default";r=<remaining>;t=<seconds to reset>`. */
                     RateLimit?: string;
+                    /** @description With `insufficient_scope` (RFC 6750): `Bearer realm="akm", error="insufficient_scope", scope="<the scopes the route requires>"`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -738,21 +821,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description `rate_limited` */
+            /** @description `rate_limited`, `credits_exhausted` */
             429: {
                 headers: {
                     /** @description The key's quota: `"default";q=<requests>;w=60`. */
                     "RateLimit-Policy"?: string;
                     /** @description What is left: `"default";r=<remaining>;t=<seconds to reset>`. */
                     RateLimit?: string;
-                    /** @description Seconds until the key may be used again. */
+                    /** @description Seconds until the key may be used again (with `credits_exhausted`, only when a refill is due: until it). */
                     "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "rate_limited";
+                        code?: "rate_limited" | "credits_exhausted";
                     };
                 };
             };

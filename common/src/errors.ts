@@ -25,7 +25,10 @@ export type ErrorCode =
   | 'key_disabled'
   | 'token_expired'
   | 'forbidden'
+  | 'insufficient_scope'
+  | 'policy_exceeded'
   | 'rate_limited'
+  | 'credits_exhausted'
   | 'too_many_attempts'
   | 'pool_full'
   | 'pool_empty'
@@ -56,7 +59,10 @@ const STATUS: Record<ErrorCode, number> = {
   key_disabled: 401,
   token_expired: 401,
   forbidden: 403,
+  insufficient_scope: 403,
+  policy_exceeded: 403,
   rate_limited: 429,
+  credits_exhausted: 429,
   too_many_attempts: 429,
   pool_full: 409,
   pool_empty: 404,

@@ -7,13 +7,36 @@ export {
   API_KEY_TYP,
   DEFAULT_ISSUER,
   DEFAULT_KEY_AUDIENCE,
+  DEFAULT_KEY_SCOPES,
   KEY_STATUSES,
+  MAX_KEY_SCOPES,
   ROLES,
+  SCOPE_PATTERN,
   SESSION_AUDIENCE,
   SESSION_TYP,
   SIGNING_ALG,
+  scopesOfClaim,
 } from './tokens.js';
 export type { ApiKeyClaims, KeyStatus, Role, SessionClaims } from './tokens.js';
+export {
+  DEFAULT_LIMIT_NAME,
+  DEFAULT_WINDOW_SECONDS,
+  MAX_LIMIT,
+  MAX_RATE_LIMITS,
+  MAX_WINDOW_SECONDS,
+  MIN_WINDOW_SECONDS,
+  CREDIT_INTERVALS,
+  MAX_CREDITS,
+  creditGrantSchema,
+  creditPeriodEnd,
+  creditPeriodOf,
+  creditsSchema,
+  defaultLimits,
+  isDefaultLimits,
+  rateLimitSpecSchema,
+  rateLimitsSchema,
+} from './rate-limits.js';
+export type { CreditGrant, CreditInterval, CreditsInput, RateLimitSpec } from './rate-limits.js';
 export {
   KEY_EVENT_TYPES,
   KEY_STREAM,

@@ -4,8 +4,11 @@
  */
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
+import { verifyFast } from './jwt-fast-path.js';
+import { creditGrantSchema, rateLimitsSchema } from './rate-limits.js';
 import {
   API_KEY_TYP,
+  MAX_KEY_SCOPES,
   ROLES,
   SESSION_AUDIENCE,
   SESSION_TYP,
@@ -47,6 +50,9 @@ const apiKeyClaims = z.object({
   exp: z.number().int(),
   role: z.enum(ROLES),
   rate_limit: z.number().int().positive(),
+  scope: z.string().max(MAX_KEY_SCOPES * 65).optional(),
+  limits: rateLimitsSchema.optional(),
+  credits: creditGrantSchema.optional(),
 });
 
 const sessionClaims = z.object({
@@ -70,6 +76,8 @@ function isCanonical(token: string): boolean {
   return token.split('.').every((segment) => Buffer.from(segment, 'base64url').toString('base64url') === segment);
 }
 
+const REQUIRED_CLAIMS = ['sub', 'jti', 'iat', 'exp'] as const;
+
 async function check<C>(
   token: string,
   key: JWTVerifyGetKey,
@@ -80,22 +88,39 @@ async function check<C>(
 ): Promise<TokenCheck<C>> {
   if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'invalid', detail: `longer than ${MAX_TOKEN_LENGTH} characters` };
   if (!isCanonical(token)) return { ok: false, reason: 'invalid', detail: 'not canonical base64url' };
-  try {
-    const { payload, protectedHeader } = await jwtVerify(token, key, {
-      algorithms: [SIGNING_ALG],
-      typ,
-      issuer: options.issuer,
-      audience,
-      requiredClaims: ['sub', 'jti', 'iat', 'exp'],
-      currentDate: options.currentDate,
-      clockTolerance: options.clockToleranceSeconds ?? 5,
-    });
-    const claims = schema.safeParse(payload);
-    if (!claims.success) return { ok: false, reason: 'invalid', detail: 'claims have the wrong shape' };
-    return { ok: true, claims: claims.data, kid: protectedHeader.kid };
-  } catch (err) {
-    return failure(err, schema);
+  const currentDate = options.currentDate ?? new Date();
+  const clockTolerance = options.clockToleranceSeconds ?? 5;
+  const fast = await verifyFast(token, key, {
+    alg: SIGNING_ALG,
+    typ,
+    issuer: options.issuer,
+    audience,
+    required: REQUIRED_CLAIMS,
+    now: Math.floor(currentDate.getTime() / 1000),
+    toleranceSeconds: clockTolerance,
+  });
+  if (fast?.ok === false) return failure(fast.keyError, schema);
+  let verified: { payload: JWTPayload; kid: string | undefined };
+  if (fast?.ok) verified = fast;
+  else {
+    try {
+      const { payload, protectedHeader } = await jwtVerify(token, key, {
+        algorithms: [SIGNING_ALG],
+        typ,
+        issuer: options.issuer,
+        audience,
+        requiredClaims: [...REQUIRED_CLAIMS],
+        currentDate,
+        clockTolerance,
+      });
+      verified = { payload, kid: protectedHeader.kid };
+    } catch (err) {
+      return failure(err, schema);
+    }
   }
+  const claims = schema.safeParse(verified.payload);
+  if (!claims.success) return { ok: false, reason: 'invalid', detail: 'claims have the wrong shape' };
+  return { ok: true, claims: claims.data, kid: verified.kid };
 }
 
 function failure<C>(err: unknown, schema: z.ZodType<C>): TokenCheck<C> {

@@ -14,7 +14,41 @@ declare module 'node:http' {
   }
 }
 
+/** What the request log keeps of one request, in `res.locals` (a dictionary already: no shape change). */
+interface RequestLogState {
+  logger: Logger;
+  requestId: string;
+  /** The request's child logger, bound on first use: most requests log nothing but their last line. */
+  child: Logger | undefined;
+}
+
+const STATE = Symbol('akmRequestLog');
 const FIELDS = Symbol('akmRequestLogFields');
+
+type WithState = { res?: { locals?: Record<symbol, RequestLogState | undefined> } };
+
+/**
+ * Gives every request of an app `req.log` through one accessor on the app's request prototype,
+ * defined once, instead of a property defined on each request (a per-request shape change of
+ * the hottest object of the app).
+ */
+function installLogAccessor(proto: object): void {
+  if (Object.prototype.hasOwnProperty.call(proto, 'log')) return;
+  Object.defineProperty(proto, 'log', {
+    configurable: true,
+    enumerable: false,
+    get(this: WithState) {
+      const state = this.res?.locals?.[STATE];
+      if (!state) return undefined;
+      return (state.child ??= state.logger.child({ requestId: state.requestId }));
+    },
+    set(this: WithState, value: Logger) {
+      const state = this.res?.locals?.[STATE];
+      if (state) state.child = value;
+      else Object.defineProperty(this, 'log', { value, writable: true, configurable: true, enumerable: true });
+    },
+  });
+}
 
 /**
  * Adds fields to the request's one log line, when the app writes one ({@link requestLog});
@@ -42,30 +76,29 @@ export function redactQuery(url: string): string {
  * that an earlier middleware put in `res.locals.requestId`.
  */
 export function requestLog(logger: Logger): RequestHandler {
+  let installedOn: object | undefined;
   return (req, res, next) => {
     const started = Date.now();
     const requestId = String(res.locals.requestId ?? '');
-    const line = { method: req.method, url: redactQuery(req.originalUrl ?? req.url) };
     const extra: Record<string, unknown> = {};
     res.locals[FIELDS as unknown as string] = extra;
-    let child: Logger | undefined;
-    // Most requests log nothing but their last line: bind the child logger only when used.
-    Object.defineProperty(req, 'log', {
-      configurable: true,
-      enumerable: true,
-      get: () => (child ??= logger.child({ requestId })),
-      set: (value: Logger) => void (child = value),
+    const proto = Object.getPrototypeOf(req) as object;
+    if (proto !== installedOn) {
+      installLogAccessor(proto);
+      installedOn = proto;
+    }
+    res.locals[STATE as unknown as string] = { logger, requestId, child: undefined } satisfies RequestLogState;
+    const url = req.originalUrl ?? req.url;
+    const method = req.method;
+    let error: Error | undefined;
+    // 'close' follows 'finish' and also comes when the client went away: one listener for the
+    // line, and one for a stream error (an 'error' nobody listens to would crash the process).
+    const failed = (err: Error) => void (error ??= err);
+    res.once('error', failed);
+    res.once('close', () => {
+      res.off('error', failed);
+      logOutcome(logger, requestId, { method, url: redactQuery(url) }, res, Date.now() - started, error, extra);
     });
-
-    const done = (err?: Error) => {
-      res.off('finish', done);
-      res.off('close', done);
-      res.off('error', done);
-      logOutcome(logger, requestId, line, res, Date.now() - started, err, extra);
-    };
-    res.on('finish', done);
-    res.on('close', done);
-    res.on('error', done);
     next();
   };
 }
@@ -86,6 +119,6 @@ function logOutcome(
     return;
   }
   if (!logger.isLevelEnabled('info')) return;
-  const aborted = res.req.readableAborted || !res.writableEnded;
+  const aborted = !res.writableFinished;
   logger.info({ requestId, req, res: status, responseTime, ...extra }, aborted ? 'request aborted' : 'request completed');
 }

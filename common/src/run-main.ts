@@ -4,7 +4,7 @@
  * setting, an unusable directory) is one line on stderr with a distinct exit code, never a
  * stack trace; anything else is a bug and is shown in full.
  */
-import type { Logger } from './logger.js';
+import { flushLog, type Logger } from './logger.js';
 
 /** A start-up failure the operator can fix; `exitCode` follows sysexits.h where one fits. */
 export class StartupError extends Error {
@@ -38,10 +38,13 @@ export function runUntilSignal(running: Stoppable, logger: Logger): void {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     running.stop().then(
-      () => process.exit(0),
+      () => {
+        logger.info('stopped');
+        return flushLog(logger).then(() => process.exit(0));
+      },
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
-        process.exit(1);
+        void flushLog(logger).then(() => process.exit(1));
       },
     );
   };

@@ -2,6 +2,7 @@
  * The JWT shapes akm issues. API keys and sign-in tokens differ in `typ` and `aud`, so that
  * neither can ever be accepted in place of the other.
  */
+import type { CreditGrant, RateLimitSpec } from './rate-limits.js';
 
 /** JOSE `typ` header of an API key. */
 export const API_KEY_TYP = 'akm-key+jwt';
@@ -19,6 +20,25 @@ export const SESSION_AUDIENCE = 'akm-issuer';
 /** Roles a key or a user may have. */
 export const ROLES = ['admin', 'user'] as const;
 export type Role = (typeof ROLES)[number];
+
+/**
+ * One scope of a key: letters, digits and `. _ : / -`, starting with a letter or digit, at most
+ * 64 characters (`prices:read`). A subset of RFC 6749's scope-token, so that a space-delimited
+ * `scope` claim and a comma-separated `scopes=` query are both unambiguous.
+ */
+export const SCOPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
+/** Most scopes on one key. */
+export const MAX_KEY_SCOPES = 32;
+/**
+ * Scopes of a key issued without any, and of a key issued before keys had scopes (no `scope`
+ * claim): the shipped `/price` route needs `prices:read`, so existing keys keep working.
+ */
+export const DEFAULT_KEY_SCOPES: readonly string[] = ['prices:read'];
+
+/** The scopes a `scope` claim grants (space-delimited, RFC 8693 §4.2); {@link DEFAULT_KEY_SCOPES} when absent. */
+export function scopesOfClaim(scope: string | undefined): readonly string[] {
+  return scope === undefined ? DEFAULT_KEY_SCOPES : scope.split(' ').filter((s) => s !== '');
+}
 
 /** Lifecycle status of a key. `revoked` is final. */
 export const KEY_STATUSES = ['active', 'disabled', 'revoked'] as const;
@@ -38,6 +58,12 @@ export interface ApiKeyClaims {
   role: Role;
   /** Requests per minute. */
   rate_limit: number;
+  /** Every limit, when the key has more than the one per-minute `rate_limit`. */
+  limits?: RateLimitSpec[];
+  /** The key's credits when issued with some (a grant; events may replace it since). */
+  credits?: CreditGrant;
+  /** Space-delimited scopes (RFC 8693 §4.2); absent on keys issued before scopes: {@link DEFAULT_KEY_SCOPES}. */
+  scope?: string;
 }
 
 /** Claims of a sign-in token. */

@@ -14,7 +14,7 @@ export const USAGE_SUBJECTS = `${USAGE_SUBJECT_PREFIX}>`;
 
 /**
  * Outcomes counted per key. A request is counted once its key is known (its signature checked):
- * `served`, refused over its limit (`rate_limited`), refused for its role (`forbidden`), or
+ * `served`, refused over its limit (`rate_limited`), refused for its role or a scope (`forbidden`), or
  * refused because the key is `revoked`, `disabled` or `expired`. Requests without a key whose
  * signature holds (missing, malformed or forged keys) belong to no key and are not counted here.
  */

@@ -105,6 +105,8 @@ export interface IssuerOptions {
   /** Seconds. */
   maxKeyTtlSeconds?: number;
   defaultKeyTtlSeconds?: number;
+  /** Longest grace period of a key roll, seconds. Default 7 days. */
+  maxRollGraceSeconds?: number;
   sessionTtlSeconds?: number;
   /**
    * Password of the `admin` user created on first start. When unset a random one is generated
@@ -268,6 +270,7 @@ async function startOn(database: IssuerDatabase, options: IssuerOptions & { logg
     now,
     maxTtlSeconds: maxKeyTtlSeconds,
     defaultTtlSeconds: Math.min(options.defaultKeyTtlSeconds ?? 30 * DAY, maxKeyTtlSeconds),
+    maxRollGraceSeconds: options.maxRollGraceSeconds ?? 7 * DAY,
     onChange: () => relay.notify(),
     ownerRole,
   });

@@ -101,7 +101,7 @@ describe('docker-compose.yml credentials, checked against the real servers it co
       expect(assigned.status, assigned.text).to.equal(200);
 
       await waitFor(() => verifier!.service.verifier.readiness().rateLimits === 'shared', 5000);
-      const window = await verifier!.service.verifier.limiter.consume(`k-${randomUUID()}`, 5);
+      const window = await verifier!.service.verifier.limiter.consume(`k-${randomUUID()}`, [{ name: 'default', limit: 5, windowSeconds: 60 }]);
       expect(window.allowed).to.equal(true);
     });
 

@@ -161,7 +161,7 @@ describe('e2e: the console in a browser', function () {
     await page.getByRole('button', { name: 'Revoke' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
     await page.getByText('This key is revoked for good.').waitFor();
-    expect(await page.locator('[data-field="status"]').textContent()).to.equal('revoked');
+    await waitFor(async () => (await page.locator('[data-field="status"]').textContent()) === 'revoked', 5000, 50);
     await waitFor(async () => {
       const res = await price(key);
       return res.status === 401 && ((await res.json()) as { code: string }).code === 'key_revoked';
@@ -214,7 +214,8 @@ describe('e2e: the console in a browser', function () {
     await page.getByRole('button', { name: 'Disable' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Disable' }).click();
     await page.getByText('Disabled.').waitFor();
-    expect(await page.locator('[data-field="status"]').textContent()).to.equal('disabled');
+    // The message shows before the key's page is drawn again with its new status.
+    await waitFor(async () => (await page.locator('[data-field="status"]').textContent()) === 'disabled', 5000, 50);
 
     // Signing out ends the sign-in token at the issuer, not only in this tab.
     const token = (await page.evaluate('JSON.parse(sessionStorage.getItem("akm.session") ?? "{}").token')) as string | undefined;

@@ -56,6 +56,60 @@ describe('e2e: issuer and two verifiers over real NATS and Redis', () => {
   const everyVerifier = async (key: string, check: (res: request.Response) => boolean) =>
     (await Promise.all(verifiers.map((v) => price(v, key)))).every(check);
 
+  it('a key minted without prices:read is refused /price by both verifiers with 403 insufficient_scope; its /key/info shows its scopes', async () => {
+    const res = await request(issuer.url).post('/admin/keys').set(admin()).send({ sub: 'carol', scopes: ['orders:write'] });
+    expect(res.status, shown(res)).to.equal(201);
+    for (const v of verifiers) {
+      const refused = await price(v, res.body.key);
+      expect(refused.status, shown(refused)).to.equal(403);
+      expect(refused.body.code, shown(refused)).to.equal('insufficient_scope');
+      expect(refused.headers['www-authenticate']).to.contain('scope="prices:read"');
+      const info = await request(v.url).get('/key/info').set('Authorization', `Bearer ${res.body.key}`);
+      expect(info.body.scopes, shown(info)).to.deep.equal(['orders:write']);
+    }
+  });
+
+  it('a rolled key: both keys served on both verifiers through the grace, the old one refused 401 key_revoked everywhere within a second of its end', async function () {
+    this.timeout(15_000);
+    const { id, key: oldKey } = await mint();
+    const rolled = await request(issuer.url).post(`/admin/keys/${id}/roll`).set(admin()).send({ graceSeconds: 2 });
+    expect(rolled.status, shown(rolled)).to.equal(201);
+    const revokeAtMs = Date.parse((await request(issuer.url).get(`/admin/keys/${id}`).set(admin())).body.revokeAt);
+    await waitFor(() => everyVerifier(rolled.body.key, (r) => r.status === 200), 2000);
+    expect(await everyVerifier(oldKey, (r) => r.status === 200), 'the old key works during its grace').to.equal(true);
+
+    await waitFor(() => everyVerifier(oldKey, (r) => r.status === 401 && r.body.code === 'key_revoked'), revokeAtMs - Date.now() + 1000, 20);
+    expect(Date.now() - revokeAtMs, 'refused everywhere within a second of the end').to.be.below(1000);
+    expect(await everyVerifier(rolled.body.key, (r) => r.status === 200), 'the new key still works').to.equal(true);
+  });
+
+  it('several limits and credits set at the issuer hold exactly across both verifiers under concurrency', async () => {
+    const limits = [
+      { name: 'burst', limit: 9, windowSeconds: 60 },
+      { name: 'day', limit: 1000, windowSeconds: 86_400 },
+    ];
+    const res = await request(issuer.url).post('/admin/keys').set(admin()).send({ sub: 'carol', limits, credits: { remaining: 6 } });
+    expect(res.status, shown(res)).to.equal(201);
+    const key = res.body.key as string;
+    await waitFor(async () => (await Promise.all(verifiers.map((v) => request(v.url).get('/key/info').set('Authorization', `Bearer ${key}`)))).every(
+      (r) => r.status === 200 && r.body.credits?.remaining === 6,
+    ), 2000);
+
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => price(verifiers[i % 2]!, key)));
+    const served = answers.filter((r) => r.status === 200).length;
+    expect(served, 'exactly the credits').to.equal(6);
+    for (const r of answers) expect(r.headers['ratelimit-policy'], shown(r)).to.equal('"burst";q=9;w=60, "day";q=1000;w=86400');
+    expect(answers.filter((r) => r.status === 429).every((r) => r.body.code === 'credits_exhausted')).to.equal(true);
+
+    // A top-up at the issuer: now the burst limit holds first (9 - 6 = 3 left in its window).
+    await request(issuer.url).patch(`/admin/keys/${res.body.id}`).set(admin()).send({ credits: { remaining: 100 } });
+    await waitFor(async () => (await request(verifiers[0]!.url).get('/key/info').set('Authorization', `Bearer ${key}`)).body.credits?.remaining === 100
+      && (await request(verifiers[1]!.url).get('/key/info').set('Authorization', `Bearer ${key}`)).body.credits?.remaining === 100, 2000);
+    const more = await Promise.all(Array.from({ length: 20 }, (_, i) => price(verifiers[i % 2]!, key)));
+    expect(more.filter((r) => r.status === 200).length, 'the burst limit: 3 left').to.equal(3);
+    expect(more.filter((r) => r.status === 429).every((r) => r.body.code === 'rate_limited')).to.equal(true);
+  });
+
   it('a key minted by the issuer is accepted by both verifiers', async () => {
     const { key } = await mint();
     for (const v of verifiers) {

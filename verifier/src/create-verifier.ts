@@ -175,7 +175,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   });
   let starting: Promise<void> | undefined;
 
-  const access = createAccessDecision({ verify, limiter });
+  const access = createAccessDecision({ verify, limiter, now });
   const record = createDecisionRecorder(metrics, logger, usage?.tally);
 
   return {

@@ -16,11 +16,11 @@
 export { createVerifier, DEFAULT_MAX_STALENESS_SECONDS } from './create-verifier.js';
 export type { Verifier, VerifierOptions } from './create-verifier.js';
 export type { KeyRefusal, Outcome, Refusal, Verdict, VerifiedKey } from './domain/verdict.js';
-export type { AccessDecision, AccessOptions, AccessRefusal } from './domain/access-decision.js';
+export type { AccessDecision, AccessOptions, AccessRefusal, CreditStanding } from './domain/access-decision.js';
 export type { ReadinessReport } from './domain/readiness.js';
 export { RATE_WINDOW_SECONDS } from './domain/rate-limiter.js';
-export type { LimitDecision, RateLimiter, RateWindow } from './domain/rate-limiter.js';
-export { rateWindowOf, verifiedKeyOf } from './middleware/protect.js';
+export type { LimitDecision, RateLimiter, RateStanding, RateWindow } from './domain/rate-limiter.js';
+export { creditsOf, rateWindowOf, rateWindowsOf, verifiedKeyOf } from './middleware/protect.js';
 export type { ProtectOptions } from './middleware/protect.js';
 export { rateLimitHeaders } from './middleware/rate-limit-headers.js';
 export { FORWARD_AUTH_HEADERS } from './middleware/forward-auth.js';

@@ -8,7 +8,7 @@ import { createVerifierRuntime, loadVerifierEnv, verifierRuntimeOptionsFromEnv }
 runMain('akm-verifier', async () => {
   const env = loadVerifierEnv(process.env);
   await checkPortsFree([{ variable: 'VERIFIER_PORT', port: env.VERIFIER_PORT, host: env.AKM_HOST }]);
-  const logger = createLogger({ name: 'akm-verifier', level: env.LOG_LEVEL });
+  const logger = createLogger({ name: 'akm-verifier', level: env.LOG_LEVEL, buffered: true });
   const runtime = await createVerifierRuntime({ ...verifierRuntimeOptionsFromEnv(env), logger });
   return { logger, stop: runtime.stop, reload: runtime.reload };
 });

@@ -211,3 +211,63 @@ describe('verifier main: started before NATS', () => {
     expect(out, 'no stack trace').to.not.match(/\n\s+at /);
   });
 });
+
+describe('verifier main: buffered request log', () => {
+  let nats: TestServer;
+  let dir: string;
+  let child: ChildProcess | undefined;
+
+  before(async () => {
+    nats = await startNats();
+    dir = mkdtempSync(join(tmpdir(), 'akm-verifier-log-'));
+  });
+  after(async () => {
+    child?.kill('SIGKILL');
+    await nats?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes a quiet request\'s line within a second, and loses no line of a burst at a graceful stop', async function () {
+    this.timeout(30_000);
+    const signer = await createSigner();
+    const jwksFile = join(dir, 'jwks.json');
+    writeFileSync(jwksFile, JSON.stringify(signer.jwks));
+    const stream = await createTestStream(nats.url, { prefix: 'akm.keys.' });
+    const key = await signKey(signer, { rateLimit: 10_000 });
+    await stream.publish(keyEvent(key, 'key.created', { version: 1 }));
+    const port = await freePort();
+    const env = {
+      PATH: process.env.PATH, NATS_URL: nats.url, REDIS_URL: '', AKM_JWKS_FILE: jwksFile,
+      AKM_STREAM: stream.stream, VERIFIER_PORT: String(port), LOG_LEVEL: 'info',
+    };
+    let out = '';
+    child = spawn(process.execPath, [ENTRY_POINTS.verifier], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const url = `http://127.0.0.1:${port}`;
+    const completed = (id: string) => out.split('\n').filter((l) => l.includes(`"requestId":"${id}"`) && l.includes('"request completed"')).length;
+    const price = (id: string) => fetch(`${url}/price?symbol=BTC`, { headers: { authorization: `Bearer ${key.token}`, 'x-request-id': id } });
+    try {
+      await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, 15_000, 100);
+
+      // One request, far below the buffer's size: the timer writes it.
+      expect((await price('quiet-1')).status).to.equal(200);
+      await waitFor(() => completed('quiet-1') === 1, 1000, 20);
+
+      // A burst, then SIGTERM at once: the last lines are still in the buffer when it comes.
+      const answers = await Promise.all(Array.from({ length: 300 }, (_, i) => price(`burst-${i}`)));
+      expect(answers.map((a) => a.status).filter((s) => s !== 200)).to.deep.equal([]);
+      const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).to.equal(0);
+      await new Promise((resolve) => child!.stdout!.once('close', resolve).readableEnded && resolve(undefined));
+      const lines = Array.from({ length: 300 }, (_, i) => completed(`burst-${i}`));
+      expect(lines.filter((n) => n !== 1).length, 'burst requests without exactly one line').to.equal(0);
+      // The last line, logged right before exit: still in the buffer when the process ends.
+      expect(out.trimEnd().split('\n').pop(), 'the last line').to.include('"msg":"stopped"');
+    } finally {
+      child?.kill('SIGKILL');
+      child = undefined;
+      await stream.close();
+    }
+  });
+});

@@ -61,6 +61,58 @@ describe('verifier: rate limits shared through Redis', () => {
     }
   });
 
+  it('with several limits, concurrent requests on two instances are served exactly up to the tightest limit and no limit is charged for a refusal', async () => {
+    // Two keys, each held back by another of its limits.
+    const keys = [
+      { burst: 7, hour: 1000 },
+      { burst: 1000, hour: 6 },
+    ];
+    for (const [i, counts] of keys.entries()) {
+      const limits = [
+        { name: 'burst', limit: counts.burst, windowSeconds: 60 },
+        { name: 'hour', limit: counts.hour, windowSeconds: 3600 },
+      ];
+      const key = await signKey(signer, { rateLimit: counts.burst });
+      await stream.publish(keyEvent(key, 'key.created', { version: 1, limits }));
+      await waitFor(async () => {
+        const infos = await Promise.all([a.get('/key/info', key.token), b.get('/key/info', key.token)]);
+        return infos.every((r) => r.status === 200 && r.body.limits?.length === 2);
+      }, 3000);
+
+      const answers = (await Promise.all(
+        Array.from({ length: 40 }, (_, j) => (j % 2 ? a : b).get('/price?symbol=ETH', key.token)),
+      )) as unknown as Answer[];
+
+      const allowed = Math.min(counts.burst, counts.hour);
+      expect(tally(answers), `key ${i}`).to.deep.equal({ 200: allowed, 429: 40 - allowed });
+      for (const res of answers) {
+        expect(res.headers['ratelimit-policy'], shown(res)).to.equal(`"burst";q=${counts.burst};w=60, "hour";q=${counts.hour};w=3600`);
+      }
+      const info = await a.get('/key/info', key.token);
+      const left = Object.fromEntries((info.body.limits as { name: string; remaining: number }[]).map((l) => [l.name, l.remaining]));
+      expect(left, 'each limit was charged exactly the requests served').to.deep.equal({ burst: counts.burst - allowed, hour: counts.hour - allowed });
+    }
+  });
+
+  it('with credits, concurrent requests on two instances are served exactly the credits, the rest 429 credits_exhausted', async () => {
+    const key = await signKey(signer, { rateLimit: 1000 });
+    const credits = { remaining: 13, grantedAt: Math.floor(Date.now() / 1000), grant: randomUUID() };
+    await stream.publish(keyEvent(key, 'key.created', { version: 1, credits }));
+    await waitFor(async () => {
+      const infos = await Promise.all([a.get('/key/info', key.token), b.get('/key/info', key.token)]);
+      return infos.every((r) => r.status === 200 && r.body.credits?.remaining === 13);
+    }, 3000);
+
+    const answers = (await Promise.all(
+      Array.from({ length: 50 }, (_, j) => (j % 2 ? a : b).get('/price?symbol=ETH', key.token)),
+    )) as unknown as Answer[];
+
+    expect(tally(answers)).to.deep.equal({ 200: 13, 429: 37 });
+    for (const res of answers.filter((r) => r.status === 429)) expect(res.body.code, shown(res)).to.equal('credits_exhausted');
+    const info = await b.get('/key/info', key.token);
+    expect(info.body.credits).to.deep.equal({ remaining: 0 });
+  });
+
   it('GET /key/info does not count: an exhausted key still sees its plan with remaining 0 and resetAt', async () => {
     const key = await activeKey(2);
     await a.get('/price?symbol=BTC', key.token);

@@ -75,6 +75,11 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+/** Parses a whole number option that may be 0 (e.g. a grace period, 0 for none). */
+export function wholeNumber(value: string): number {
+  return value === '0' ? 0 : positiveInt(value);
+}
+
 /** Parses a positive whole number option of at most `max` (e.g. a capped lifetime). */
 export function positiveIntAtMost(max: number): (value: string) => number {
   return (value) => {

@@ -2,7 +2,7 @@
  * A key's stored metadata and the repository the key service needs (a port: `store/`
  * implements it). The key string itself is never stored.
  */
-import type { KeyStatus, Role } from '@akm/common';
+import type { CreditGrant, KeyStatus, RateLimitSpec, Role } from '@akm/common';
 
 /** A key's stored metadata. */
 export interface KeyRecord {
@@ -16,8 +16,14 @@ export interface KeyRecord {
   role: Role;
   name: string | null;
   meta: Record<string, unknown> | null;
-  /** Requests per minute. */
+  /** The first limit's count: requests per minute for a key with the one `default` limit (signed as `rate_limit`). */
   rateLimit: number;
+  /** Every limit of the key (1 to 5); a request must fit all of them. */
+  limits: readonly RateLimitSpec[];
+  /** The key's credits, a grant verifiers count down (shared by the keys a roll made of it); null: unlimited. */
+  credits: CreditGrant | null;
+  /** What the key may do besides its role (its signed `scope` claim): fixed when issued. */
+  scopes: readonly string[];
   /** Seconds since epoch. */
   expiresAt: number;
   /** Milliseconds since epoch. */
@@ -25,6 +31,15 @@ export interface KeyRecord {
   /** Milliseconds since epoch. */
   updatedAt: number;
   status: KeyStatus;
+  /**
+   * Seconds since epoch when a rolled key stops working (refused as revoked from then on, with
+   * no further change); null for a key never rolled.
+   */
+  revokeAt: number | null;
+  /** The key that replaced this one in a roll; null until it is rolled. */
+  rolledTo: string | null;
+  /** The key this one replaced in a roll; null for a key issued afresh. */
+  rolledFrom: string | null;
   /** Incremented on every change; carried in events so consumers can ignore stale ones. */
   version: number;
   /** The signing key that signed it. */

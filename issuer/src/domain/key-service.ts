@@ -3,9 +3,20 @@
  * are written in one transaction (the outbox), so there is no dual write.
  */
 import { randomUUID } from 'node:crypto';
-import { API_KEY_TYP, type KeyStatus, type Role } from '@akm/common';
+import {
+  API_KEY_TYP,
+  DEFAULT_KEY_SCOPES,
+  defaultLimits,
+  isDefaultLimits,
+  type CreditGrant,
+  type CreditsInput,
+  type KeyStatus,
+  type RateLimitSpec,
+  type Role,
+} from '@akm/common';
 import { changeType, keyEventOf } from './key-events.js';
 import type { KeyHistory, KeyEventPage } from './key-history.js';
+import { policyBreach, type KeyPolicy } from './key-policy.js';
 import type { KeyListQuery, KeyOwners, KeyRecord, KeyRepository } from './key-record.js';
 import type { OutboxRepository } from './outbox.js';
 import type { SigningKeys } from './signing-keys.js';
@@ -15,6 +26,7 @@ import type { Transactor } from './transactor.js';
 export type KeyFailure =
   | { code: 'not_found'; message: string }
   | { code: 'conflict'; message: string }
+  | { code: 'policy_exceeded'; message: string }
   | { code: 'validation_failed'; field: string; message: string };
 
 export type KeyResult<T> = { ok: true; value: T } | { ok: false; failure: KeyFailure };
@@ -23,8 +35,14 @@ export type KeyResult<T> = { ok: true; value: T } | { ok: false; failure: KeyFai
 export interface IssueKeyInput {
   sub: string;
   role: Role;
-  /** Requests per minute. */
-  rateLimit: number;
+  /** Requests per minute: one limit named `default` (60 when neither it nor {@link limits} is given). */
+  rateLimit?: number;
+  /** Several limits instead of {@link rateLimit}. */
+  limits?: readonly RateLimitSpec[];
+  /** Requests the key may make in all (and their refill); unlimited when omitted. */
+  credits?: CreditsInput;
+  /** What the key may do besides its role; {@link DEFAULT_KEY_SCOPES} when omitted. */
+  scopes?: readonly string[];
   /** Lifetime in seconds; or {@link expiresAt}. */
   ttl?: number;
   /** Seconds since epoch. */
@@ -33,9 +51,17 @@ export interface IssueKeyInput {
   meta?: Record<string, unknown>;
 }
 
+/** What a user asks for when creating a key of their own: an admin's request without owner or role. */
+export type OwnKeyInput = Omit<IssueKeyInput, 'sub' | 'role'>;
+
 /** A change to an existing key. */
 export interface UpdateKeyInput {
+  /** Replaces every limit by one per-minute limit named `default`. */
   rateLimit?: number;
+  /** Replaces every limit. */
+  limits?: readonly RateLimitSpec[];
+  /** Sets what is left from now (a top-up), with its refill; null removes the credits. */
+  credits?: CreditsInput | null;
   /** A new lifetime, seconds from now; or {@link expiresAt}. */
   ttl?: number;
   /** Seconds since epoch. */
@@ -66,6 +92,8 @@ export interface KeyServiceOptions {
   maxTtlSeconds: number;
   /** Lifetime when neither `ttl` nor `expiresAt` is given, seconds. */
   defaultTtlSeconds: number;
+  /** Longest grace period of a roll, seconds. */
+  maxRollGraceSeconds: number;
   /** Called after every committed change (wakes the outbox relay). */
   onChange?: () => void;
   /**
@@ -79,14 +107,33 @@ export interface KeyServiceOptions {
 /** The key service. */
 export type KeyService = ReturnType<typeof createKeyService>;
 
+/** Requests per minute of a key issued with neither `rateLimit` nor `limits`. */
+const DEFAULT_RATE_LIMIT = 60;
+
 const invalid = (field: string, message: string): KeyResult<never> => ({
   ok: false,
   failure: { code: 'validation_failed', field, message },
 });
+const exceeded = (message: string): KeyResult<never> => ({ ok: false, failure: { code: 'policy_exceeded', message } });
 /** How many times a change is tried against changes made at the same moment. */
 const CHANGE_ATTEMPTS = 5;
+/** A change lost to one made at the same moment, in a transaction that must be rolled back. */
+class ChangedMeanwhile extends Error {}
 
 const notFound = (id: string): KeyResult<never> => ({ ok: false, failure: { code: 'not_found', message: `no key ${id}` } });
+
+/** A new grant of `credits` made at `nowS`: counted from zero under a new id. */
+function grantOf(credits: CreditsInput, nowS: number): CreditGrant {
+  return { ...credits, grantedAt: nowS, grant: randomUUID() };
+}
+
+/** Why `key` cannot be rolled at `nowS` (seconds since epoch), if it cannot. */
+function rollRefusal(key: KeyRecord, nowS: number): string | undefined {
+  if (key.status === 'revoked' || (key.revokeAt !== null && key.revokeAt <= nowS)) return `key ${key.id} is revoked`;
+  if (key.rolledTo !== null) return `key ${key.id} was already rolled to ${key.rolledTo}`;
+  if (key.expiresAt <= nowS) return `key ${key.id} has expired: issue a new key`;
+  return undefined;
+}
 
 /** Creates the key service. */
 export function createKeyService(options: KeyServiceOptions) {
@@ -125,7 +172,7 @@ export function createKeyService(options: KeyServiceOptions) {
    */
   async function change(
     id: string,
-    decide: (before: KeyRecord) => KeyResult<KeyRecord> | Promise<KeyResult<KeyRecord>>,
+    decide: (before: KeyRecord) => Promise<KeyResult<KeyRecord>>,
     ctx: CommandContext,
   ): Promise<KeyResult<KeyRecord>> {
     for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
@@ -141,58 +188,167 @@ export function createKeyService(options: KeyServiceOptions) {
     return { ok: false, failure: { code: 'conflict', message: `key ${id} is being changed by another request; try again` } };
   }
 
+  /** Signs a key and builds its record (not stored: the caller commits it, with its owner id). */
+  async function mint(
+    plan: Pick<KeyRecord, 'sub' | 'role' | 'limits' | 'scopes' | 'credits'> & { name?: string | null; meta?: Record<string, unknown> | null },
+    iat: number,
+    expiresAt: number,
+    rolledFrom: string | null,
+  ): Promise<{ record: KeyRecord; key: string }> {
+    const id = randomUUID();
+    const limits = plan.limits.map((l) => ({ ...l }));
+    const rateLimit = limits[0]!.limit;
+    const kid = signing.currentKid();
+    const key = await signing.sign(
+      {
+        iss: options.issuer,
+        aud: options.audience,
+        sub: plan.sub,
+        jti: id,
+        iat,
+        nbf: iat,
+        exp: expiresAt,
+        role: plan.role,
+        rate_limit: rateLimit,
+        ...(isDefaultLimits(limits, rateLimit) ? {} : { limits }),
+        ...(plan.credits ? { credits: plan.credits } : {}),
+        scope: plan.scopes.join(' '),
+      },
+      API_KEY_TYP,
+    );
+    const t = now();
+    const record: KeyRecord = {
+      id,
+      sub: plan.sub,
+      ownerId: null,
+      role: plan.role,
+      name: plan.name ?? null,
+      meta: plan.meta ?? null,
+      rateLimit,
+      limits,
+      scopes: [...plan.scopes],
+      credits: plan.credits,
+      expiresAt,
+      createdAt: t,
+      updatedAt: t,
+      status: 'active',
+      version: 1,
+      kid,
+      revokeAt: null,
+      rolledTo: null,
+      rolledFrom,
+    };
+    return { record, key };
+  }
+
+  /** Issues a key; `admit`, when given, may refuse it (naming a policy bound) in the transaction that stores it. */
+  async function issue(
+    input: IssueKeyInput,
+    ctx: CommandContext,
+    admit?: () => Promise<string | undefined>,
+  ): Promise<KeyResult<{ record: KeyRecord; key: string }>> {
+    const iat = nowSeconds();
+    const expiry =
+      input.expiresAt !== undefined
+        ? checkExpiry(input.expiresAt, 'expiresAt')
+        : checkExpiry(iat + (input.ttl ?? options.defaultTtlSeconds), 'ttl');
+    if (!expiry.ok) return expiry;
+    if (!(await ownerMayHold(input.sub, input.role))) {
+      return invalid('role', `an admin key needs an owner who is an active admin user; ${input.sub} is not`);
+    }
+    const limits = input.limits ? input.limits.map((l) => ({ ...l })) : defaultLimits(input.rateLimit ?? DEFAULT_RATE_LIMIT);
+    const credits = input.credits ? grantOf(input.credits, iat) : null;
+    const minted = await mint({ ...input, limits, credits, scopes: [...new Set(input.scopes ?? DEFAULT_KEY_SCOPES)] }, iat, expiry.value, null);
+    // The owner is read in the transaction that stores the key: a user deleted meanwhile
+    // either revoked nothing of it (it came after) or owns it (it came before).
+    const breach = await transactor.run(async () => {
+      const refused = await admit?.();
+      if (refused) return refused;
+      minted.record.ownerId = (await options.owners?.idOf(input.sub)) ?? null;
+      await commit(minted.record, true, 'key.created', ctx);
+      return undefined;
+    });
+    if (breach) return exceeded(breach);
+    options.onChange?.();
+    return { ok: true, value: minted };
+  }
+
   return {
     /** Issues a key: signs it, stores its metadata and event. The key string is returned once. */
-    async issueKey(input: IssueKeyInput, ctx: CommandContext = {}): Promise<KeyResult<{ record: KeyRecord; key: string }>> {
-      const iat = nowSeconds();
-      const expiry =
-        input.expiresAt !== undefined
-          ? checkExpiry(input.expiresAt, 'expiresAt')
-          : checkExpiry(iat + (input.ttl ?? options.defaultTtlSeconds), 'ttl');
-      if (!expiry.ok) return expiry;
-      if (!(await ownerMayHold(input.sub, input.role))) {
-        return invalid('role', `an admin key needs an owner who is an active admin user; ${input.sub} is not`);
+    issueKey(input: IssueKeyInput, ctx: CommandContext = {}): Promise<KeyResult<{ record: KeyRecord; key: string }>> {
+      return issue(input, ctx);
+    },
+
+    /**
+     * A user creates a key of their own, within their key policy (none: refused, an admin issues
+     * their keys). Anything outside it is refused `policy_exceeded`, naming the bound; the count
+     * of keys is checked in the transaction that stores the new one.
+     */
+    issueOwnKey(
+      owner: { id: string; username: string; keyPolicy: KeyPolicy | null },
+      input: OwnKeyInput,
+      ctx: CommandContext = {},
+    ): Promise<KeyResult<{ record: KeyRecord; key: string }>> {
+      const policy = owner.keyPolicy;
+      if (!policy) return Promise.resolve(exceeded('you have no key policy: an admin issues your keys'));
+      const nowS = nowSeconds();
+      const ttl = input.ttl ?? Math.min(options.defaultTtlSeconds, policy.maxTtlSeconds);
+      const limits = input.limits ?? defaultLimits(input.rateLimit ?? Math.min(DEFAULT_RATE_LIMIT, policy.maxRateLimit));
+      const scopes = input.scopes ?? policy.scopes;
+      const request = { limits, scopes, ttlSeconds: input.expiresAt !== undefined ? input.expiresAt - nowS : ttl };
+      const live = async () =>
+        (await keys.liveKeysOf(owner.id)).filter((k) => k.expiresAt > nowS && (k.revokeAt === null || k.revokeAt > nowS)).length;
+      const admit = async () => policyBreach(policy, request, await live());
+      // `limits` stands for `rateLimit` from here on: issue() reads it first.
+      return issue({ ...input, limits, scopes, ...(input.expiresAt === undefined ? { ttl } : {}), sub: owner.username, role: 'user' }, ctx, admit);
+    },
+    /**
+     * Rolls a key: issues its replacement (same owner, role, limits, scopes, name and meta, the
+     * lifetime the old key was issued with) and has the old key refused as revoked
+     * `graceSeconds` from now (at once for 0; never later than its own expiry). Both changes and
+     * their events are one transaction; the old key's event carries the end time, so verifiers
+     * refuse it then by their own clocks. The new key string is returned once.
+     */
+    async rollKey(id: string, graceSeconds: number, ctx: CommandContext = {}): Promise<KeyResult<{ record: KeyRecord; key: string; old: KeyRecord }>> {
+      const before = await keys.get(id);
+      if (!before) return notFound(id);
+      if (graceSeconds > options.maxRollGraceSeconds) {
+        return invalid('graceSeconds', `must be at most ${options.maxRollGraceSeconds} seconds`);
       }
-      const id = randomUUID();
-      const kid = signing.currentKid();
-      const key = await signing.sign(
-        {
-          iss: options.issuer,
-          aud: options.audience,
-          sub: input.sub,
-          jti: id,
-          iat,
-          nbf: iat,
-          exp: expiry.value,
-          role: input.role,
-          rate_limit: input.rateLimit,
-        },
-        API_KEY_TYP,
-      );
-      const t = now();
-      const record: KeyRecord = {
-        id,
-        sub: input.sub,
-        ownerId: null,
-        role: input.role,
-        name: input.name ?? null,
-        meta: input.meta ?? null,
-        rateLimit: input.rateLimit,
-        expiresAt: expiry.value,
-        createdAt: t,
-        updatedAt: t,
-        status: 'active',
-        version: 1,
-        kid,
-      };
-      // The owner is read in the transaction that stores the key: a user deleted meanwhile
-      // either revoked nothing of it (it came after) or owns it (it came before).
-      await transactor.run(async () => {
-        record.ownerId = (await options.owners?.idOf(input.sub)) ?? null;
-        await commit(record, true, 'key.created', ctx);
+      const iat = nowSeconds();
+      const cannot = rollRefusal(before, iat);
+      if (cannot) return { ok: false, failure: { code: 'conflict', message: cannot } };
+      if (!(await ownerMayHold(before.sub, before.role))) {
+        return { ok: false, failure: { code: 'conflict', message: `admin key ${id} cannot be rolled: ${before.sub} is not an active admin user` } };
+      }
+      const lifetime = Math.max(1, before.expiresAt - Math.floor(before.createdAt / 1000));
+      const minted = await mint(before, iat, iat + Math.min(lifetime, options.maxTtlSeconds), before.id);
+      const changedMeanwhile: KeyResult<never> = { ok: false, failure: { code: 'conflict', message: `key ${id} changed meanwhile; roll it again` } };
+      const result = await transactor.run(async (): Promise<KeyResult<KeyRecord>> => {
+        // The key may have changed while the new one was signed: roll only what was read.
+        const current = await keys.get(id);
+        if (!current || current.version !== before.version) return changedMeanwhile;
+        minted.record.ownerId = before.ownerId;
+        await commit(minted.record, true, 'key.created', ctx);
+        const revokeAt = Math.min(iat + graceSeconds, before.expiresAt);
+        const after: KeyRecord = {
+          ...before,
+          status: graceSeconds === 0 ? 'revoked' : before.status,
+          revokeAt,
+          rolledTo: minted.record.id,
+          updatedAt: now(),
+          version: before.version + 1,
+        };
+        // Changed by another replica since it was read here: undo the new key too.
+        if (!(await commit(after, false, changeType(before, after), ctx))) throw new ChangedMeanwhile();
+        return { ok: true, value: after };
+      }).catch((err: unknown) => {
+        if (err instanceof ChangedMeanwhile) return changedMeanwhile;
+        throw err;
       });
+      if (!result.ok) return result;
       options.onChange?.();
-      return { ok: true, value: { record, key } };
+      return { ok: true, value: { ...minted, old: result.value } };
     },
 
     getKey(id: string): Promise<KeyRecord | undefined> {
@@ -246,7 +402,7 @@ export function createKeyService(options: KeyServiceOptions) {
     revokeKey(id: string, ctx: CommandContext = {}): Promise<KeyResult<KeyRecord>> {
       return change(
         id,
-        (before) =>
+        async (before) =>
           before.status === 'revoked'
             ? { ok: true, value: before }
             : { ok: true, value: { ...before, status: 'revoked', updatedAt: now(), version: before.version + 1 } },
@@ -266,15 +422,24 @@ export function createKeyService(options: KeyServiceOptions) {
       if (!expiry.ok) return expiry;
       expiresAt = expiry.value;
     }
+    const limits =
+      input.limits !== undefined
+        ? input.limits.map((l) => ({ ...l }))
+        : input.rateLimit !== undefined
+          ? defaultLimits(input.rateLimit)
+          : before.limits;
     const after: KeyRecord = {
       ...before,
-      rateLimit: input.rateLimit ?? before.rateLimit,
+      rateLimit: limits[0]!.limit,
+      limits,
+      credits: input.credits === undefined ? before.credits : input.credits === null ? null : grantOf(input.credits, nowSeconds()),
       expiresAt,
       status: input.status ?? before.status,
       updatedAt: now(),
       version: before.version + 1,
     };
-    if (after.rateLimit === before.rateLimit && after.expiresAt === before.expiresAt && after.status === before.status) {
+    const sameLimits = JSON.stringify(after.limits) === JSON.stringify(before.limits);
+    if (sameLimits && input.credits === undefined && after.expiresAt === before.expiresAt && after.status === before.status) {
       return { ok: true, value: before };
     }
     if (before.status !== 'active' && after.status === 'active' && !(await ownerMayHold(before.sub, before.role))) {
@@ -283,3 +448,4 @@ export function createKeyService(options: KeyServiceOptions) {
     return { ok: true, value: after };
   }
 }
+

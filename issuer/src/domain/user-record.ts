@@ -3,6 +3,7 @@
  * Passwords are kept as hashes only.
  */
 import type { Role } from '@akm/common';
+import type { KeyPolicy } from './key-policy.js';
 
 /** Status of a user account. */
 export type UserStatus = 'active' | 'disabled';
@@ -23,6 +24,8 @@ export interface UserRecord {
    * value when the user is created and whenever its password, role or status changes.
    */
   sessionEpoch: string;
+  /** Within what bounds the user creates keys of their own; null: they do not (an admin does). */
+  keyPolicy: KeyPolicy | null;
 }
 
 /** Reads and writes users. */

@@ -5,6 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Role } from '@akm/common';
 import type { InitialPasswordStore } from './initial-password.js';
+import type { KeyPolicy } from './key-policy.js';
 import type { CommandContext, KeyResult, KeyService } from './key-service.js';
 import type { Transactor } from './transactor.js';
 import type { UserRecord, UserRepository, UserStatus } from './user-record.js';
@@ -37,6 +38,8 @@ export interface UpdateUserInput {
   role?: Role;
   password?: string;
   status?: UserStatus;
+  /** Sets the user's key policy; null removes it. */
+  keyPolicy?: KeyPolicy | null;
 }
 
 /** The user service. */
@@ -89,6 +92,7 @@ export function createUserService(options: UserServiceOptions) {
         createdAt: t,
         updatedAt: t,
         sessionEpoch: newSessionEpoch(),
+        keyPolicy: null,
       });
       // Another replica on the same database created it first: its password stands, not this one.
       if (!inserted) {
@@ -126,6 +130,7 @@ export function createUserService(options: UserServiceOptions) {
         updatedAt: t,
         // A user deleted and created again under the same name gets none of the old sign-ins.
         sessionEpoch: newSessionEpoch(),
+        keyPolicy: null,
       };
       if (await users.get(input.username)) return conflict(`user ${input.username} exists`);
       if (!(await users.insert(user))) return conflict(`user ${input.username} exists`);
@@ -142,6 +147,7 @@ export function createUserService(options: UserServiceOptions) {
         role: input.role ?? before.role,
         status: input.status ?? before.status,
         passwordHash: passwordHash ?? before.passwordHash,
+        keyPolicy: input.keyPolicy === undefined ? before.keyPolicy : input.keyPolicy,
         updatedAt: t,
       };
       // A new password, role or status ends every sign-in made before it (a re-enabled user

@@ -109,6 +109,7 @@ export function createAuth(options: AuthOptions) {
     const record = await options.keys.getKey(claims.jti);
     if (!record) throw new AppError('invalid_key', 'not a valid API key');
     if (record.status === 'revoked') throw new AppError('key_revoked', 'key revoked');
+    if (record.revokeAt !== null && record.revokeAt <= now() / 1000) throw new AppError('key_revoked', 'key revoked: it was rolled and its grace period ended');
     // The stored expiry wins over the signed one: an admin may have shortened or extended it.
     if (record.expiresAt <= Math.floor(now() / 1000)) throw new AppError('key_expired', 'key expired');
     return record;

@@ -9,7 +9,7 @@ import { apiKeyOf } from './auth.js';
 import { failWith } from './failures.js';
 import { keyView } from './key-view.js';
 import { encodeCursor } from './cursors.js';
-import { issueKeyBody, listKeysQuery, toSeconds, updateKeyBody } from './key-schemas.js';
+import { issueKeyBody, listKeysQuery, rollKeyBody, toSeconds, updateKeyBody } from './key-schemas.js';
 
 /** Options of {@link createKeyRoutes}. */
 export interface KeyRoutesOptions {
@@ -60,6 +60,8 @@ export function createKeyRoutes(options: KeyRoutesOptions): Router {
       String(req.params.id),
       {
         rateLimit: body.rateLimit,
+        limits: body.limits,
+        credits: body.credits,
         status: body.status,
         ttl: body.ttl,
         ...(body.expiresAt !== undefined ? { expiresAt: toSeconds(body.expiresAt) } : {}),
@@ -68,6 +70,15 @@ export function createKeyRoutes(options: KeyRoutesOptions): Router {
     );
     if (!result.ok) failWith(result.failure);
     res.json(keyView(result.value, now()));
+  });
+
+  router.post('/admin/keys/:id/roll', requireAdmin, async (req, res) => {
+    const { graceSeconds } = parseInput(rollKeyBody, req.body, 'roll');
+    const result = await service.rollKey(String(req.params.id), graceSeconds, { requestId: requestIdOf(res) });
+    if (!result.ok) failWith(result.failure);
+    options.onIssued?.();
+    const { record, key } = result.value;
+    res.status(201).location(`/admin/keys/${record.id}`).json({ ...keyView(record, now()), key });
   });
 
   router.delete('/admin/keys/:id', requireAdmin, async (req, res) => {

@@ -10,6 +10,7 @@ export type KeyView = z.infer<typeof keyViewSchema>;
 
 /** The view of `record` at `nowMs`. */
 export function keyView(record: KeyRecord, nowMs: number): KeyView {
+  const rolledOut = record.revokeAt !== null && record.revokeAt * 1000 <= nowMs;
   const expired = record.status === 'active' && record.expiresAt * 1000 <= nowMs;
   return {
     id: record.id,
@@ -20,9 +21,22 @@ export function keyView(record: KeyRecord, nowMs: number): KeyView {
     // Stored as given to POST /admin/keys, whose schema allows these value types only.
     meta: record.meta as KeyView['meta'],
     rateLimit: record.rateLimit,
+    limits: record.limits.map((l) => ({ ...l })),
+    scopes: [...record.scopes],
+    credits:
+      record.credits === null
+        ? null
+        : {
+            granted: record.credits.remaining,
+            grantedAt: new Date(record.credits.grantedAt * 1000).toISOString(),
+            ...(record.credits.refill ? { refill: { ...record.credits.refill } } : {}),
+          },
     expiresAt: new Date(record.expiresAt * 1000).toISOString(),
     createdAt: new Date(record.createdAt).toISOString(),
     updatedAt: new Date(record.updatedAt).toISOString(),
-    status: expired ? 'expired' : record.status,
+    status: rolledOut ? 'revoked' : expired ? 'expired' : record.status,
+    revokeAt: record.revokeAt === null ? null : new Date(record.revokeAt * 1000).toISOString(),
+    rolledTo: record.rolledTo,
+    rolledFrom: record.rolledFrom,
   };
 }

@@ -8,7 +8,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { buildOpenApiDocument, statusFor, type ApiHeader, type ApiOperation, type ErrorCode } from '@akm/common';
 import { poolOperations } from '../pool/index.js';
-import { issueKeyBody, listKeysQuery, myKeysQuery, updateKeyBody } from './key-schemas.js';
+import { issueKeyBody, listKeysQuery, myKeysQuery, ownKeyBody, rollKeyBody, updateKeyBody } from './key-schemas.js';
 import {
   createdKeySchema,
   issuerHealthSchema,
@@ -42,11 +42,19 @@ const WWW_AUTHENTICATE: Record<number, Record<string, ApiHeader>> = {
 const key = { description: 'The key.', schema: keyViewSchema };
 const user = { description: 'The user.', schema: userViewSchema };
 
+const ROLL_DESCRIPTION =
+  'Issues a new key (new id, same owner, role, limits, scopes, name and meta, the lifetime the old one was issued with; ' +
+  '`rolledFrom` names the old key) and shows its string once. The old key keeps working for `graceSeconds` (0: not at all; ' +
+  'never past its own expiry), then every verifier refuses it `401 key_revoked` by its own clock, with no further call. ' +
+  'A revoked, expired or already rolled key cannot be rolled (409).';
+
 const OPERATIONS: ApiOperation[] = [
   // Keys
   {
     ...admin, tags: ['keys'], method: 'post', path: '/admin/keys', operationId: 'createKey', summary: 'Issue an API key (admin)',
-    description: 'Role defaults to user, rateLimit to 60 per minute, lifetime to 30 days (`ttl` in seconds, or `expiresAt`). The key string is shown this once.',
+    description:
+      'Role defaults to user, rateLimit to 60 per minute (or give `limits`: up to 5 named windows, all must allow a request), ' +
+      'scopes to `prices:read`, lifetime to 30 days (`ttl` in seconds, or `expiresAt`). The key string is shown this once.',
     body: issueKeyBody,
     responses: { 201: { description: 'The key, with its string.', schema: createdKeySchema, headers: { Location: { description: '`/admin/keys/{id}`' } } } },
     problems: [...ADMIN, 'validation_failed', 'malformed_json'],
@@ -65,6 +73,13 @@ const OPERATIONS: ApiOperation[] = [
     ...admin, tags: ['keys'], method: 'patch', path: '/admin/keys/:id', operationId: 'updateKey', summary: 'Change a key\'s limit, expiry or status (admin)',
     description: 'Applies on every verifier without a new key. A revoked key cannot change (409).',
     params: keyId, body: updateKeyBody, responses: { 200: key },
+    problems: [...ADMIN, 'validation_failed', 'malformed_json', 'not_found', 'conflict'],
+  },
+  {
+    ...admin, tags: ['keys'], method: 'post', path: '/admin/keys/:id/roll', operationId: 'rollKey', summary: 'Replace a key, the old one working for a grace period (admin)',
+    description: ROLL_DESCRIPTION,
+    params: keyId, body: rollKeyBody,
+    responses: { 201: { description: 'The new key, with its string.', schema: createdKeySchema, headers: { Location: { description: '`/admin/keys/{id}` of the new key' } } } },
     problems: [...ADMIN, 'validation_failed', 'malformed_json', 'not_found', 'conflict'],
   },
   {
@@ -99,8 +114,10 @@ const OPERATIONS: ApiOperation[] = [
     params: username, responses: { 200: user }, problems: [...ADMIN, 'not_found'],
   },
   {
-    ...admin, tags: ['users'], method: 'patch', path: '/admin/users/:username', operationId: 'updateUser', summary: 'Change a user\'s role, password or status (admin)',
-    description: 'Disabling a user disables all their keys. The last active admin cannot be demoted or disabled (409).',
+    ...admin, tags: ['users'], method: 'patch', path: '/admin/users/:username', operationId: 'updateUser', summary: 'Change a user\'s role, password, status or key policy (admin)',
+    description:
+      'Disabling a user disables all their keys. The last active admin cannot be demoted or disabled (409). ' +
+      '`keyPolicy` lets the user create keys of their own within its bounds (`POST /me/keys`); null takes that away (their keys stay).',
     params: username, body: updateUserBody, responses: { 200: user },
     problems: [...ADMIN, 'validation_failed', 'malformed_json', 'not_found', 'conflict'],
   },
@@ -136,6 +153,29 @@ const OPERATIONS: ApiOperation[] = [
   {
     tags: ['self-service'], security: ['session'], method: 'get', path: '/me/keys', operationId: 'listMyKeys', summary: 'The signed-in user\'s keys',
     query: myKeysQuery, responses: { 200: { description: 'A page of keys.', schema: keyPageSchema } }, problems: [...SESSION, 'validation_failed'],
+  },
+  {
+    tags: ['self-service'], security: ['session'], method: 'post', path: '/me/keys', operationId: 'createMyKey', summary: 'Create a key of one\'s own, within one\'s key policy',
+    description:
+      'Only for a user an admin gave a key policy (`PATCH /admin/users/{username}` with `keyPolicy`); the key is the user\'s, role user. ' +
+      'Rate limit, lifetime and scopes default to the policy\'s bounds (60 per minute or less, 30 days or less, the policy\'s scopes). ' +
+      'Anything outside the policy — more keys than `maxKeys`, limits allowing more than `maxRateLimit` a minute, a lifetime over ' +
+      '`maxTtlSeconds`, a scope not in `scopes` — and a user without a policy: 403 `policy_exceeded`, naming the bound.',
+    body: ownKeyBody,
+    responses: { 201: { description: 'The key, with its string.', schema: createdKeySchema, headers: { Location: { description: '`/me/keys/{id}`' } } } },
+    problems: [...SESSION, 'validation_failed', 'malformed_json', 'policy_exceeded'],
+  },
+  {
+    tags: ['self-service'], security: ['session'], method: 'delete', path: '/me/keys/:id', operationId: 'revokeMyKey', summary: 'Revoke one of the signed-in user\'s keys for good',
+    description: 'Keys belong to a user id: anyone else\'s key is 404, like an unknown id.',
+    params: keyId, responses: { 204: { description: 'Revoked.' } }, problems: [...SESSION, 'not_found'],
+  },
+  {
+    tags: ['self-service'], security: ['session'], method: 'post', path: '/me/keys/:id/roll', operationId: 'rollMyKey', summary: 'Replace one of the signed-in user\'s keys, the old one working for a grace period',
+    description: `${ROLL_DESCRIPTION} Keys belong to a user id: anyone else's key is 404, like an unknown id.`,
+    params: keyId, body: rollKeyBody,
+    responses: { 201: { description: 'The new key, with its string.', schema: createdKeySchema, headers: { Location: { description: '`/me/keys/{id}` of the new key' } } } },
+    problems: [...SESSION, 'validation_failed', 'malformed_json', 'not_found', 'conflict'],
   },
   {
     tags: ['self-service'], security: ['session'], method: 'post', path: '/me/keys/:id/disable', operationId: 'disableMyKey', summary: 'Disable one of the signed-in user\'s keys',

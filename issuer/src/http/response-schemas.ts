@@ -3,7 +3,8 @@
  * built from them, so what the API answers and what it documents are one thing.
  */
 import { z } from 'zod';
-import { KEY_EVENT_TYPES, KEY_STATUSES, ROLES, USAGE_OUTCOMES } from '@akm/common';
+import { KEY_EVENT_TYPES, KEY_STATUSES, ROLES, USAGE_OUTCOMES, creditsSchema, rateLimitSpecSchema } from '@akm/common';
+import { keyPolicySchema } from './user-schemas.js';
 
 const time = (description: string) => z.iso.datetime().meta({ description: `${description}, RFC 3339.` });
 
@@ -19,11 +20,29 @@ export const keyViewSchema = z
     role: z.enum(ROLES),
     name: z.string().nullable(),
     meta: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).nullable(),
-    rateLimit: z.number().int().meta({ description: 'Requests per minute.' }),
+    rateLimit: z.number().int().meta({ description: "Requests per minute of a key with one limit (the first limit's count otherwise)." }),
+    limits: z.array(rateLimitSpecSchema).meta({ description: 'Every limit of the key: a request is served only if all allow it, and counts against all.' }),
+    scopes: z.array(z.string()).meta({ description: 'What the key may do besides its role (its signed `scope` claim), fixed when issued.' }),
+    credits: z
+      .object({
+        granted: z.number().int().meta({ description: 'Credits granted at `grantedAt` (what is left now: `/key/info` or `/v1/verify` of a verifier).' }),
+        grantedAt: time('When the credits were granted (created or topped up)'),
+        refill: creditsSchema.shape.refill,
+      })
+      .nullable()
+      .meta({ description: 'Requests the key may make in all, spent across every verifier; null: unlimited.' }),
     expiresAt: time('When the key expires (the stored expiry, which verifiers honour over the signed `exp`)'),
     createdAt: time('When the key was issued'),
     updatedAt: time('When the key last changed'),
-    status: z.enum(['active', 'disabled', 'revoked', 'expired']).meta({ description: '`expired` for an active key past its expiry.' }),
+    status: z
+      .enum(['active', 'disabled', 'revoked', 'expired'])
+      .meta({ description: '`expired` for an active key past its expiry; `revoked` also for a rolled key past its `revokeAt`.' }),
+    revokeAt: z.iso
+      .datetime()
+      .nullable()
+      .meta({ description: 'When a rolled key stops working (refused as `key_revoked` from then on, on every verifier); null for a key never rolled.' }),
+    rolledTo: z.string().nullable().meta({ description: 'The key that replaced this one in a roll.' }),
+    rolledFrom: z.string().nullable().meta({ description: 'The key this one replaced in a roll.' }),
   })
   .meta({ id: 'Key' });
 
@@ -49,6 +68,9 @@ export const userViewSchema = z
     status: z.enum(['active', 'disabled']),
     createdAt: time('When the user was created'),
     updatedAt: time('When the user last changed'),
+    keyPolicy: keyPolicySchema
+      .nullable()
+      .meta({ description: 'Within what bounds the user creates keys of their own (`POST /me/keys`); null: they do not, an admin issues their keys.' }),
   })
   .meta({ id: 'User' });
 
@@ -162,7 +184,8 @@ export const keyEventPageSchema = z
           version: z.number().int(),
           status: z.enum(KEY_STATUSES),
           role: z.enum(ROLES),
-          rateLimit: z.number().int().meta({ description: 'Requests per minute after the change.' }),
+          rateLimit: z.number().int().meta({ description: "Requests per minute after the change (the first limit's count)." }),
+          limits: z.array(rateLimitSpecSchema).meta({ description: 'Every limit after the change.' }),
           expiresAt: time('The expiry after the change'),
           requestId: z.string().nullable(),
         })

@@ -1,7 +1,7 @@
 /**
  * How usage is shown over the API: periods and totals with ISO 8601 times, a count per outcome.
  */
-import type { KeyEvent, UsageCounts } from '@akm/common';
+import { defaultLimits, type KeyEvent, type UsageCounts } from '@akm/common';
 import type { KeyRecord } from '../domain/key-record.js';
 import type { KeyUsage, TopUsage } from '../domain/usage-service.js';
 import type { z } from 'zod';
@@ -58,6 +58,7 @@ export function keyEventView(event: KeyEvent): z.infer<typeof keyEventPageSchema
     status: event.status,
     role: event.role,
     rateLimit: event.rateLimit,
+    limits: event.limits ?? defaultLimits(event.rateLimit),
     expiresAt: iso(event.expiresAt),
     requestId: event.requestId ?? null,
   };

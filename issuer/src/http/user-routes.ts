@@ -14,7 +14,7 @@ import type { UserService } from '../domain/user-service.js';
 import { principalOf } from './auth.js';
 import { failWith } from './failures.js';
 import { encodeCursor } from './cursors.js';
-import { myKeysQuery } from './key-schemas.js';
+import { myKeysQuery, ownKeyBody, rollKeyBody, toSeconds } from './key-schemas.js';
 import { keyView } from './key-view.js';
 import { callerUserId, ownKeyOf } from './own-keys.js';
 import { changePasswordBody, createUserBody, listUsersQuery, loginBody, logoutBody, updateUserBody } from './user-schemas.js';
@@ -179,6 +179,33 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
       items: page.items.map((k) => keyView(k, now())),
       nextCursor: encodeCursor(page.next),
     });
+  });
+
+  router.post('/me/keys', requireSession, async (req, res) => {
+    const body = parseInput(ownKeyBody, req.body, 'key');
+    const me = await users.getUser(principalOf(res).sub);
+    if (!me) throw new AppError('policy_exceeded', 'you have no key policy: an admin issues your keys');
+    const { expiresAt, ...rest } = body;
+    const result = await keys.issueOwnKey(me, { ...rest, ...(expiresAt !== undefined ? { expiresAt: toSeconds(expiresAt) } : {}) }, { requestId: requestIdOf(res) });
+    if (!result.ok) failWith(result.failure);
+    const { record, key } = result.value;
+    res.status(201).location(`/me/keys/${record.id}`).json({ ...keyView(record, now()), key });
+  });
+
+  router.delete('/me/keys/:id', requireSession, async (req, res) => {
+    const key = await ownKeyOf({ keys, users }, res, String(req.params.id));
+    const result = await keys.revokeKey(key.id, { requestId: requestIdOf(res) });
+    if (!result.ok) failWith(result.failure);
+    res.status(204).end();
+  });
+
+  router.post('/me/keys/:id/roll', requireSession, async (req, res) => {
+    const { graceSeconds } = parseInput(rollKeyBody, req.body, 'roll');
+    const key = await ownKeyOf({ keys, users }, res, String(req.params.id));
+    const result = await keys.rollKey(key.id, graceSeconds, { requestId: requestIdOf(res) });
+    if (!result.ok) failWith(result.failure);
+    const { record, key: secret } = result.value;
+    res.status(201).location(`/me/keys/${record.id}`).json({ ...keyView(record, now()), key: secret });
   });
 
   router.post('/me/keys/:id/disable', requireSession, async (req, res) => {

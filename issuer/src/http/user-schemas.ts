@@ -4,6 +4,17 @@
 import { z } from 'zod';
 import { ROLES } from '@akm/common';
 import { cursorParam } from './cursors.js';
+import { scopesSchema } from './key-schemas.js';
+
+/** A user's key policy: the bounds of the keys they create themselves. */
+export const keyPolicySchema = z
+  .strictObject({
+    maxKeys: z.number().int().min(1).max(1000).meta({ description: 'Most live keys the user may hold.', example: 5 }),
+    maxRateLimit: z.number().int().min(1).max(1_000_000).meta({ description: 'Most requests per minute any of their keys may allow.', example: 100 }),
+    maxTtlSeconds: z.number().int().min(60).meta({ description: 'Longest lifetime of a key they create, seconds.', example: 2_592_000 }),
+    scopes: scopesSchema.meta({ description: 'The scopes their keys may have, and get when none are asked for.', example: ['prices:read'] }),
+  })
+  .meta({ id: 'KeyPolicy' });
 
 /** Longest user name, in characters. */
 export const USERNAME_MAX_LENGTH = 64;
@@ -52,9 +63,10 @@ export const updateUserBody = z
     role: z.enum(ROLES).optional(),
     password: newPasswordSchema.optional(),
     status: z.enum(['active', 'disabled']).optional(),
+    keyPolicy: keyPolicySchema.nullable().optional(),
   })
-  .refine((b) => b.role !== undefined || b.password !== undefined || b.status !== undefined, {
-    message: 'give at least one of role, password, status',
+  .refine((b) => b.role !== undefined || b.password !== undefined || b.status !== undefined || b.keyPolicy !== undefined, {
+    message: 'give at least one of role, password, status, keyPolicy',
   });
 
 /** Query of `GET /admin/users`. */

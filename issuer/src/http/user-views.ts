@@ -17,5 +17,6 @@ export function userView(user: UserRecord): UserView {
     status: user.status,
     createdAt: new Date(user.createdAt).toISOString(),
     updatedAt: new Date(user.updatedAt).toISOString(),
+    keyPolicy: user.keyPolicy === null ? null : { ...user.keyPolicy, scopes: [...user.keyPolicy.scopes] },
   };
 }

@@ -168,6 +168,37 @@ const MIGRATIONS: Migration[] = [
         CREATE INDEX ended_sessions_by_expiry ON ended_sessions (expires_at);
       `),
   },
+  {
+    version: 9,
+    description: "keys' scopes: keys issued before have prices:read, as verifiers read a key without a scope claim",
+    // Space-delimited, as the signed `scope` claim.
+    up: (db) => db.exec(`ALTER TABLE keys ADD COLUMN scopes TEXT NOT NULL DEFAULT 'prices:read'`),
+  },
+  {
+    version: 10,
+    description: "keys' several rate limits: JSON, NULL for the one per-minute limit of rate_limit every key had before",
+    up: (db) => db.exec(`ALTER TABLE keys ADD COLUMN limits TEXT`),
+  },
+  {
+    version: 11,
+    description: 'key rolls: when a rolled key stops working, and the keys before and after it',
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE keys ADD COLUMN revoke_at INTEGER; -- seconds since epoch; NULL for a key never rolled
+        ALTER TABLE keys ADD COLUMN rolled_to TEXT;
+        ALTER TABLE keys ADD COLUMN rolled_from TEXT;
+      `),
+  },
+  {
+    version: 12,
+    description: "keys' credits: a grant (JSON) verifiers count down; NULL for a key without credits",
+    up: (db) => db.exec(`ALTER TABLE keys ADD COLUMN credits TEXT`),
+  },
+  {
+    version: 13,
+    description: "users' key policies (JSON): within what bounds a user creates keys of their own; NULL for none",
+    up: (db) => db.exec(`ALTER TABLE users ADD COLUMN key_policy TEXT`),
+  },
 ];
 
 /** Options of {@link openDatabase}. */

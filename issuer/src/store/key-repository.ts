@@ -2,7 +2,7 @@
  * Key metadata in the database. The key string itself is never stored: a copy of the database reveals
  * no usable key.
  */
-import type { KeyStatus, Role } from '@akm/common';
+import { defaultLimits, isDefaultLimits, type CreditGrant, type KeyStatus, type RateLimitSpec, type Role } from '@akm/common';
 import type { KeyRecord, KeyRepository } from '../domain/key-record.js';
 import type { SqlClient, SqlValue } from './sql-client.js';
 
@@ -15,6 +15,12 @@ interface KeyRow {
   name: string | null;
   meta: string | null;
   rate_limit: number;
+  scopes: string;
+  limits: string | null;
+  revoke_at: number | null;
+  credits: string | null;
+  rolled_to: string | null;
+  rolled_from: string | null;
   expires_at: number;
   created_at: number;
   updated_at: number;
@@ -32,24 +38,39 @@ function toRecord(row: KeyRow): KeyRecord {
     name: row.name,
     meta: row.meta === null ? null : (JSON.parse(row.meta) as Record<string, unknown>),
     rateLimit: row.rate_limit,
+    limits: row.limits === null ? defaultLimits(row.rate_limit) : (JSON.parse(row.limits) as RateLimitSpec[]),
+    scopes: row.scopes === '' ? [] : row.scopes.split(' '),
     expiresAt: row.expires_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     status: row.status,
     version: row.version,
     kid: row.kid,
+    revokeAt: row.revoke_at,
+    credits: row.credits === null ? null : (JSON.parse(row.credits) as CreditGrant),
+    rolledTo: row.rolled_to,
+    rolledFrom: row.rolled_from,
   };
 }
 
-const COLUMNS = 'id, sub, owner_id, role, name, meta, rate_limit, expires_at, created_at, updated_at, status, version, kid';
+/** The `limits` column: NULL for the one per-minute limit of `rate_limit`. */
+function limitsColumn(record: KeyRecord): string | null {
+  return isDefaultLimits(record.limits, record.rateLimit) ? null : JSON.stringify(record.limits);
+}
+
+const creditsColumn = (record: KeyRecord) => (record.credits === null ? null : JSON.stringify(record.credits));
+
+const COLUMNS =
+  'id, sub, owner_id, role, name, meta, rate_limit, scopes, limits, expires_at, created_at, updated_at, status, version, kid, revoke_at, rolled_to, rolled_from, credits';
 
 /** Creates the key repository over a database client. */
 export function createKeyRepository(db: SqlClient): KeyRepository {
   return {
     async insert(r) {
-      await db.run(`INSERT INTO keys (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+      await db.run(`INSERT INTO keys (${COLUMNS}) VALUES (${COLUMNS.split(',').map(() => '?').join(', ')})`, [
         r.id, r.sub, r.ownerId, r.role, r.name, r.meta === null ? null : JSON.stringify(r.meta),
-        r.rateLimit, r.expiresAt, r.createdAt, r.updatedAt, r.status, r.version, r.kid,
+        r.rateLimit, r.scopes.join(' '), limitsColumn(r), r.expiresAt, r.createdAt, r.updatedAt, r.status, r.version, r.kid,
+        r.revokeAt, r.rolledTo, r.rolledFrom, creditsColumn(r),
       ]);
     },
     async get(id) {
@@ -67,12 +88,21 @@ export function createKeyRepository(db: SqlClient): KeyRepository {
         where.push('owner_id = ?');
         params.push(query.ownerId);
       }
+      // A rolled key past its revocation time is revoked, though no change was stored then.
+      const rolledOut = '(revoke_at IS NOT NULL AND revoke_at <= ?)';
+      const now = query.nowSeconds;
       if (query.status === 'expired') {
-        where.push("status = 'active' AND expires_at <= ?");
-        params.push(query.nowSeconds);
+        where.push(`status = 'active' AND expires_at <= ? AND NOT ${rolledOut}`);
+        params.push(now, now);
       } else if (query.status === 'active') {
-        where.push("status = 'active' AND expires_at > ?");
-        params.push(query.nowSeconds);
+        where.push(`status = 'active' AND expires_at > ? AND NOT ${rolledOut}`);
+        params.push(now, now);
+      } else if (query.status === 'revoked') {
+        where.push(`(status = 'revoked' OR ${rolledOut})`);
+        params.push(now);
+      } else if (query.status === 'disabled') {
+        where.push(`status = 'disabled' AND NOT ${rolledOut}`);
+        params.push(now);
       } else if (query.status !== undefined) {
         where.push('status = ?');
         params.push(query.status);
@@ -90,8 +120,9 @@ export function createKeyRepository(db: SqlClient): KeyRepository {
     async update(r) {
       // Only over the version it was read at: of two changes made at once, the second finds none.
       const changed = await db.run(
-        'UPDATE keys SET rate_limit = ?, expires_at = ?, updated_at = ?, status = ?, version = ? WHERE id = ? AND version = ?',
-        [r.rateLimit, r.expiresAt, r.updatedAt, r.status, r.version, r.id, r.version - 1],
+        `UPDATE keys SET rate_limit = ?, limits = ?, expires_at = ?, updated_at = ?, status = ?, version = ?, revoke_at = ?, rolled_to = ?,
+           credits = ? WHERE id = ? AND version = ?`,
+        [r.rateLimit, limitsColumn(r), r.expiresAt, r.updatedAt, r.status, r.version, r.revokeAt, r.rolledTo, creditsColumn(r), r.id, r.version - 1],
       );
       return changed === 1;
     },

@@ -148,6 +148,19 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
       CREATE INDEX login_known_by_until ON login_known (until);
     `,
   },
+  {
+    version: 5,
+    description: "keys' scopes, several limits, rolls and credits, and users' key policies (SQLite versions 9 to 13)",
+    sql: `
+      ALTER TABLE keys ADD COLUMN scopes TEXT NOT NULL DEFAULT 'prices:read'; -- space-delimited, as the signed scope claim
+      ALTER TABLE keys ADD COLUMN limits TEXT;      -- JSON; NULL for the one per-minute limit of rate_limit
+      ALTER TABLE keys ADD COLUMN revoke_at BIGINT; -- seconds since epoch; NULL for a key never rolled
+      ALTER TABLE keys ADD COLUMN rolled_to TEXT;
+      ALTER TABLE keys ADD COLUMN rolled_from TEXT;
+      ALTER TABLE keys ADD COLUMN credits TEXT;     -- JSON grant; NULL for a key without credits
+      ALTER TABLE users ADD COLUMN key_policy TEXT; -- JSON; NULL for none
+    `,
+  },
 ];
 
 /** Advisory lock key of the migrations (any constant the issuer uses for nothing else). */

@@ -2,6 +2,7 @@
  * Users in the database: name, password hash (never the password), role and status.
  */
 import type { Role } from '@akm/common';
+import type { KeyPolicy } from '../domain/key-policy.js';
 import type { UserRecord, UserRepository, UserStatus } from '../domain/user-record.js';
 import type { SqlClient } from './sql-client.js';
 
@@ -14,6 +15,7 @@ interface UserRow {
   created_at: number;
   updated_at: number;
   session_epoch: string;
+  key_policy: string | null;
 }
 
 const toRecord = (r: UserRow): UserRecord => ({
@@ -25,7 +27,10 @@ const toRecord = (r: UserRow): UserRecord => ({
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   sessionEpoch: r.session_epoch,
+  keyPolicy: r.key_policy === null ? null : (JSON.parse(r.key_policy) as KeyPolicy),
 });
+
+const policyColumn = (u: UserRecord) => (u.keyPolicy === null ? null : JSON.stringify(u.keyPolicy));
 
 /** Creates the user repository over a database client. */
 export function createUserRepository(db: SqlClient): UserRepository {
@@ -44,15 +49,15 @@ export function createUserRepository(db: SqlClient): UserRepository {
       (await db.all<UserRow>('SELECT * FROM users WHERE username > ? ORDER BY username LIMIT ?', [afterName, limit])).map(toRecord),
     async insert(u) {
       return (await db.run(
-        `INSERT INTO users (id, username, password_hash, role, status, created_at, updated_at, session_epoch)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`,
-        [u.id, u.username, u.passwordHash, u.role, u.status, u.createdAt, u.updatedAt, u.sessionEpoch],
+        `INSERT INTO users (id, username, password_hash, role, status, created_at, updated_at, session_epoch, key_policy)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`,
+        [u.id, u.username, u.passwordHash, u.role, u.status, u.createdAt, u.updatedAt, u.sessionEpoch, policyColumn(u)],
       )) === 1;
     },
     async update(u) {
       await db.run(
-        'UPDATE users SET password_hash = ?, role = ?, status = ?, updated_at = ?, session_epoch = ? WHERE username = ?',
-        [u.passwordHash, u.role, u.status, u.updatedAt, u.sessionEpoch, u.username],
+        'UPDATE users SET password_hash = ?, role = ?, status = ?, updated_at = ?, session_epoch = ?, key_policy = ? WHERE username = ?',
+        [u.passwordHash, u.role, u.status, u.updatedAt, u.sessionEpoch, policyColumn(u), u.username],
       );
     },
     async delete(username) {

@@ -55,6 +55,77 @@ describe('akm: version, help, paging, pool and self-service commands', function 
     }
   });
 
+  it('keys create --scope gives the key those scopes (prices:read without it); a bad scope is the issuer\'s 400', async () => {
+    const scoped = jsonOf<{ scopes: string[] }>(await harness.akm(['keys', 'create', '--sub', 'scoped', '--scope', 'orders:read', 'orders:write', '--json'], { env: admin }));
+    expect(scoped.scopes).to.deep.equal(['orders:read', 'orders:write']);
+    const plain = jsonOf<{ scopes: string[] }>(await harness.akm(['keys', 'create', '--sub', 'scoped', '--json'], { env: admin }));
+    expect(plain.scopes).to.deep.equal(['prices:read']);
+    const bad = await harness.akm(['keys', 'create', '--sub', 'scoped', '--scope', 'a,b'], { env: admin });
+    expect(bad.code, bad.stderr).to.not.equal(0);
+    expect(bad.stderr).to.include('scopes');
+  });
+
+  it('keys create and update --limit name=count/seconds set several limits; --limit with --rate-limit is a usage error', async () => {
+    const key = jsonOf<{ id: string; limits: unknown[] }>(
+      await harness.akm(['keys', 'create', '--sub', 'limited', '--limit', 'burst=10/1', '--limit', 'day=10000/86400', '--json'], { env: admin }),
+    );
+    expect(key.limits).to.deep.equal([
+      { name: 'burst', limit: 10, windowSeconds: 1 },
+      { name: 'day', limit: 10000, windowSeconds: 86400 },
+    ]);
+    const updated = jsonOf<{ limits: unknown[] }>(await harness.akm(['keys', 'update', key.id, '--limit', 'hour=50/3600', '--json'], { env: admin }));
+    expect(updated.limits).to.deep.equal([{ name: 'hour', limit: 50, windowSeconds: 3600 }]);
+    const both = await harness.akm(['keys', 'update', key.id, '--limit', 'hour=50/3600', '--rate-limit', '5'], { env: admin });
+    expect(oneLineFailure(both, 2)).to.include('cannot be used with');
+    const bad = await harness.akm(['keys', 'update', key.id, '--limit', 'hour=50'], { env: admin });
+    expect(oneLineFailure(bad, 2)).to.include('name=count/seconds');
+  });
+
+  it('keys create --credits N --refill amount/interval gives a key credits; keys update --credits tops them up; a bad refill is a usage error', async () => {
+    const key = jsonOf<{ id: string; credits: { granted: number; refill?: unknown } }>(
+      await harness.akm(['keys', 'create', '--sub', 'metered', '--credits', '100', '--refill', '100/day', '--json'], { env: admin }),
+    );
+    expect(key.credits).to.deep.include({ granted: 100, refill: { amount: 100, interval: 'day' } });
+    const topped = jsonOf<{ credits: { granted: number } }>(await harness.akm(['keys', 'update', key.id, '--credits', '500', '--json'], { env: admin }));
+    expect(topped.credits.granted).to.equal(500);
+    const bad = await harness.akm(['keys', 'create', '--sub', 'metered', '--credits', '1', '--refill', '5/week'], { env: admin });
+    expect(oneLineFailure(bad, 2)).to.include('amount/interval');
+  });
+
+  it('keys roll --grace prints the new key once; me roll-key rolls one of your own keys; --grace is required', async () => {
+    const old = jsonOf<{ id: string }>(await harness.akm(['keys', 'create', '--sub', 'rolling', '--json'], { env: admin }));
+    const rolled = await harness.akm(['keys', 'roll', old.id, '--grace', '3600']);
+    expect(rolled.code, rolled.stderr).to.not.equal(0);
+    const run = await harness.akm(['keys', 'roll', old.id, '--grace', '3600', '--json'], { env: admin });
+    const fresh = jsonOf<{ id: string; key: string; rolledFrom: string }>(run);
+    expect(fresh.rolledFrom).to.equal(old.id);
+    expect(fresh.key).to.be.a('string');
+    const missing = await harness.akm(['keys', 'roll', fresh.id], { env: admin });
+    expect(oneLineFailure(missing, 2)).to.include('--grace');
+
+    const mine = jsonOf<{ id: string }>(await harness.akm(['keys', 'create', '--sub', 'sam', '--json'], { env: admin }));
+    const sam = await signedIn('sam', PASSWORD);
+    const own = jsonOf<{ rolledFrom: string; sub: string }>(await harness.akm(['me', 'roll-key', mine.id, '--grace', '0', '--json'], { env: sam }));
+    expect(own).to.include({ rolledFrom: mine.id, sub: 'sam' });
+  });
+
+  it('users update --key-policy lets a user me create-key and me revoke-key within it; none takes it away', async () => {
+    await harness.akm(['users', 'create', 'selfie', '--password-stdin'], { stdin: PASSWORD, env: admin });
+    const policy = '{"maxKeys":3,"maxRateLimit":50,"maxTtlSeconds":86400,"scopes":["prices:read"]}';
+    const set = jsonOf<{ keyPolicy: { maxKeys: number } }>(await harness.akm(['users', 'update', 'selfie', '--key-policy', policy, '--json'], { env: admin }));
+    expect(set.keyPolicy.maxKeys).to.equal(3);
+    const env = await signedIn('selfie', PASSWORD);
+    const own = jsonOf<{ id: string; rateLimit: number; key: string }>(await harness.akm(['me', 'create-key', '--name', 'cli', '--json'], { env }));
+    expect(own.rateLimit, "the policy's maxRateLimit, under 60").to.equal(50);
+    const over = await harness.akm(['me', 'create-key', '--rate-limit', '51'], { env });
+    expect(over.code).to.not.equal(0);
+    expect(over.stderr).to.include('maxRateLimit');
+    expect((await harness.akm(['me', 'revoke-key', own.id], { env })).code).to.equal(0);
+    await harness.akm(['users', 'update', 'selfie', '--key-policy', 'none'], { env: admin });
+    const none = await harness.akm(['me', 'create-key'], { env });
+    expect(none.stderr).to.include('no key policy');
+  });
+
   it('keys update --ttl sets a new lifetime from now; with --expires-at it is a usage error', async () => {
     const key = jsonOf<{ id: string; expiresAt: string }>(await harness.akm(['keys', 'create', '--sub', 'ttl-test', '--ttl', '60', '--json'], { env: admin }));
     const before = Date.now();

@@ -38,6 +38,15 @@ describe('akm --json on every command', function () {
       body: JSON.stringify({ sub: 'admin' }),
     });
     const ownId = ((await own.json()) as { id: string }).id;
+    // A key policy for the admin user, for `me create-key` signed in as admin.
+    const policy = await fetch(new URL('/admin/users/admin', harness.issuer.url), {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${harness.issuer.admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ keyPolicy: { maxKeys: 10, maxRateLimit: 100, maxTtlSeconds: 86_400, scopes: ['prices:read'] } }),
+    });
+    expect(policy.status).to.equal(200);
+    let myKeyId = '';
+    const myKey = () => myKeyId;
     const steps: Array<{ command: string; args: Array<string | (() => string)>; options?: RunOptions; then?: (out: Record<string, unknown>) => void }> = [
       { command: 'admin-token', args: [] },
       { command: 'login', args: ['admin', '--password-stdin'], options: { stdin: TEST_ADMIN_PASSWORD, env: session } },
@@ -45,6 +54,9 @@ describe('akm --json on every command', function () {
       { command: 'me show', args: [], options: { env: session } },
       { command: 'me keys', args: [], options: { env: session } },
       { command: 'me disable-key', args: [ownId], options: { env: session } },
+      { command: 'me create-key', args: ['--name', 'json'], options: { env: session }, then: (out) => (myKeyId = String(out.id)) },
+      { command: 'me roll-key', args: [myKey, '--grace', '60'], options: { env: session }, then: (out) => (myKeyId = String(out.id)) },
+      { command: 'me revoke-key', args: [myKey], options: { env: session } },
       { command: 'me password', args: ['--password-stdin'], options: { stdin: `${TEST_ADMIN_PASSWORD}\nanother long password\n`, env: session } },
       { command: 'logout', args: [], options: { env: session } },
       { command: 'pool generate', args: ['2'] },
@@ -65,6 +77,7 @@ describe('akm --json on every command', function () {
       { command: 'keys list', args: ['--sub', user] },
       { command: 'keys show', args: [id] },
       { command: 'keys update', args: [id, '--rate-limit', '3'] },
+      { command: 'keys roll', args: [id, '--grace', '60'], then: (out) => (keyId = String(out.id)) },
       { command: 'keys disable', args: [id] },
       { command: 'keys enable', args: [id] },
       { command: 'keys usage', args: [id] },

@@ -51,7 +51,7 @@ describe('akm users show, update and delete', function () {
 
   it('users update with nothing to change fails with one line', async () => {
     const run = await harness.akm(['users', 'update', 'whoever'], { env: admin });
-    expect(oneLineFailure(run, 1)).to.equal('akm: give --role and/or --password-stdin');
+    expect(oneLineFailure(run, 1)).to.equal('akm: give --role, --password-stdin and/or --key-policy');
   });
 
   it('users delete --json prints a JSON object, and the user is gone', async () => {

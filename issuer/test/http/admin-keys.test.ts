@@ -48,6 +48,92 @@ describe('issuer: admin key API', () => {
     expect(jwks.body.keys[0]).to.not.have.property('d');
   });
 
+  it('signs the scopes given into a space-delimited scope claim, shows them, and carries them in the key.created event', async () => {
+    const res = await create({ sub: 'dora', scopes: ['orders:read', 'orders:write'] });
+    expect(res.status, show(res)).to.equal(201);
+    expect(res.body.scopes).to.deep.equal(['orders:read', 'orders:write']);
+    const jwks = await api().get('/.well-known/jwks.json');
+    const { payload } = await jwtVerify(res.body.key, createLocalJWKSet(jwks.body), { algorithms: ['EdDSA'], typ: API_KEY_TYP });
+    expect(payload.scope).to.equal('orders:read orders:write');
+    const got = await api().get(`/admin/keys/${res.body.id}`).set('Authorization', `Bearer ${issuer.admin}`);
+    expect(got.body.scopes, show(got)).to.deep.equal(['orders:read', 'orders:write']);
+    const [created] = (await issuer.service.keyEvents(res.body.id, 1)).items;
+    expect(created?.scopes).to.deep.equal(['orders:read', 'orders:write']);
+  });
+
+  it('gives a key created without scopes prices:read (so /price serves it); an empty list means no scope', async () => {
+    const res = await create({ sub: 'erin' });
+    expect(res.body.scopes, show(res)).to.deep.equal(['prices:read']);
+    const none = await create({ sub: 'erin', scopes: [] });
+    expect(none.status, show(none)).to.equal(201);
+    expect(none.body.scopes).to.deep.equal([]);
+    const jwks = await api().get('/.well-known/jwks.json');
+    const { payload } = await jwtVerify(none.body.key, createLocalJWKSet(jwks.body), { algorithms: ['EdDSA'], typ: API_KEY_TYP });
+    expect(payload.scope).to.equal('');
+  });
+
+  it('issues a key with several limits: shown, signed as a limits claim, carried by its events; PATCH replaces them (rateLimit: one default limit again)', async () => {
+    const limits = [
+      { name: 'burst', limit: 10, windowSeconds: 1 },
+      { name: 'minute', limit: 600, windowSeconds: 60 },
+    ];
+    const res = await create({ sub: 'fred', limits });
+    expect(res.status, show(res)).to.equal(201);
+    expect(res.body.limits).to.deep.equal(limits);
+    expect(res.body.rateLimit, "the first limit's count").to.equal(10);
+    const jwks = await api().get('/.well-known/jwks.json');
+    const { payload } = await jwtVerify(res.body.key, createLocalJWKSet(jwks.body), { algorithms: ['EdDSA'], typ: API_KEY_TYP });
+    expect(payload.limits).to.deep.equal(limits);
+    expect((await issuer.service.keyEvents(res.body.id, 1)).items[0]?.limits).to.deep.equal(limits);
+
+    const day = [{ name: 'day', limit: 5000, windowSeconds: 86_400 }];
+    const patched = await api().patch(`/admin/keys/${res.body.id}`).set('Authorization', `Bearer ${issuer.admin}`).send({ limits: day });
+    expect(patched.status, show(patched)).to.equal(200);
+    expect(patched.body.limits).to.deep.equal(day);
+    expect((await issuer.service.keyEvents(res.body.id, 1)).items[0]?.limits).to.deep.equal(day);
+
+    const back = await api().patch(`/admin/keys/${res.body.id}`).set('Authorization', `Bearer ${issuer.admin}`).send({ rateLimit: 42 });
+    expect(back.body.limits, show(back)).to.deep.equal([{ name: 'default', limit: 42, windowSeconds: 60 }]);
+    const [event] = (await issuer.service.keyEvents(res.body.id, 1)).items;
+    expect(event?.rateLimit).to.equal(42);
+    expect(event, 'one per-minute limit is carried as rateLimit alone, as before').to.not.have.property('limits');
+
+    const both = await api().patch(`/admin/keys/${res.body.id}`).set('Authorization', `Bearer ${issuer.admin}`).send({ rateLimit: 1, limits: day });
+    expect(both.status, show(both)).to.equal(400);
+    expect(both.body.code).to.equal('validation_failed');
+  });
+
+  it('issues a key with credits (granted now, carried by its events and claim); PATCH tops them up as a new grant, or removes them with null', async () => {
+    const res = await create({ sub: 'hank', credits: { remaining: 1000, refill: { amount: 1000, interval: 'month' } } });
+    expect(res.status, show(res)).to.equal(201);
+    expect(res.body.credits).to.deep.include({ granted: 1000, refill: { amount: 1000, interval: 'month' } });
+    const [created] = (await issuer.service.keyEvents(res.body.id, 1)).items;
+    expect(created?.credits).to.include({ remaining: 1000 });
+    const jwks = await api().get('/.well-known/jwks.json');
+    const { payload } = await jwtVerify(res.body.key, createLocalJWKSet(jwks.body), { algorithms: ['EdDSA'], typ: API_KEY_TYP });
+    expect((payload.credits as { grant: string }).grant).to.equal(created?.credits?.grant);
+
+    const topped = await api().patch(`/admin/keys/${res.body.id}`).set('Authorization', `Bearer ${issuer.admin}`).send({ credits: { remaining: 50 } });
+    expect(topped.status, show(topped)).to.equal(200);
+    expect(topped.body.credits).to.include({ granted: 50 });
+    const [update] = (await issuer.service.keyEvents(res.body.id, 1)).items;
+    expect(update?.credits?.remaining).to.equal(50);
+    expect(update?.credits?.grant, 'a top-up is a new grant, counted from zero').to.not.equal(created?.credits?.grant);
+
+    const removed = await api().patch(`/admin/keys/${res.body.id}`).set('Authorization', `Bearer ${issuer.admin}`).send({ credits: null });
+    expect(removed.body.credits, show(removed)).to.equal(null);
+    expect((await issuer.service.keyEvents(res.body.id, 1)).items[0]).to.not.have.property('credits');
+  });
+
+  it('a key created with neither rateLimit nor limits has one limit named default of 60 per minute, and no limits claim', async () => {
+    const res = await create({ sub: 'gina' });
+    expect(res.body.limits, show(res)).to.deep.equal([{ name: 'default', limit: 60, windowSeconds: 60 }]);
+    const jwks = await api().get('/.well-known/jwks.json');
+    const { payload } = await jwtVerify(res.body.key, createLocalJWKSet(jwks.body), { algorithms: ['EdDSA'], typ: API_KEY_TYP });
+    expect(payload).to.not.have.property('limits');
+    expect(payload.rate_limit).to.equal(60);
+  });
+
   it('defaults role to user, rate limit to 60 and lifetime to 30 days; accepts expiresAt as ISO 8601', async () => {
     const res = await create({ sub: 'carol' });
     expect(res.status, show(res)).to.equal(201);
@@ -71,6 +157,24 @@ describe('issuer: admin key API', () => {
     ['no owner', { rateLimit: 5 }, 'sub'],
     ['an owner with spaces', { sub: 'a b' }, 'sub'],
     ['an unknown role', { sub: 'a', role: 'root' }, 'role'],
+    ['a scope with a space', { sub: 'a', scopes: ['prices read'] }, 'scopes.0'],
+    ['a scope with a comma', { sub: 'a', scopes: ['prices:read', 'a,b'] }, 'scopes.1'],
+    ['an empty scope', { sub: 'a', scopes: [''] }, 'scopes.0'],
+    ['a scope twice', { sub: 'a', scopes: ['x:y', 'x:y'] }, 'scopes'],
+    ['33 scopes', { sub: 'a', scopes: Array.from({ length: 33 }, (_, i) => `s${i}`) }, 'scopes'],
+    ['scopes given as a string', { sub: 'a', scopes: 'prices:read' }, 'scopes'],
+    ['a limit of 0', { sub: 'a', limits: [{ name: 'burst', limit: 0, windowSeconds: 1 }] }, 'limits.0.limit'],
+    ['a window of 0 s', { sub: 'a', limits: [{ name: 'burst', limit: 5, windowSeconds: 0 }] }, 'limits.0.windowSeconds'],
+    ['a window over 31 days', { sub: 'a', limits: [{ name: 'long', limit: 5, windowSeconds: 31 * 86400 + 1 }] }, 'limits.0.windowSeconds'],
+    ['a window given as a unit', { sub: 'a', limits: [{ name: 'm', limit: 5, window: 'minute' }] }, 'limits.0.window'],
+    ['6 limits', { sub: 'a', limits: Array.from({ length: 6 }, (_, i) => ({ name: `l${i}`, limit: 5, windowSeconds: 60 })) }, 'limits'],
+    ['no limit in limits', { sub: 'a', limits: [] }, 'limits'],
+    ['a limit name twice', { sub: 'a', limits: [{ name: 'x', limit: 1, windowSeconds: 1 }, { name: 'x', limit: 9, windowSeconds: 60 }] }, 'limits'],
+    ['a limit name with a space', { sub: 'a', limits: [{ name: 'per minute', limit: 1, windowSeconds: 60 }] }, 'limits.0.name'],
+    ['negative credits', { sub: 'a', credits: { remaining: -1 } }, 'credits.remaining'],
+    ['a refill of 0', { sub: 'a', credits: { remaining: 5, refill: { amount: 0, interval: 'day' } } }, 'credits.refill.amount'],
+    ['a weekly refill', { sub: 'a', credits: { remaining: 5, refill: { amount: 5, interval: 'week' } } }, 'credits.refill.interval'],
+    ['both rateLimit and limits', { sub: 'a', rateLimit: 5, limits: [{ name: 'x', limit: 1, windowSeconds: 1 }] }, 'limits'],
   ];
   for (const [what, body, field] of badBodies) {
     it(`when the body has ${what}, answers 400 validation_failed naming ${field}`, async () => {

@@ -12,9 +12,9 @@ const show = (res: request.Response) => JSON.stringify(res.body);
 /**
  * The issuer's migrations so far: 1 keys, outbox and signing keys; 2 users; 3 users' session_epoch;
  * 4 usage counts; 5 key events kept for reading back; 6 signing keys' activated_at (pre-publication);
- * 7 users' ids and keys' owner ids; 8 ended sign-ins. Bump with each new one.
+ * 7 users' ids and keys' owner ids; 8 ended sign-ins; 9 keys' scopes; 10 keys' several limits; 11 key rolls; 12 keys' credits; 13 users' key policies. Bump with each new one.
  */
-const ISSUER_SCHEMA_VERSION = 8;
+const ISSUER_SCHEMA_VERSION = 13;
 
 /**
  * What version 1 of the issuer wrote, frozen: migration 1 as it shipped. Editing a shipped
@@ -164,6 +164,11 @@ describe('issuer: SQLite database', () => {
       const res = await request(issuer.url).get('/admin/keys/k-old').set('Authorization', `Bearer ${issuer.admin}`);
       expect(res.status, show(res)).to.equal(200);
       expect(res.body).to.include({ id: 'k-old', sub: 'olga', name: 'legacy', rateLimit: 42, status: 'disabled' });
+      expect(res.body.scopes, 'a key from before scopes has what verifiers read it as').to.deep.equal(['prices:read']);
+      expect(res.body).to.include({ revokeAt: null, rolledTo: null, rolledFrom: null });
+      expect(res.body.limits, 'a key from before several limits has its one per-minute limit').to.deep.equal([
+        { name: 'default', limit: 42, windowSeconds: 60 },
+      ]);
     } finally {
       await issuer.stop();
     }

@@ -1,18 +1,21 @@
 /**
- * The one access decision of the verifier: bearer → key verdict → rate limit → role. The
+ * The one access decision of the verifier: bearer → key verdict → rate limit → role → scopes. The
  * Express middleware (`protect()`), forward auth (`/auth`) and the verify endpoint
  * (`/v1/verify`) all answer from it, so they can never disagree. Outcomes are data; the HTTP
  * layer turns a refusal into a status.
  */
-import { readBearer, type Role } from '@akm/common';
+import { DEFAULT_LIMIT_NAME, readBearer, type Role } from '@akm/common';
 import type { KeyVerifier } from './key-verifier.js';
-import type { RateLimiter, RateWindow } from './rate-limiter.js';
+import { CREDITS, creditLimitOf } from './credits.js';
+import { closestWindow, refusingWindow, type LimitDecision, type RateLimiter, type RateStanding, type RateWindow } from './rate-limiter.js';
 import type { Refusal, VerifiedKey } from './verdict.js';
 
 /** What a decision may take into account besides the key. */
 export interface AccessOptions {
   /** Roles allowed; any role when omitted. */
   roles?: readonly Role[];
+  /** Scopes the key must all have (`prices:read`); none when omitted. */
+  scopes?: readonly string[];
   /**
    * Whether the request counts against the key's rate limit. Default true. When false the
    * counter is only read and an exhausted key is not refused.
@@ -29,19 +32,34 @@ export interface AccessRefusal {
   /** The key id and owner, once the signature proved them. */
   keyId?: string;
   sub?: string;
-  /** The key's window, once its rate limit was read (429 and 403). */
+  /** The key's window closest to refusing (the refusing one on 429), once its limits were read (429 and 403). */
   window?: RateWindow;
+  /** Every window of the key, once its limits were read. */
+  windows?: readonly RateWindow[];
+  /** The key's credits, once read (a key with credits). */
+  credits?: CreditStanding;
   /** Seconds until a rate-limited key may try again. */
   retryAfterSeconds?: number;
+  /** With `insufficient_scope`: the scopes the route requires (for the RFC 6750 challenge). */
+  requiredScopes?: readonly string[];
+}
+
+/** What is left of a key's credits. */
+export interface CreditStanding {
+  remaining: number;
+  /** Seconds until they are refilled; absent without a refill. */
+  refillSeconds?: number;
 }
 
 /** Outcome of an access decision. */
-export type AccessDecision = { ok: true; key: VerifiedKey; window: RateWindow } | AccessRefusal;
+export type AccessDecision = ({ ok: true; key: VerifiedKey; credits?: CreditStanding } & RateStanding) | AccessRefusal;
 
 /** Collaborators of {@link createAccessDecision}. */
 export interface AccessDecisionDeps {
   verify: KeyVerifier;
   limiter: RateLimiter;
+  /** The clock (milliseconds since epoch): a key's credits are refilled by it. */
+  now: () => number;
 }
 
 /** The decision, from an `Authorization` header or from a key string. */
@@ -66,23 +84,33 @@ export function createAccessDecision(deps: AccessDecisionDeps): AccessDecider {
     const verdict = await deps.verify(token);
     if (!verdict.ok) return verdict;
     const { key } = verdict;
+    const credit = key.credits ? creditLimitOf(key.credits, key.expiresAt, deps.now()) : undefined;
+    const limits = credit ? [...key.limits, credit] : key.limits;
     if (options.consume === false) {
-      const window = await deps.limiter.peek(key.id, key.rateLimit);
-      return allowedRole(key, window, options);
+      const { standing, credits } = apart(await deps.limiter.peek(key.id, limits), credit?.refills);
+      return allowedFor(key, standing, credits, options);
     }
-    const counted = await deps.limiter.consume(key.id, key.rateLimit);
+    const counted = await deps.limiter.consume(key.id, limits);
+    const { standing, credits } = apart(counted, credit?.refills);
     if (!counted.allowed) {
+      const who = { keyId: key.id, sub: key.sub, ...standing, ...(credits ? { credits } : {}) };
+      if (credits?.remaining === 0) {
+        // Out of credits: a retry helps only once they are refilled.
+        const refill = credits.refillSeconds;
+        const detail = refill === undefined ? 'no credits left' : `no credits left until the refill in ${refill} s`;
+        return { ok: false, reason: 'credits_exhausted', detail, ...who, ...(refill === undefined ? {} : { retryAfterSeconds: Math.max(1, refill) }) };
+      }
+      const window = refusingWindow(standing.windows) ?? counted.window;
       return {
         ok: false,
         reason: 'rate_limited',
-        detail: `over ${key.rateLimit} requests per minute`,
-        keyId: key.id,
-        sub: key.sub,
-        window: counted.window,
-        retryAfterSeconds: counted.retryAfterSeconds,
+        detail: `over ${window.limit} requests per ${window.windowSeconds} s${window.name === DEFAULT_LIMIT_NAME ? '' : ` (limit ${window.name})`}`,
+        ...who,
+        window,
+        retryAfterSeconds: Math.max(1, window.resetSeconds),
       };
     }
-    return allowedRole(key, counted.window, options);
+    return allowedFor(key, standing, credits, options);
   }
 
   return {
@@ -95,9 +123,24 @@ export function createAccessDecision(deps: AccessDecisionDeps): AccessDecider {
   };
 }
 
-function allowedRole(key: VerifiedKey, window: RateWindow, options: AccessOptions): AccessDecision {
+/** The rate windows (for the RateLimit fields) apart from the credits' window, the last when present. */
+function apart(counted: RateStanding | LimitDecision, refills: boolean | undefined): { standing: RateStanding; credits?: CreditStanding } {
+  const last = counted.windows[counted.windows.length - 1]!;
+  if (refills === undefined || last.name !== CREDITS) return { standing: { windows: counted.windows, window: counted.window } };
+  const windows = counted.windows.slice(0, -1);
+  const credits: CreditStanding = { remaining: last.remaining, ...(refills ? { refillSeconds: last.resetSeconds } : {}) };
+  return { standing: { windows, window: closestWindow(windows) }, credits };
+}
+
+function allowedFor(key: VerifiedKey, standing: RateStanding, credits: CreditStanding | undefined, options: AccessOptions): AccessDecision {
+  const { window, windows } = standing;
   if (options.roles && !options.roles.includes(key.role)) {
-    return { ok: false, reason: 'forbidden', detail: `role ${key.role} may not use this route`, keyId: key.id, sub: key.sub, window };
+    return { ok: false, reason: 'forbidden', detail: `role ${key.role} may not use this route`, keyId: key.id, sub: key.sub, window, windows };
   }
-  return { ok: true, key, window };
+  const missing = options.scopes?.filter((s) => !key.scopes.includes(s));
+  if (missing?.length) {
+    const detail = `the key lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`;
+    return { ok: false, reason: 'insufficient_scope', detail, keyId: key.id, sub: key.sub, window, windows, requiredScopes: options.scopes };
+  }
+  return { ok: true, key, window, windows, ...(credits ? { credits } : {}) };
 }

@@ -10,8 +10,9 @@
  * timestamps and a heap node per key (bench/cold-start.ts measures it), and gives the garbage
  * collector a few large arrays to skip instead of millions of small objects to trace.
  */
-import { KEY_STATUSES, ROLES, type KeyEvent, type KeyStatus, type Role } from '@akm/common';
+import { KEY_STATUSES, ROLES, type CreditGrant, type KeyEvent, type KeyStatus, type RateLimitSpec, type Role } from '@akm/common';
 import { ExpiryHeap } from './expiry-heap.js';
+import { createLimitSets } from './limit-sets.js';
 
 /** What the verifier knows about one key from its latest event. */
 export interface KeyState {
@@ -19,10 +20,19 @@ export interface KeyState {
   sub: string;
   role: Role;
   status: KeyStatus;
-  /** Requests per minute. */
+  /** Requests per minute of a key with one limit (the first limit's count otherwise). */
   rateLimit: number;
-  /** Seconds since epoch; overrides the signed `exp` in both directions. */
+  /** Every limit of the key (shared, frozen). */
+  limits: readonly RateLimitSpec[];
+  /** The key's credits, when it has any. */
+  credits?: CreditGrant;
+  /**
+   * Seconds since epoch when the key stops working: its expiry (which overrides the signed `exp`
+   * in both directions), or the end of a roll's grace period when that comes first.
+   */
   expiresAt: number;
+  /** True when {@link expiresAt} is the end of a roll's grace: from then on the key is revoked, not expired. */
+  rolledOut: boolean;
   version: number;
 }
 
@@ -49,12 +59,16 @@ export interface KeyStateStore {
 }
 
 const INITIAL_SLOTS = 1024;
+/** Bit of `kind`: the entry's `expiresAt` is a roll's revocation time, not the key's expiry. */
+const ROLLED = 0x80;
 
 /** The columns of every entry, indexed by slot. */
 class Columns {
-  /** `role index << 4 | status index`. */
+  /** `ROLLED | role index << 4 | status index`. */
   kind = new Uint8Array(INITIAL_SLOTS);
   rateLimit = new Float64Array(INITIAL_SLOTS);
+  /** Index of the key's set of limits in the store's {@link createLimitSets} table. */
+  limitSet = new Uint32Array(INITIAL_SLOTS);
   expiresAt = new Float64Array(INITIAL_SLOTS);
   version = new Float64Array(INITIAL_SLOTS);
   /** Milliseconds since epoch when the entry is dropped. */
@@ -70,13 +84,14 @@ class Columns {
     const capacity = Math.ceil(this.capacity * 1.5);
     this.kind = copyInto(new Uint8Array(capacity), this.kind);
     this.rateLimit = copyInto(new Float64Array(capacity), this.rateLimit);
+    this.limitSet = copyInto(new Uint32Array(capacity), this.limitSet);
     this.expiresAt = copyInto(new Float64Array(capacity), this.expiresAt);
     this.version = copyInto(new Float64Array(capacity), this.version);
     this.dropAt = copyInto(new Float64Array(capacity), this.dropAt);
   }
 }
 
-function copyInto<T extends Uint8Array | Float64Array>(to: T, from: T): T {
+function copyInto<T extends Uint8Array | Uint32Array | Float64Array>(to: T, from: T): T {
   to.set(from);
   return to;
 }
@@ -88,12 +103,16 @@ export function createKeyStateStore(options: KeyStateStoreOptions): KeyStateStor
   const free: number[] = [];
   let used = 0;
   const due = new ExpiryHeap();
+  const limitSets = createLimitSets();
+  // Few keys have credits: a map of those only, so the others pay nothing for them.
+  const credits = new Map<string, CreditGrant>();
 
   /** A heap entry is current only if its slot is held and was not rescheduled since. */
   const current = (at: number, slot: number) => cols.keyId[slot] !== undefined && cols.dropAt[slot] === at;
 
   function release(slot: number): void {
     slots.delete(cols.keyId[slot]!);
+    credits.delete(cols.keyId[slot]!);
     cols.keyId[slot] = undefined;
     cols.sub[slot] = undefined;
     free.push(slot);
@@ -130,11 +149,17 @@ export function createKeyStateStore(options: KeyStateStoreOptions): KeyStateStor
       let slot = slots.get(event.keyId);
       if (slot !== undefined && cols.version[slot]! >= event.version) return false;
       slot ??= allocate(event.keyId);
-      const lastRelevantS = Math.max(event.expiresAt, Math.ceil(event.at / 1000));
+      // Both in seconds since epoch (version 1 events, with `at` in milliseconds, are converted when parsed).
+      const lastRelevantS = Math.max(event.expiresAt, event.at);
       const dropAt = (lastRelevantS + options.retainSeconds) * 1000;
-      cols.kind[slot] = (ROLES.indexOf(event.role) << 4) | KEY_STATUSES.indexOf(event.status);
+      // A roll's end needs no column of its own: it is the key's end, as revoked rather than expired.
+      const rolled = event.revokeAt !== undefined && event.revokeAt <= event.expiresAt;
+      cols.kind[slot] = (rolled ? ROLLED : 0) | (ROLES.indexOf(event.role) << 4) | KEY_STATUSES.indexOf(event.status);
       cols.rateLimit[slot] = event.rateLimit;
-      cols.expiresAt[slot] = event.expiresAt;
+      cols.limitSet[slot] = limitSets.idOf(event.limits, event.rateLimit);
+      if (event.credits) credits.set(event.keyId, event.credits);
+      else credits.delete(event.keyId);
+      cols.expiresAt[slot] = rolled ? event.revokeAt! : event.expiresAt;
       cols.version[slot] = event.version;
       cols.dropAt[slot] = dropAt;
       cols.sub[slot] = event.sub;
@@ -148,13 +173,17 @@ export function createKeyStateStore(options: KeyStateStoreOptions): KeyStateStor
       const slot = slots.get(keyId);
       if (slot === undefined) return undefined;
       const kind = cols.kind[slot]!;
+      const granted = credits.get(keyId);
       return {
+        ...(granted ? { credits: granted } : {}),
         keyId,
         sub: cols.sub[slot]!,
-        role: ROLES[kind >> 4]!,
+        role: ROLES[(kind >> 4) & 0x7]!,
         status: KEY_STATUSES[kind & 0xf]!,
         rateLimit: cols.rateLimit[slot]!,
+        limits: limitSets.get(cols.limitSet[slot]!),
         expiresAt: cols.expiresAt[slot]!,
+        rolledOut: (kind & ROLLED) !== 0,
         version: cols.version[slot]!,
       };
     },

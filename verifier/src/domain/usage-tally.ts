@@ -11,6 +11,7 @@ const INDEX: Partial<Record<Outcome, number>> = {
   ok: USAGE_OUTCOMES.indexOf('served'),
   rate_limited: USAGE_OUTCOMES.indexOf('rate_limited'),
   forbidden: USAGE_OUTCOMES.indexOf('forbidden'),
+  insufficient_scope: USAGE_OUTCOMES.indexOf('forbidden'),
   revoked: USAGE_OUTCOMES.indexOf('revoked'),
   disabled: USAGE_OUTCOMES.indexOf('disabled'),
   expired: USAGE_OUTCOMES.indexOf('expired'),

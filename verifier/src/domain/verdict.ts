@@ -2,7 +2,7 @@
  * What verifying a key can come to: outcomes are data; only the HTTP layer turns a refusal
  * reason into a status and a problem code.
  */
-import type { KeyStatus, Role } from '@akm/common';
+import type { CreditGrant, KeyStatus, RateLimitSpec, Role } from '@akm/common';
 
 /** Why a presented API key is refused by the verifier itself. */
 export type KeyRefusal =
@@ -16,7 +16,14 @@ export type KeyRefusal =
   | 'disabled';
 
 /** Why a request to a protected route is refused (the key's refusals, plus the request's). */
-export type Refusal = KeyRefusal | 'missing_credentials' | 'malformed_credentials' | 'forbidden' | 'rate_limited';
+export type Refusal =
+  | KeyRefusal
+  | 'missing_credentials'
+  | 'malformed_credentials'
+  | 'forbidden'
+  | 'insufficient_scope'
+  | 'rate_limited'
+  | 'credits_exhausted';
 
 /** Every outcome of a protected request, as counted in metrics and logs. */
 export type Outcome = 'ok' | Refusal;
@@ -29,10 +36,16 @@ export interface VerifiedKey {
   sub: string;
   role: Role;
   status: KeyStatus;
-  /** Requests per minute. */
+  /** Requests per minute of a key with one limit (the first limit's count otherwise). */
   rateLimit: number;
+  /** Every limit of the key, current (state-overridden): a request must fit all. */
+  limits: readonly RateLimitSpec[];
+  /** The key's credits (current grant); unlimited when absent. */
+  credits?: CreditGrant;
   /** Seconds since epoch. */
   expiresAt: number;
+  /** What the key may do besides its role: its signed `scope` claim, split. */
+  scopes: readonly string[];
 }
 
 /** Outcome of verifying a key string. */

@@ -5,8 +5,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { RequestHandler, Response } from 'express';
-import type { AccessDecider, AccessOptions } from '../domain/access-decision.js';
-import type { RateWindow } from '../domain/rate-limiter.js';
+import type { AccessDecider, AccessOptions, CreditStanding } from '../domain/access-decision.js';
+import type { RateStanding, RateWindow } from '../domain/rate-limiter.js';
 import type { VerifiedKey } from '../domain/verdict.js';
 import type { DecisionRecorder } from './decision-log.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
@@ -23,6 +23,7 @@ export interface ProtectDeps {
 
 const KEY = 'akmApiKey';
 const WINDOW = 'akmRateWindow';
+const CREDITS = 'akmCredits';
 
 /** The key that was let through by the protecting middleware. */
 export function verifiedKeyOf(res: Response): VerifiedKey {
@@ -31,9 +32,19 @@ export function verifiedKeyOf(res: Response): VerifiedKey {
   return key;
 }
 
-/** The rate-limit window of the key that was let through. */
+/** The rate-limit window closest to refusing of the key that was let through. */
 export function rateWindowOf(res: Response): RateWindow {
-  return res.locals[WINDOW] as RateWindow;
+  return (res.locals[WINDOW] as RateStanding).window;
+}
+
+/** What is left of the credits of the key that was let through; undefined for a key without credits. */
+export function creditsOf(res: Response): CreditStanding | undefined {
+  return res.locals[CREDITS] as CreditStanding | undefined;
+}
+
+/** Every rate-limit window of the key that was let through, one per limit. */
+export function rateWindowsOf(res: Response): readonly RateWindow[] {
+  return (res.locals[WINDOW] as RateStanding).windows;
 }
 
 /** Creates the factory of protecting middleware over a verifier's access decision. */
@@ -44,10 +55,11 @@ export function createProtect(deps: ProtectDeps): (options?: ProtectOptions) => 
       const decision = await deps.access.decide(req.get('authorization'), options);
       deps.record(req, res, started, decision);
       if (!decision.ok) return sendRefusal(res, decision);
-      const headers = rateLimitHeaders(decision.window);
+      const headers = rateLimitHeaders(decision);
       for (const name in headers) res.setHeader(name, headers[name] as string);
       res.locals[KEY] = decision.key;
-      res.locals[WINDOW] = decision.window;
+      res.locals[WINDOW] = { window: decision.window, windows: decision.windows } satisfies RateStanding;
+      res.locals[CREDITS] = decision.credits;
       next();
     };
 }

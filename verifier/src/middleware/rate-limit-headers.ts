@@ -1,18 +1,16 @@
 /**
  * RateLimit header fields of draft-ietf-httpapi-ratelimit-headers (structured-field form of
- * draft 09 and later): `RateLimit-Policy: "default";q=100;w=60` announces the quota (`q`
- * requests per `w` seconds) and `RateLimit: "default";r=42;t=17` the remaining quota (`r`)
- * and the seconds until it resets (`t`).
+ * draft 09 and later): `RateLimit-Policy: "burst";q=10;w=1, "default";q=100;w=60` announces
+ * every quota of the key (`q` requests per `w` seconds), and `RateLimit: "burst";r=4;t=1` the
+ * remaining quota (`r`) and seconds until it resets (`t`) of the one closest to refusing.
  */
-import { RATE_WINDOW_SECONDS, type RateWindow } from '../domain/rate-limiter.js';
+import type { RateStanding } from '../domain/rate-limiter.js';
 
-/** Name of akm's one policy: each key's own per-minute limit. */
-export const RATE_POLICY_NAME = 'default';
-
-/** The two header fields for a key's current window. */
-export function rateLimitHeaders(window: RateWindow): Record<string, string> {
+/** The two header fields for a key's current windows. */
+export function rateLimitHeaders(standing: RateStanding): Record<string, string> {
+  const { windows, window } = standing;
   return {
-    'RateLimit-Policy': `"${RATE_POLICY_NAME}";q=${window.limit};w=${RATE_WINDOW_SECONDS}`,
-    RateLimit: `"${RATE_POLICY_NAME}";r=${window.remaining};t=${window.resetSeconds}`,
+    'RateLimit-Policy': windows.map((w) => `"${w.name}";q=${w.limit};w=${w.windowSeconds}`).join(', '),
+    RateLimit: `"${window.name}";r=${window.remaining};t=${window.resetSeconds}`,
   };
 }

@@ -17,7 +17,9 @@ const CODES: Record<Refusal, ErrorCode> = {
   revoked: 'key_revoked',
   disabled: 'key_disabled',
   forbidden: 'forbidden',
+  insufficient_scope: 'insufficient_scope',
   rate_limited: 'rate_limited',
+  credits_exhausted: 'credits_exhausted',
   unavailable: 'unavailable',
 };
 
@@ -47,7 +49,12 @@ export function problemFor(reason: Refusal): RefusalProblem {
  */
 export function sendRefusal(res: Response, refusal: AccessRefusal): void {
   const problem = problemFor(refusal.reason);
-  const headers = refusal.window ? { ...problem.headers, ...rateLimitHeaders(refusal.window) } : problem.headers;
+  const { window, windows } = refusal;
+  const headers = window && windows ? { ...problem.headers, ...rateLimitHeaders({ window, windows }) } : problem.headers;
+  if (refusal.requiredScopes) {
+    // RFC 6750 §3.1: the scope the resource needs, space-delimited.
+    headers['WWW-Authenticate'] = `Bearer realm="akm", error="insufficient_scope", scope="${refusal.requiredScopes.join(' ')}"`;
+  }
   if (refusal.retryAfterSeconds !== undefined) headers['Retry-After'] = String(refusal.retryAfterSeconds);
   sendProblem(res, problem.code, refusal.detail, { headers });
 }

@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { RequestHandler } from 'express';
 import { parseInput, sendProblem } from '@akm/common';
 import type { AccessDecider, AccessDecision } from '../domain/access-decision.js';
+import type { RateWindow } from '../domain/rate-limiter.js';
 import type { DecisionRecorder } from './decision-log.js';
 import { problemFor } from './refusal-problems.js';
 import { verifyBody, type VerifyAnswer } from './verify-schemas.js';
@@ -34,21 +35,36 @@ export function createVerifyEndpoint(deps: VerifyEndpointDeps): RequestHandler {
   };
 }
 
+const windowView = (w: RateWindow) => ({
+  name: w.name,
+  limit: w.limit,
+  windowSeconds: w.windowSeconds,
+  remaining: w.remaining,
+  reset: w.resetSeconds,
+});
+
 function answerOf(decision: AccessDecision): VerifyAnswer {
   if (decision.ok) {
-    const { key, window } = decision;
+    const { key, window, windows } = decision;
     return {
       valid: true,
       keyId: key.id,
       sub: key.sub,
       role: key.role,
+      scopes: [...key.scopes],
       expiresAt: new Date(key.expiresAt * 1000).toISOString(),
       limit: window.limit,
       remaining: window.remaining,
       reset: window.resetSeconds,
+      limits: windows.map(windowView),
+      ...(decision.credits ? { credits: decision.credits.remaining } : {}),
     };
   }
   const code = problemFor(decision.reason).code as Extract<VerifyAnswer, { valid: false }>['code'];
+  if (decision.reason === 'credits_exhausted') {
+    const retry = decision.retryAfterSeconds;
+    return { valid: false, code, detail: decision.detail, ...(retry === undefined ? {} : { retryAfter: retry }) };
+  }
   if (decision.reason !== 'rate_limited' || !decision.window) return { valid: false, code, detail: decision.detail };
   const { window } = decision;
   return {

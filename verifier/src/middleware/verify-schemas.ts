@@ -24,12 +24,13 @@ export const VERIFY_REFUSAL_CODES = [
   'key_revoked',
   'key_disabled',
   'rate_limited',
+  'credits_exhausted',
 ] as const;
 
 const windowFields = {
-  limit: z.number().int().positive().meta({ description: "The key's current limit, requests per minute." }),
-  remaining: z.number().int().nonnegative().meta({ description: 'Requests left in the current window.' }),
-  reset: z.number().int().nonnegative().meta({ description: 'Seconds until the current window resets.' }),
+  limit: z.number().int().positive().meta({ description: 'The count of the limit closest to refusing (the refusing one when rate limited): requests per its window.' }),
+  remaining: z.number().int().nonnegative().meta({ description: 'Requests left in that window.' }),
+  reset: z.number().int().nonnegative().meta({ description: 'Seconds until that window resets.' }),
 };
 
 /** A key that may be served. */
@@ -39,8 +40,26 @@ export const verifyValid = z
     keyId: z.string().meta({ description: 'The key id (`jti`).' }),
     sub: z.string().meta({ description: "The key's owner." }),
     role: z.enum(ROLES),
+    scopes: z.array(z.string()).meta({ description: "The key's scopes (its signed `scope` claim)." }),
     expiresAt: z.iso.datetime().meta({ description: 'When the key expires now (its stored expiry), RFC 3339.' }),
     ...windowFields,
+    limits: z
+      .array(
+        z.object({
+          name: z.string(),
+          limit: z.number().int().positive().meta({ description: 'Requests allowed per window.' }),
+          windowSeconds: z.number().int().positive().meta({ description: 'Length of the window, seconds.' }),
+          remaining: z.number().int().nonnegative().meta({ description: 'Requests left in the current window.' }),
+          reset: z.number().int().nonnegative().meta({ description: 'Seconds until the current window resets.' }),
+        }),
+      )
+      .meta({ description: 'Every limit of the key and where it stands (a request must fit all).' }),
+    credits: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .meta({ description: 'With a key that has credits: requests left, across every verifier.' }),
   })
   .meta({ id: 'VerifyValid' });
 
@@ -55,7 +74,7 @@ export const verifyInvalid = z
       .int()
       .nonnegative()
       .optional()
-      .meta({ description: 'With `rate_limited`: seconds until the key may be used again.' }),
+      .meta({ description: 'With `rate_limited`, and `credits_exhausted` when a refill is due: seconds until the key may be used again.' }),
     limit: windowFields.limit.optional(),
     remaining: windowFields.remaining.optional(),
     reset: windowFields.reset.optional(),

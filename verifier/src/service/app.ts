@@ -31,9 +31,10 @@ export function createVerifierApp(options: VerifierAppOptions): Express {
   app.set('query parser', 'simple');
   app.set('trust proxy', options.trustProxy ?? false);
   app.use(...baseMiddleware(logger));
-  app.use(priceRoute(verifier.protect({ roles: ['user', 'admin'] })));
-  app.use(keyInfoRoute(verifier.protect({ consume: false }), options.now ?? Date.now));
-  app.use(opsRoutes(verifier, verifier.protect({ roles: ['admin'] }), metricsAccess({ token: options.metricsToken })));
+  // Routes go straight on the app: one route table, no nested router walked per request.
+  priceRoute(app, verifier.protect({ roles: ['user', 'admin'], scopes: ['prices:read'] }));
+  keyInfoRoute(app, verifier.protect({ consume: false }), options.now ?? Date.now);
+  opsRoutes(app, verifier, verifier.protect({ roles: ['admin'] }), metricsAccess({ token: options.metricsToken }));
   app.all('/auth', verifier.forwardAuth());
   // Envoy's ext_authz appends the request's path and query to its path_prefix.
   app.all('/auth/*path', verifier.forwardAuth({ query: false }));

@@ -34,13 +34,29 @@ const RATE_HEADERS: Record<string, ApiHeader> = {
 };
 const REFUSAL_HEADERS: Record<number, Record<string, ApiHeader>> = {
   401: { 'WWW-Authenticate': { description: 'RFC 6750 challenge: `Bearer realm="akm"`, with `error="invalid_token"` for a key that cannot be used.' } },
-  403: RATE_HEADERS,
-  429: { ...RATE_HEADERS, 'Retry-After': { description: 'Seconds until the key may be used again.', schema: z.string().regex(/^\d+$/) } },
+  403: {
+    ...RATE_HEADERS,
+    'WWW-Authenticate': {
+      description: 'With `insufficient_scope` (RFC 6750): `Bearer realm="akm", error="insufficient_scope", scope="<the scopes the route requires>"`.',
+    },
+  },
+  429: {
+    ...RATE_HEADERS,
+    'Retry-After': {
+      description: 'Seconds until the key may be used again (with `credits_exhausted`, only when a refill is due: until it).',
+      schema: z.string().regex(/^\d+$/),
+    },
+  },
 };
 
 /** The problems of a route behind `protect()` with these options. */
-function guarded(options: { roles?: boolean; consume?: boolean }): readonly ErrorCode[] {
-  return [...KEY_REFUSALS, ...(options.consume === false ? [] : (['rate_limited'] as const)), ...(options.roles ? (['forbidden'] as const) : [])];
+function guarded(options: { roles?: boolean; scopes?: boolean; consume?: boolean }): readonly ErrorCode[] {
+  return [
+    ...KEY_REFUSALS,
+    ...(options.consume === false ? [] : (['rate_limited', 'credits_exhausted'] as const)),
+    ...(options.roles ? (['forbidden'] as const) : []),
+    ...(options.scopes ? (['insufficient_scope'] as const) : []),
+  ];
 }
 
 const OPERATIONS: readonly ApiOperation[] = [
@@ -65,11 +81,12 @@ const OPERATIONS: readonly ApiOperation[] = [
           'X-Akm-Key-Id': { description: 'The key id.' },
           'X-Akm-Sub': { description: "The key's owner." },
           'X-Akm-Role': { description: "The key's role." },
+          'X-Akm-Scope': { description: "The key's scopes, space-delimited." },
           ...RATE_HEADERS,
         },
       },
     },
-    problems: [...guarded({ roles: true }), 'validation_failed'],
+    problems: [...guarded({ roles: true, scopes: true }), 'validation_failed'],
     problemHeaders: REFUSAL_HEADERS,
   },
   {
@@ -90,12 +107,12 @@ const OPERATIONS: readonly ApiOperation[] = [
     method: 'get',
     path: '/price',
     operationId: 'getPrice',
-    summary: 'Token information (a demo of a protected route)',
+    summary: 'Token information (a demo of a protected route; the key needs the scope `prices:read`)',
     tags: ['demo'],
     security: ['apiKey'],
     query: priceQuery,
     responses: { 200: { description: 'The token.', schema: tokenInfoSchema, headers: RATE_HEADERS } },
-    problems: [...guarded({}), 'validation_failed', 'not_found'],
+    problems: [...guarded({ scopes: true }), 'validation_failed', 'not_found'],
     problemHeaders: { ...REFUSAL_HEADERS, 404: RATE_HEADERS },
   },
   {

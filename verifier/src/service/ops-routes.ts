@@ -3,13 +3,12 @@
  * 503 `unavailable` otherwise), `/metrics` (Prometheus text, behind the metrics guard) and the admin-only
  * `GET /admin/verifier` (the same report, for an operator holding an admin key).
  */
-import { Router, type RequestHandler } from 'express';
+import type { IRouter, RequestHandler } from 'express';
 import { sendProblem } from '@akm/common';
 import type { Verifier } from '../create-verifier.js';
 
-/** The operations routes of a verifier service. */
-export function opsRoutes(verifier: Verifier, adminGuard: RequestHandler, metricsGuard: RequestHandler): Router {
-  const router = Router();
+/** Adds the operations routes of a verifier service to `router`. */
+export function opsRoutes(router: IRouter, verifier: Verifier, adminGuard: RequestHandler, metricsGuard: RequestHandler): void {
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -25,5 +24,4 @@ export function opsRoutes(verifier: Verifier, adminGuard: RequestHandler, metric
   router.get('/admin/verifier', adminGuard, (_req, res) => {
     res.json(verifier.readiness());
   });
-  return router;
 }

@@ -2,7 +2,7 @@
  * `GET /price?symbol=BTC`: token information for a handful of symbols (static data: the route
  * exists to show a protected API, not to be a market feed).
  */
-import { Router, type RequestHandler } from 'express';
+import type { IRouter, RequestHandler } from 'express';
 import { z } from 'zod';
 import { AppError, parseInput } from '@akm/common';
 import type { tokenInfoSchema } from './service-schemas.js';
@@ -20,27 +20,40 @@ const TOKENS: ReadonlyMap<string, TokenInfo> = new Map(
   ].map((t) => [t.symbol, t]),
 );
 
+const SYMBOL = /^[A-Za-z0-9]{1,10}$/;
+
 /** Query of `GET /price`. */
 export const priceQuery = z.object({
   symbol: z
     .string({ error: 'symbol is required' })
-    .regex(/^[A-Za-z0-9]{1,10}$/, 'symbol must be 1 to 10 letters or digits')
+    .regex(SYMBOL, 'symbol must be 1 to 10 letters or digits')
     .transform((s) => s.toUpperCase()),
 });
+
+/**
+ * The symbol of a `GET /price` query: a well-formed one straight away; anything else through
+ * {@link priceQuery}, whose error is the answer (the schema stays the one source of the rules).
+ */
+function symbolOf(query: unknown): string {
+  const symbol = (query as { symbol?: unknown }).symbol;
+  if (typeof symbol === 'string' && SYMBOL.test(symbol)) return symbol.toUpperCase();
+  return parseInput(priceQuery, query, 'query').symbol;
+}
 
 /** Looks a token up by symbol (case-insensitive). */
 export function findToken(symbol: string): TokenInfo | undefined {
   return TOKENS.get(symbol.toUpperCase());
 }
 
-/** The price route, behind `guard`. */
-export function priceRoute(guard: RequestHandler): Router {
-  const router = Router();
+/**
+ * Adds the price route, behind `guard`, to `router` (the app itself: one route table, rather
+ * than a nested router every request walks).
+ */
+export function priceRoute(router: IRouter, guard: RequestHandler): void {
   router.get('/price', guard, (req, res) => {
-    const { symbol } = parseInput(priceQuery, req.query, 'query');
+    const symbol = symbolOf(req.query);
     const token = findToken(symbol);
     if (!token) throw new AppError('not_found', `unknown symbol ${symbol}`);
     res.json(token);
   });
-  return router;
 }

@@ -3,7 +3,7 @@
  * routes' answers are typed by these and the OpenAPI document is built from them.
  */
 import { z } from 'zod';
-import { KEY_STATUSES, ROLES } from '@akm/common';
+import { KEY_STATUSES, ROLES, creditsSchema } from '@akm/common';
 
 /** What the service knows about a token (`GET /price`). */
 export const tokenInfoSchema = z
@@ -22,10 +22,30 @@ export const keyInfoSchema = z
     sub: z.string(),
     role: z.enum(ROLES),
     rateLimit: z.number().int().meta({ description: 'Requests per minute.' }),
+    limits: z
+      .array(
+        z.object({
+          name: z.string(),
+          limit: z.number().int().meta({ description: 'Requests allowed per window.' }),
+          windowSeconds: z.number().int().meta({ description: 'Length of the window, seconds.' }),
+          remaining: z.number().int().meta({ description: 'Requests left in the current window.' }),
+          resetAt: z.iso.datetime().meta({ description: 'When the current window resets, RFC 3339.' }),
+        }),
+      )
+      .meta({ description: 'Every limit of the key and where it stands (a request must fit all).' }),
+    scopes: z.array(z.string()).meta({ description: "The key's scopes (its signed `scope` claim)." }),
+    credits: z
+      .object({
+        remaining: z.number().int().meta({ description: 'Requests left, across every verifier.' }),
+        refill: creditsSchema.shape.refill,
+        refillAt: z.iso.datetime().optional().meta({ description: 'When they are refilled next, RFC 3339.' }),
+      })
+      .nullable()
+      .meta({ description: "The key's credits; null: unlimited." }),
     expiresAt: z.iso.datetime().meta({ description: 'RFC 3339, like every time in akm\'s HTTP APIs.' }),
     status: z.enum(KEY_STATUSES),
-    remaining: z.number().int().meta({ description: 'Requests left in the current window.' }),
-    resetAt: z.iso.datetime().meta({ description: 'When the current window resets, RFC 3339.' }),
+    remaining: z.number().int().meta({ description: 'Requests left in the window closest to refusing.' }),
+    resetAt: z.iso.datetime().meta({ description: 'When the window closest to refusing resets, RFC 3339.' }),
   })
   .meta({ id: 'KeyInfo' });
 

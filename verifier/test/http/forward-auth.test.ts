@@ -43,7 +43,7 @@ describe('verifier: forward auth (/auth)', () => {
       expect(res.headers['ratelimit-policy']).to.equal('"default";q=10;w=60');
       expect(res.headers.ratelimit, method).to.match(new RegExp(`^"default";r=${10 - i - 1};t=\\d+$`));
       expect(res.headers['cache-control']).to.equal('no-store');
-      expect(res.body).to.deep.equal({ keyId: key.keyId, sub: 'carol', role: 'user' });
+      expect(res.body).to.deep.equal({ keyId: key.keyId, sub: 'carol', role: 'user', scopes: ['prices:read'] });
     }
   });
 

@@ -84,4 +84,31 @@ describe('verifier: RateLimit headers once the key is verified', () => {
       expect(res.body.remaining, shown(res)).to.equal(3);
     }
   });
+
+  it('with several limits, RateLimit-Policy lists every policy and RateLimit the one closest to refusing; a refusal leaves the others uncharged', async () => {
+    const key = await signKey(signer, {
+      rateLimit: 2,
+      limits: [
+        { name: 'burst', limit: 2, windowSeconds: 60 },
+        { name: 'hour', limit: 10, windowSeconds: 3600 },
+      ],
+    });
+    const policy = '"burst";q=2;w=60, "hour";q=10;w=3600';
+    const first = (await verifier.get('/price?symbol=BTC', key.token)) as unknown as Answer;
+    expect(first.status, shown(first)).to.equal(200);
+    expect(first.headers['ratelimit-policy']).to.equal(policy);
+    expect(first.headers['ratelimit']).to.match(/^"burst";r=1;t=\d+$/);
+    await verifier.get('/price?symbol=BTC', key.token);
+    const refused = (await verifier.get('/price?symbol=BTC', key.token)) as unknown as Answer;
+    expect(refused.status, shown(refused)).to.equal(429);
+    expect(refused.body.code).to.equal('rate_limited');
+    expect(refused.headers['ratelimit-policy']).to.equal(policy);
+    expect(refused.headers['ratelimit']).to.match(/^"burst";r=0;t=\d+$/);
+
+    const info = await verifier.get('/key/info', key.token);
+    expect(info.body.limits.map((l: { name: string; remaining: number }) => [l.name, l.remaining]), shown(info)).to.deep.equal([
+      ['burst', 0],
+      ['hour', 8],
+    ]);
+  });
 });

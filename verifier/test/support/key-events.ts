@@ -56,7 +56,7 @@ export async function createTestStream(natsUrl: string, options: { prefix?: stri
 export function keyEvent(
   key: SignedKey,
   type: KeyEventType,
-  state: Partial<Pick<KeyEvent, 'status' | 'rateLimit' | 'expiresAt' | 'role' | 'at'>> & { version: number },
+  state: Partial<Pick<KeyEvent, 'status' | 'rateLimit' | 'expiresAt' | 'role' | 'at' | 'limits' | 'credits'>> & { version: number },
 ): KeyEvent {
   const status = state.status ?? (type === 'key.revoked' ? 'revoked' : type === 'key.disabled' ? 'disabled' : 'active');
   return {
@@ -70,6 +70,8 @@ export function keyEvent(
     rateLimit: state.rateLimit ?? key.rateLimit,
     expiresAt: state.expiresAt ?? key.exp,
     version: state.version,
+    ...(state.limits ? { limits: state.limits } : {}),
+    ...(state.credits ? { credits: state.credits } : {}),
     at: state.at ?? Math.floor(Date.now() / 1000),
   } as KeyEvent;
 }

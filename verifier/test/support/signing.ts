@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type JSONWebKeySet } from 'jose';
-import { API_KEY_TYP, DEFAULT_ISSUER, DEFAULT_KEY_AUDIENCE, type Role } from '@akm/common';
+import { API_KEY_TYP, DEFAULT_ISSUER, DEFAULT_KEY_AUDIENCE, type RateLimitSpec, type Role } from '@akm/common';
 
 /** A signing key and its public JWKS. */
 export interface TestSigner {
@@ -36,6 +36,10 @@ export interface KeySpec {
   aud?: string;
   typ?: string;
   kid?: string;
+  /** The `scope` claim, space-delimited; none (a key from before scopes) when omitted. */
+  scope?: string;
+  /** The `limits` claim (several limits); none when omitted. */
+  limits?: RateLimitSpec[];
 }
 
 /** A signed key and the claims it carries. */
@@ -55,7 +59,7 @@ export async function signKey(signer: TestSigner, spec: KeySpec = {}, nowMs = Da
   const rateLimit = spec.rateLimit ?? 100;
   const iat = spec.iat ?? nowS;
   const exp = spec.exp ?? nowS + 3600;
-  const token = await new SignJWT({ role: spec.role ?? 'user', rate_limit: rateLimit })
+  const token = await new SignJWT({ role: spec.role ?? 'user', rate_limit: rateLimit, ...(spec.scope !== undefined ? { scope: spec.scope } : {}), ...(spec.limits ? { limits: spec.limits } : {}) })
     .setProtectedHeader({ alg: 'EdDSA', kid: spec.kid ?? signer.kid, typ: spec.typ ?? API_KEY_TYP })
     .setIssuer(spec.iss ?? DEFAULT_ISSUER)
     .setAudience(spec.aud ?? DEFAULT_KEY_AUDIENCE)

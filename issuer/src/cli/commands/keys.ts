@@ -3,10 +3,10 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { IssuerPaths, IssuerSchemas } from '@akm/client';
-import { KEY_STATUSES, ROLES, USAGE_OUTCOMES, type Role } from '@akm/common';
+import { CREDIT_INTERVALS, KEY_STATUSES, ROLES, USAGE_OUTCOMES, type CreditsInput, type RateLimitSpec, type Role } from '@akm/common';
 import { CliError } from '../cli-error.js';
 import { answerOf } from '../issuer-api.js';
-import { argvOf, contextOf, positiveInt } from '../context.js';
+import { argvOf, contextOf, positiveInt, wholeNumber } from '../context.js';
 import { printOutcome, printRecord, printRows, sparkline } from '../output.js';
 import { fetchPages, noteMorePages, type PageOptions } from '../paging.js';
 
@@ -20,6 +20,18 @@ interface CreateOptions {
   expiresAt?: string;
   name?: string;
   meta?: string[];
+  scope?: string[];
+  limit?: RateLimitSpec[];
+  credits?: number;
+  refill?: CreditsInput['refill'];
+}
+interface UpdateOptions {
+  rateLimit?: number;
+  limit?: RateLimitSpec[];
+  credits?: number;
+  refill?: CreditsInput['refill'];
+  ttl?: number;
+  expiresAt?: string;
 }
 /** Columns of a key table. */
 export const KEY_COLUMNS = ['id', 'sub', 'role', 'rateLimit', 'status', 'expiresAt', 'name'];
@@ -41,6 +53,37 @@ function parseMeta(pairs: string[] | undefined): Record<string, string> | undefi
     meta[pair.slice(0, at)] = pair.slice(at + 1);
   }
   return meta;
+}
+
+/** Parses `--limit name=count/seconds` (e.g. `burst=10/1`), collecting every one given. */
+export function limitOption(value: string, previous: RateLimitSpec[] | undefined): RateLimitSpec[] {
+  const m = /^([^=]+)=([0-9]+)\/([0-9]+)$/.exec(value);
+  if (!m) throw new InvalidArgumentError('It must be name=count/seconds: burst=10/1, day=10000/86400.');
+  return [...(previous ?? []), { name: m[1]!, limit: Number(m[2]), windowSeconds: Number(m[3]) }];
+}
+/** Parses `--refill amount/interval` (e.g. `1000/month`). */
+function refillOption(value: string): NonNullable<CreditsInput['refill']> {
+  const m = /^([1-9][0-9]*)\/([a-z]+)$/.exec(value);
+  const interval = CREDIT_INTERVALS.find((i) => i === m?.[2]);
+  if (!m || !interval) throw new InvalidArgumentError(`It must be amount/interval, the interval ${CREDIT_INTERVALS.join(' or ')}: 1000/month.`);
+  return { amount: Number(m[1]), interval };
+}
+
+/** The credits of `--credits` and `--refill`, as the API takes them. */
+function creditsOf(o: { credits?: number; refill?: CreditsInput['refill'] }): CreditsInput | undefined {
+  if (o.credits === undefined) {
+    if (o.refill) throw new CliError('--refill needs --credits');
+    return undefined;
+  }
+  return { remaining: o.credits, ...(o.refill ? { refill: o.refill } : {}) };
+}
+
+const LIMIT_HELP = 'a limit, name=count/seconds (repeat for several, e.g. --limit burst=10/1 --limit day=10000/86400); instead of --rate-limit';
+
+/** Prints a key made this moment, with its string, and says to keep it. */
+export function printCreated(created: Key & { key: string }, json: boolean): void {
+  printRecord(created, json);
+  if (!json) process.stderr.write('Store the key now: it is not shown again.\n');
 }
 
 type Usage = IssuerSchemas['KeyUsage'];
@@ -65,7 +108,8 @@ export function keysCommand(): Command {
     .description('issue a key; its string is shown this once')
     .requiredOption('--sub <owner>', 'owner of the key: a user name or a service id (required)')
     .addOption(new Option('--role <role>', 'role of the key').choices(ROLES).default('user'))
-    .option('--rate-limit <n>', 'requests per minute (default: 60)', positiveInt)
+    .addOption(new Option('--rate-limit <n>', 'requests per minute (default: 60)').argParser(positiveInt).conflicts('limit'))
+    .option('--limit <name=count/seconds>', LIMIT_HELP, limitOption)
     .addOption(
       new Option('--ttl <seconds>', "lifetime in seconds (default: 30 days, the issuer's AKM_DEFAULT_KEY_TTL_S)")
         .argParser(positiveInt)
@@ -74,20 +118,24 @@ export function keysCommand(): Command {
     .option('--expires-at <iso>', 'expiry as ISO 8601, instead of --ttl')
     .option('--name <name>', 'a label')
     .option('--meta <key=value...>', 'metadata entries')
+    .option('--credits <n>', 'requests the key may make in all (default: unlimited)', wholeNumber)
+    .option('--refill <amount/interval>', 'refill the credits to amount every day or month (UTC), e.g. 1000/month', refillOption)
+    .option('--scope <scope...>', 'scopes of the key, e.g. --scope prices:read orders:write (default: prices:read)')
     .action(async (o: CreateOptions, cmd: Command) => {
       const { api, json } = contextOf(cmd);
       const body = {
         sub: o.sub,
         role: o.role,
         rateLimit: o.rateLimit,
+        limits: o.limit,
         ttl: o.ttl,
         expiresAt: o.expiresAt,
         name: o.name,
         meta: parseMeta(o.meta),
+        scopes: o.scope,
+        credits: creditsOf(o),
       };
-      const created = await answerOf(api.POST('/admin/keys', { body }));
-      printRecord(created, json);
-      if (!json) process.stderr.write('Store the key now: it is not shown again.\n');
+      printCreated(await answerOf(api.POST('/admin/keys', { body })), json);
     });
 
   addPageOptions(
@@ -116,17 +164,31 @@ export function keysCommand(): Command {
     });
 
   keys
+    .command('roll <id>')
+    .description('replace a key: a new key (same owner, role, limits, scopes) shown this once; the old one works --grace seconds more')
+    .requiredOption('--grace <seconds>', 'how long the old key keeps working (0: not at all; at most 7 days, never past its expiry)', wholeNumber)
+    .action(async (id: string, o: { grace: number }, cmd: Command) => {
+      const { api, json } = contextOf(cmd);
+      printCreated(await answerOf(api.POST('/admin/keys/{id}/roll', { params: { path: { id } }, body: { graceSeconds: o.grace } })), json);
+    });
+
+  keys
     .command('update <id>')
     .description('change rate limit or expiry; applies on every verifier without a new key')
-    .option('--rate-limit <n>', 'requests per minute', positiveInt)
+    .addOption(new Option('--rate-limit <n>', 'requests per minute (one limit, replacing all)').argParser(positiveInt).conflicts('limit'))
+    .option('--limit <name=count/seconds>', `${LIMIT_HELP}; replaces every limit`, limitOption)
+    .option('--credits <n>', 'top up: what is left from now (a new grant)', wholeNumber)
+    .option('--refill <amount/interval>', 'with --credits: refill to amount every day or month (UTC)', refillOption)
     .addOption(new Option('--ttl <seconds>', 'a new lifetime, in seconds from now').argParser(positiveInt).conflicts('expiresAt'))
     .option('--expires-at <iso>', 'a new expiry as ISO 8601')
-    .action(async (id: string, o: { rateLimit?: number; ttl?: number; expiresAt?: string }, cmd: Command) => {
-      if (o.rateLimit === undefined && o.ttl === undefined && o.expiresAt === undefined) {
-        throw new CliError('give --rate-limit, --ttl or --expires-at');
+    .action(async (id: string, o: UpdateOptions, cmd: Command) => {
+      const credits = creditsOf(o);
+      if (o.rateLimit === undefined && o.limit === undefined && credits === undefined && o.ttl === undefined && o.expiresAt === undefined) {
+        throw new CliError('give --rate-limit, --limit, --credits, --ttl or --expires-at');
       }
       const { api, json } = contextOf(cmd);
-      printRecord(await answerOf(api.PATCH('/admin/keys/{id}', { params: { path: { id } }, body: o })), json);
+      const body = { rateLimit: o.rateLimit, limits: o.limit, credits, ttl: o.ttl, expiresAt: o.expiresAt };
+      printRecord(await answerOf(api.PATCH('/admin/keys/{id}', { params: { path: { id } }, body })), json);
     });
 
   for (const [name, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {

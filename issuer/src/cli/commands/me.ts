@@ -4,13 +4,14 @@
  */
 import { Command } from 'commander';
 import { CliError } from '../cli-error.js';
-import { argvOf, contextOf } from '../context.js';
+import { argvOf, contextOf, positiveInt, wholeNumber } from '../context.js';
 import { answerOf } from '../issuer-api.js';
-import { printRecord, printRows } from '../output.js';
+import { printOutcome, printRecord, printRows } from '../output.js';
 import { fetchPages, noteMorePages, type PageOptions } from '../paging.js';
 import { readPasswordPair } from '../read-password.js';
 import { saveSession } from '../session-file.js';
-import { addPageOptions, KEY_COLUMNS } from './keys.js';
+import type { RateLimitSpec } from '@akm/common';
+import { addPageOptions, KEY_COLUMNS, limitOption, printCreated } from './keys.js';
 
 /** The `me` command group. */
 export function meCommand(): Command {
@@ -40,6 +41,35 @@ export function meCommand(): Command {
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const { api, json } = contextOf(cmd);
       printRecord(await answerOf(api.POST('/me/keys/{id}/disable', { params: { path: { id } } })), json);
+    });
+
+  me.command('create-key')
+    .description('create a key of your own within the key policy an admin gave you; shown this once')
+    .option('--rate-limit <n>', 'requests per minute (default: 60, or your policy\'s maxRateLimit if lower)', positiveInt)
+    .option('--limit <name=count/seconds>', 'a limit (repeat for several), instead of --rate-limit', limitOption)
+    .option('--ttl <seconds>', "lifetime in seconds (default: 30 days, or your policy's maxTtlSeconds if shorter)", positiveInt)
+    .option('--scope <scope...>', "scopes of the key (default: your policy's scopes)")
+    .option('--name <name>', 'a label')
+    .action(async (o: { rateLimit?: number; limit?: RateLimitSpec[]; ttl?: number; scope?: string[]; name?: string }, cmd: Command) => {
+      const { api, json } = contextOf(cmd);
+      const body = { rateLimit: o.rateLimit, limits: o.limit, ttl: o.ttl, scopes: o.scope, name: o.name };
+      printCreated(await answerOf(api.POST('/me/keys', { body })), json);
+    });
+
+  me.command('revoke-key <id>')
+    .description('revoke one of your keys for good')
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const { api, json } = contextOf(cmd);
+      await answerOf(api.DELETE('/me/keys/{id}', { params: { path: { id } } }));
+      printOutcome({ id, status: 'revoked' }, `revoked ${id}`, json);
+    });
+
+  me.command('roll-key <id>')
+    .description('replace one of your keys: the new one is shown this once; the old one works --grace seconds more')
+    .requiredOption('--grace <seconds>', 'how long the old key keeps working (0: not at all; at most 7 days)', wholeNumber)
+    .action(async (id: string, o: { grace: number }, cmd: Command) => {
+      const { api, json } = contextOf(cmd);
+      printCreated(await answerOf(api.POST('/me/keys/{id}/roll', { params: { path: { id } }, body: { graceSeconds: o.grace } })), json);
     });
 
   me.command('password')

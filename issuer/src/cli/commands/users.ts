@@ -1,7 +1,7 @@
 /**
  * `akm login`, `logout`, `whoami` and `akm users …`.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ROLES, type Role } from '@akm/common';
 import type { IssuerSchemas } from '@akm/client';
 import { CliError } from '../cli-error.js';
@@ -11,6 +11,20 @@ import { printOutcome, printRecord, printRows } from '../output.js';
 import { readPassword } from '../read-password.js';
 import { clearSession, saveSession, sessionPath } from '../session-file.js';
 import { whoamiCommand } from './whoami.js';
+
+type KeyPolicy = NonNullable<IssuerSchemas['User']['keyPolicy']>;
+
+/** Parses `--key-policy`: a JSON object (the issuer checks its fields), or `none` (commander keeps no null). */
+function keyPolicyOption(value: string): KeyPolicy | 'none' {
+  if (value === 'none') return value;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as KeyPolicy;
+  } catch {
+    // answered below
+  }
+  throw new InvalidArgumentError('It must be a JSON object ({"maxKeys":5,…}) or none.');
+}
 
 type User = IssuerSchemas['User'];
 const COLUMNS = ['username', 'role', 'status', 'createdAt'];
@@ -100,14 +114,20 @@ export function usersCommand(): Command {
 
   users
     .command('update <username>')
-    .description('change role and/or password')
+    .description('change role, password and/or key policy')
     .addOption(new Option('--role <role>', 'new role').choices(ROLES))
     .option('--password-stdin', 'read a new password from standard input')
-    .action(async (username: string, o: { role?: Role; passwordStdin?: boolean }, cmd: Command) => {
-      if (!o.role && !o.passwordStdin) throw new CliError('give --role and/or --password-stdin');
+    .option(
+      '--key-policy <json>',
+      'let the user create keys of their own within it, e.g. \'{"maxKeys":5,"maxRateLimit":100,"maxTtlSeconds":2592000,"scopes":["prices:read"]}\'; "none" takes it away',
+      keyPolicyOption,
+    )
+    .action(async (username: string, o: { role?: Role; passwordStdin?: boolean; keyPolicy?: KeyPolicy | 'none' }, cmd: Command) => {
+      if (!o.role && !o.passwordStdin && o.keyPolicy === undefined) throw new CliError('give --role, --password-stdin and/or --key-policy');
       const { api, json } = contextOf(cmd);
-      const body: { role?: Role; password?: string } = {};
+      const body: { role?: Role; password?: string; keyPolicy?: KeyPolicy | null } = {};
       if (o.role) body.role = o.role;
+      if (o.keyPolicy !== undefined) body.keyPolicy = o.keyPolicy === 'none' ? null : o.keyPolicy;
       if (o.passwordStdin) body.password = await readPassword(true);
       printRecord(await answerOf(api.PATCH('/admin/users/{username}', { ...path(username), body })), json);
     });
