@@ -939,15 +939,17 @@ export interface components {
                 at: string;
                 served: number;
                 rate_limited: number;
+                credits_exhausted: number;
                 forbidden: number;
                 revoked: number;
                 disabled: number;
                 expired: number;
             }[];
-            /** @description Requests by outcome: `served`, `rate_limited`, `forbidden`, `revoked`, `disabled`, `expired`. */
+            /** @description Requests by outcome: `served`, `rate_limited`, `credits_exhausted`, `forbidden`, `revoked`, `disabled`, `expired`. */
             totals: {
                 served: number;
                 rate_limited: number;
+                credits_exhausted: number;
                 forbidden: number;
                 revoked: number;
                 disabled: number;
@@ -1054,6 +1056,7 @@ export interface components {
                 status: "active" | "disabled" | "revoked" | "expired";
                 served: number;
                 rate_limited: number;
+                credits_exhausted: number;
                 forbidden: number;
                 revoked: number;
                 disabled: number;
