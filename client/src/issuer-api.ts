@@ -941,15 +941,17 @@ export interface components {
                 at: string;
                 served: number;
                 rate_limited: number;
+                credits_exhausted: number;
                 forbidden: number;
                 revoked: number;
                 disabled: number;
                 expired: number;
             }[];
-            /** @description Requests by outcome: `served`, `rate_limited`, `forbidden`, `revoked`, `disabled`, `expired`. */
+            /** @description Requests by outcome: `served`, `rate_limited`, `credits_exhausted`, `forbidden`, `revoked`, `disabled`, `expired`. */
             totals: {
                 served: number;
                 rate_limited: number;
+                credits_exhausted: number;
                 forbidden: number;
                 revoked: number;
                 disabled: number;
@@ -1056,6 +1058,7 @@ export interface components {
                 status: "active" | "disabled" | "revoked" | "expired";
                 served: number;
                 rate_limited: number;
+                credits_exhausted: number;
                 forbidden: number;
                 revoked: number;
                 disabled: number;

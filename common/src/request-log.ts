@@ -69,8 +69,8 @@ export function redactQuery(url: string): string {
 
 /**
  * Logs each request once it is over: `request completed` (info), `request aborted` (info) when
- * the client left before the answer was sent, `request errored` (error) on a 5xx or a stream
- * error, with `requestId`, `req` (method, URL without its query), `res` (status) and
+ * the client left before the answer was sent, `request failed` on a 5xx (warn for 503, error
+ * otherwise), `request errored` (error, with the error) on a stream error, with `requestId`, `req` (method, URL without its query), `res` (status) and
  * `responseTime` (milliseconds), and whatever the handlers added with
  * {@link addRequestLogFields} (the verifier's key id, owner and outcome). Reads the request id
  * that an earlier middleware put in `res.locals.requestId`.
@@ -113,9 +113,17 @@ function logOutcome(
   extra: Record<string, unknown>,
 ): void {
   const status = { statusCode: res.headersSent ? res.statusCode : null };
-  if (err || res.statusCode >= 500) {
-    const error = err ?? new Error(`failed with status code ${res.statusCode}`);
-    logger.error({ requestId, req, res: status, err: error, responseTime, ...extra }, 'request errored');
+  if (err) {
+    logger.error({ requestId, req, res: status, err, responseTime, ...extra }, 'request errored');
+    return;
+  }
+  if (res.statusCode >= 500) {
+    // An answer the service chose (an unhandled error was logged in full where it was caught):
+    // no made-up stack. 503 is the service saying it cannot serve yet (replaying, a dependency
+    // away), which a load balancer's probe asks about every second while it lasts: a warning.
+    const line = { requestId, req, res: status, responseTime, ...extra };
+    if (res.statusCode === 503) logger.warn(line, 'request failed');
+    else logger.error(line, 'request failed');
     return;
   }
   if (!logger.isLevelEnabled('info')) return;

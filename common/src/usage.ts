@@ -14,11 +14,12 @@ export const USAGE_SUBJECTS = `${USAGE_SUBJECT_PREFIX}>`;
 
 /**
  * Outcomes counted per key. A request is counted once its key is known (its signature checked):
- * `served`, refused over its limit (`rate_limited`), refused for its role or a scope (`forbidden`), or
- * refused because the key is `revoked`, `disabled` or `expired`. Requests without a key whose
+ * `served`, refused over its limit (`rate_limited`), refused with no credits left
+ * (`credits_exhausted`), refused for its role or a scope (`forbidden`), or refused because the key
+ * is `revoked`, `disabled` or `expired`. Requests without a key whose
  * signature holds (missing, malformed or forged keys) belong to no key and are not counted here.
  */
-export const USAGE_OUTCOMES = ['served', 'rate_limited', 'forbidden', 'revoked', 'disabled', 'expired'] as const;
+export const USAGE_OUTCOMES = ['served', 'rate_limited', 'credits_exhausted', 'forbidden', 'revoked', 'disabled', 'expired'] as const;
 export type UsageOutcome = (typeof USAGE_OUTCOMES)[number];
 
 /** Requests of one key in one period, by outcome. */

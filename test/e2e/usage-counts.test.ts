@@ -17,6 +17,7 @@ const PASSWORD = 'usage test admin password';
 const OUTCOME_OF: Record<string, keyof UsageCounts> = {
   '200': 'served',
   '429': 'rate_limited',
+  credits_exhausted: 'credits_exhausted',
   '403': 'forbidden',
   key_revoked: 'revoked',
   key_disabled: 'disabled',
@@ -82,6 +83,7 @@ describe('e2e: usage counts match the requests made, across two verifiers and an
     const doomed = await mint({});
     const paused = await mint({});
     const short = await mint({});
+    const metered = await mint({ credits: { remaining: 3 } });
     await Promise.all(verifiers.map((v) => waitFor(async () => (await fetch(`${v.url}/readyz`)).status === 200, 15_000, 50)));
 
     // What each request came to, read from its answer: the truth the counts must match.
@@ -90,7 +92,7 @@ describe('e2e: usage counts match the requests made, across two verifiers and an
     async function call(v: AkmProcess, key: { id: string; key: string }, path = '/price?symbol=BTC') {
       const res = await fetch(`${v.url}${path}`, { headers: { authorization: `Bearer ${key.key}` } });
       const body = (await res.json()) as { code?: string };
-      const outcome = OUTCOME_OF[String(res.status)] ?? OUTCOME_OF[body.code ?? ''];
+      const outcome = OUTCOME_OF[body.code ?? ''] ?? OUTCOME_OF[String(res.status)];
       if (!outcome) {
         uncounted++;
         return undefined;
@@ -103,7 +105,7 @@ describe('e2e: usage counts match the requests made, across two verifiers and an
     const [a, b] = verifiers as [AkmProcess, AkmProcess];
     async function traffic(rounds: number) {
       for (let i = 0; i < rounds; i++) {
-        await Promise.all([call(a, busy), call(b, busy), call(a, small), call(b, small), call(i % 2 ? a : b, busy, '/admin/verifier')]);
+        await Promise.all([call(a, busy), call(b, busy), call(a, small), call(b, small), call(i % 2 ? a : b, metered), call(i % 2 ? a : b, busy, '/admin/verifier')]);
       }
     }
 

@@ -1,6 +1,6 @@
 /** Shapes of the issuer's API answers that the console reads. */
 
-export const OUTCOMES = ['served', 'rate_limited', 'forbidden', 'revoked', 'disabled', 'expired'] as const;
+export const OUTCOMES = ['served', 'rate_limited', 'credits_exhausted', 'forbidden', 'revoked', 'disabled', 'expired'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 export type Counts = Record<Outcome, number>;
 
@@ -59,6 +59,7 @@ export interface User {
 export const OUTCOME_LABELS: Record<Outcome, string> = {
   served: 'served',
   rate_limited: 'over the limit',
+  credits_exhausted: 'out of credits',
   forbidden: 'forbidden',
   revoked: 'revoked',
   disabled: 'disabled',

@@ -199,6 +199,15 @@ const MIGRATIONS: Migration[] = [
     description: "users' key policies (JSON): within what bounds a user creates keys of their own; NULL for none",
     up: (db) => db.exec(`ALTER TABLE users ADD COLUMN key_policy TEXT`),
   },
+  {
+    version: 14,
+    description: 'usage per key: requests refused with no credits left (credits_exhausted)',
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE usage_minutes ADD COLUMN credits_exhausted INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE usage_hours ADD COLUMN credits_exhausted INTEGER NOT NULL DEFAULT 0;
+      `),
+  },
 ];
 
 /** Options of {@link openDatabase}. */

@@ -161,6 +161,14 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
       ALTER TABLE users ADD COLUMN key_policy TEXT; -- JSON; NULL for none
     `,
   },
+  {
+    version: 6,
+    description: 'usage per key: requests refused with no credits left (credits_exhausted; SQLite version 14)',
+    sql: `
+      ALTER TABLE usage_minutes ADD COLUMN credits_exhausted BIGINT NOT NULL DEFAULT 0;
+      ALTER TABLE usage_hours ADD COLUMN credits_exhausted BIGINT NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /** Advisory lock key of the migrations (any constant the issuer uses for nothing else). */

@@ -34,13 +34,13 @@ describe('akm keys usage and akm keys top', function () {
     const run = await harness.akm(['keys', 'usage', keyId, '--since', '3h'], { env: admin });
     expect(run.code, run.stderr).to.equal(0);
     const lines = run.stdout.split('\n');
-    expect(lines[0]).to.match(/^AT\s+SERVED\s+RATE_LIMITED\s+FORBIDDEN\s+REVOKED\s+DISABLED\s+EXPIRED$/);
+    expect(lines[0]).to.match(/^AT\s+SERVED\s+RATE_LIMITED\s+CREDITS_EXHAUSTED\s+FORBIDDEN\s+REVOKED\s+DISABLED\s+EXPIRED$/);
     const rows = lines.slice(1).filter((l) => /^\d{4}-/.test(l));
     expect(rows, run.stdout).to.have.length(4);
-    expect(rows[1]).to.match(/\s8\s+0\s+0\s+0\s+0\s+0$/);
-    expect(rows[3]).to.match(/\s2\s+3\s+0\s+0\s+0\s+0$/);
+    expect(rows[1]).to.match(/\s8\s+0\s+0\s+0\s+0\s+0\s+0$/);
+    expect(rows[3]).to.match(/\s2\s+3\s+0\s+0\s+0\s+0\s+0$/);
     expect(run.stdout, run.stdout).to.include('▁█▁▆  requests per hour');
-    expect(run.stdout).to.include('13 requests: served 10, rate_limited 3, forbidden 0, revoked 0, disabled 0, expired 0');
+    expect(run.stdout).to.include('13 requests: served 10, rate_limited 3, credits_exhausted 0, forbidden 0, revoked 0, disabled 0, expired 0');
   });
 
   it('--json prints the API answer for scripts', async () => {

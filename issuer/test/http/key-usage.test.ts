@@ -52,7 +52,7 @@ describe('issuer: usage per key (GET …/keys/:id/usage, …/usage/top) and key 
     await issuer.usagePublisher!.publish(sent);
     const res = await usage(id);
     expect(res.status, show(res)).to.equal(200);
-    expect(res.body.totals).to.deep.equal({ served: 3, rate_limited: 1, forbidden: 0, revoked: 0, disabled: 0, expired: 0 });
+    expect(res.body.totals).to.deep.equal({ served: 3, rate_limited: 1, credits_exhausted: 0, forbidden: 0, revoked: 0, disabled: 0, expired: 0 });
     const metrics = (await request(issuer.url).get('/metrics')).text;
     expect(metrics).to.match(/akm_issuer_usage_reports_total\{result="applied"\} 1\n/);
     expect(metrics).to.match(/akm_issuer_usage_reports_total\{result="duplicate"\} 1\n/);
@@ -77,8 +77,8 @@ describe('issuer: usage per key (GET …/keys/:id/usage, …/usage/top) and key 
       [new Date((m - MIN) * 1000).toISOString(), 0],
       [new Date(m * 1000).toISOString(), 3],
     ]);
-    expect(res.body.items[3]).to.deep.equal({ at: new Date(m * 1000).toISOString(), served: 3, rate_limited: 0, forbidden: 0, revoked: 2, disabled: 3, expired: 4 });
-    expect(res.body.totals).to.deep.equal({ served: 8, rate_limited: 0, forbidden: 1, revoked: 2, disabled: 3, expired: 4 });
+    expect(res.body.items[3]).to.deep.equal({ at: new Date(m * 1000).toISOString(), served: 3, rate_limited: 0, credits_exhausted: 0, forbidden: 0, revoked: 2, disabled: 3, expired: 4 });
+    expect(res.body.totals).to.deep.equal({ served: 8, rate_limited: 0, credits_exhausted: 0, forbidden: 1, revoked: 2, disabled: 3, expired: 4 });
   });
 
   it('rolls minutes up into hours and days; by default the last 24 hours by hour', async () => {

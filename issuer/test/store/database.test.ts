@@ -12,9 +12,9 @@ const show = (res: request.Response) => JSON.stringify(res.body);
 /**
  * The issuer's migrations so far: 1 keys, outbox and signing keys; 2 users; 3 users' session_epoch;
  * 4 usage counts; 5 key events kept for reading back; 6 signing keys' activated_at (pre-publication);
- * 7 users' ids and keys' owner ids; 8 ended sign-ins; 9 keys' scopes; 10 keys' several limits; 11 key rolls; 12 keys' credits; 13 users' key policies. Bump with each new one.
+ * 7 users' ids and keys' owner ids; 8 ended sign-ins; 9 keys' scopes; 10 keys' several limits; 11 key rolls; 12 keys' credits; 13 users' key policies; 14 usage of credits_exhausted. Bump with each new one.
  */
-const ISSUER_SCHEMA_VERSION = 13;
+const ISSUER_SCHEMA_VERSION = 14;
 
 /**
  * What version 1 of the issuer wrote, frozen: migration 1 as it shipped. Editing a shipped

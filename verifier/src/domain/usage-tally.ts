@@ -10,6 +10,7 @@ import type { Outcome } from './verdict.js';
 const INDEX: Partial<Record<Outcome, number>> = {
   ok: USAGE_OUTCOMES.indexOf('served'),
   rate_limited: USAGE_OUTCOMES.indexOf('rate_limited'),
+  credits_exhausted: USAGE_OUTCOMES.indexOf('credits_exhausted'),
   forbidden: USAGE_OUTCOMES.indexOf('forbidden'),
   insufficient_scope: USAGE_OUTCOMES.indexOf('forbidden'),
   revoked: USAGE_OUTCOMES.indexOf('revoked'),

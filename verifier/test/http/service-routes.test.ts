@@ -90,6 +90,25 @@ describe('verifier service: routes', () => {
     expect(lines.join('\n')).not.to.include(key.token.split('.')[2]);
   });
 
+  it('while the key stream is not replayed, /readyz answers 503 and each such request is one warn line, without a stack', async () => {
+    const waiting = await startVerifierService({
+      keys: createStaticKeySource(signer.jwks),
+      // A feed that never finishes its replay (NATS not reachable yet).
+      feed: { start: () => new Promise<void>(() => {}), status: () => ({ replayed: false, connected: false, lastContactAt: 0 }), stop: async () => {} },
+      logger: createLogger({ name: 'verifier-test', level: 'info', destination: new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }) }),
+    });
+    try {
+      const res = await request(waiting.url).get('/readyz').set('X-Request-Id', 'req-waiting');
+      expect(res.status).to.equal(503);
+      const line = lines.map((l) => JSON.parse(l)).filter((l) => l.requestId === 'req-waiting');
+      expect(line, JSON.stringify(line)).to.have.length(1);
+      expect(line[0]).to.include({ msg: 'request failed', level: 40 });
+      expect(line[0]).not.to.have.property('err');
+    } finally {
+      await waiting.stop();
+    }
+  });
+
   it('answers a wrong method on a known route with 405 method_not_allowed and Allow, before checking the key', async () => {
     for (const [method, path] of [['post', '/price?symbol=BTC'], ['delete', '/key/info'], ['put', '/readyz']] as const) {
       const res = await request(svc.url)[method](path);
