@@ -147,7 +147,7 @@ describe('verifier main: started before NATS', () => {
   });
 
   it('serves 503 on /readyz and protected routes, logs one warn line per retry interval and no stack, then serves once NATS is up', async function () {
-    this.timeout(40_000);
+    this.timeout(60_000);
     const signer = await createSigner();
     const jwksFile = join(dir, 'jwks.json');
     writeFileSync(jwksFile, JSON.stringify(signer.jwks));
@@ -194,7 +194,8 @@ describe('verifier main: started before NATS', () => {
     await nats.start();
     // The stream the verifier follows by default (AKM_KEYS), on this server of the test's own.
     const nc = await connectNats({ url: nats.url, name: 'test-publisher' });
-    await ensureKeyStream(nc, { maxAgeSeconds: 3600 });
+    // A JetStream just started may not answer its API yet (seen timing out under load): ask again.
+    await waitFor(() => ensureKeyStream(nc, { maxAgeSeconds: 3600 }).then(() => true, () => false), 30_000, 200);
     for (const event of [keyEvent(good, 'key.created', { version: 1 }), keyEvent(revoked, 'key.revoked', { version: 2 })]) {
       await jetstream(nc).publish(keySubject(event.keyId), encodeKeyEvent(event), { msgID: event.id });
     }
