@@ -277,7 +277,7 @@ export interface paths {
         put?: never;
         /**
          * Replace one of the signed-in user's keys, the old one working for a grace period
-         * @description Issues a new key (new id, same owner, role, limits, scopes, name and meta, the lifetime the old one was issued with; `rolledFrom` names the old key) and shows its string once. The old key keeps working for `graceSeconds` (0: not at all; never past its own expiry), then every verifier refuses it `401 key_revoked` by its own clock, with no further call. A revoked, expired or already rolled key cannot be rolled (409). Keys belong to a user id: anyone else's key is 404, like an unknown id.
+         * @description Issues a new key (new id, same owner, role, limits, scopes, name and meta, the lifetime the old one was issued with; `rolledFrom` names the old key) and shows its string once. The old key keeps working for `graceSeconds` (0: not at all; never past its own expiry), then every verifier refuses it `401 key_revoked` by its own clock, with no further call. A revoked, expired or already rolled key cannot be rolled (409). Only within a key policy (403 `policy_exceeded` without one), and the new key lives at most the policy's `maxTtlSeconds`. Keys belong to a user id: anyone else's key is 404, like an unknown id.
          */
         post: operations["rollMyKey"];
         delete?: never;
@@ -2860,6 +2860,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "missing_credentials" | "invalid_token" | "token_expired";
+                    };
+                };
+            };
+            /** @description `policy_exceeded` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "policy_exceeded";
                     };
                 };
             };

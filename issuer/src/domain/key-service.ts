@@ -304,12 +304,18 @@ export function createKeyService(options: KeyServiceOptions) {
     },
     /**
      * Rolls a key: issues its replacement (same owner, role, limits, scopes, name and meta, the
-     * lifetime the old key was issued with) and has the old key refused as revoked
+     * lifetime the old key was issued with, or `maxLifetimeSeconds` when shorter: a user rolling
+     * under a key policy gets no longer than its `maxTtlSeconds`) and has the old key refused as revoked
      * `graceSeconds` from now (at once for 0; never later than its own expiry). Both changes and
      * their events are one transaction; the old key's event carries the end time, so verifiers
      * refuse it then by their own clocks. The new key string is returned once.
      */
-    async rollKey(id: string, graceSeconds: number, ctx: CommandContext = {}): Promise<KeyResult<{ record: KeyRecord; key: string; old: KeyRecord }>> {
+    async rollKey(
+      id: string,
+      graceSeconds: number,
+      ctx: CommandContext = {},
+      maxLifetimeSeconds = options.maxTtlSeconds,
+    ): Promise<KeyResult<{ record: KeyRecord; key: string; old: KeyRecord }>> {
       const before = await keys.get(id);
       if (!before) return notFound(id);
       if (graceSeconds > options.maxRollGraceSeconds) {
@@ -322,7 +328,7 @@ export function createKeyService(options: KeyServiceOptions) {
         return { ok: false, failure: { code: 'conflict', message: `admin key ${id} cannot be rolled: ${before.sub} is not an active admin user` } };
       }
       const lifetime = Math.max(1, before.expiresAt - Math.floor(before.createdAt / 1000));
-      const minted = await mint(before, iat, iat + Math.min(lifetime, options.maxTtlSeconds), before.id);
+      const minted = await mint(before, iat, iat + Math.min(lifetime, options.maxTtlSeconds, maxLifetimeSeconds), before.id);
       const changedMeanwhile: KeyResult<never> = { ok: false, failure: { code: 'conflict', message: `key ${id} changed meanwhile; roll it again` } };
       const result = await transactor.run(async (): Promise<KeyResult<KeyRecord>> => {
         // The key may have changed while the new one was signed: roll only what was read.

@@ -172,10 +172,10 @@ const OPERATIONS: ApiOperation[] = [
   },
   {
     tags: ['self-service'], security: ['session'], method: 'post', path: '/me/keys/:id/roll', operationId: 'rollMyKey', summary: 'Replace one of the signed-in user\'s keys, the old one working for a grace period',
-    description: `${ROLL_DESCRIPTION} Keys belong to a user id: anyone else's key is 404, like an unknown id.`,
+    description: `${ROLL_DESCRIPTION} Only within a key policy (403 \`policy_exceeded\` without one), and the new key lives at most the policy's \`maxTtlSeconds\`. Keys belong to a user id: anyone else's key is 404, like an unknown id.`,
     params: keyId, body: rollKeyBody,
     responses: { 201: { description: 'The new key, with its string.', schema: createdKeySchema, headers: { Location: { description: '`/me/keys/{id}` of the new key' } } } },
-    problems: [...SESSION, 'validation_failed', 'malformed_json', 'not_found', 'conflict'],
+    problems: [...SESSION, 'validation_failed', 'malformed_json', 'not_found', 'conflict', 'policy_exceeded'],
   },
   {
     tags: ['self-service'], security: ['session'], method: 'post', path: '/me/keys/:id/disable', operationId: 'disableMyKey', summary: 'Disable one of the signed-in user\'s keys',

@@ -202,7 +202,11 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
   router.post('/me/keys/:id/roll', requireSession, async (req, res) => {
     const { graceSeconds } = parseInput(rollKeyBody, req.body, 'roll');
     const key = await ownKeyOf({ keys, users }, res, String(req.params.id));
-    const result = await keys.rollKey(key.id, graceSeconds, { requestId: requestIdOf(res) });
+    // A roll issues a key: within a key policy, like creating one (else a user could renew a
+    // key for ever), and no longer-lived than the policy allows.
+    const policy = (await users.getUser(principalOf(res).sub))?.keyPolicy;
+    if (!policy) throw new AppError('policy_exceeded', 'you have no key policy: an admin rolls your keys');
+    const result = await keys.rollKey(key.id, graceSeconds, { requestId: requestIdOf(res) }, policy.maxTtlSeconds);
     if (!result.ok) failWith(result.failure);
     const { record, key: secret } = result.value;
     res.status(201).location(`/me/keys/${record.id}`).json({ ...keyView(record, now()), key: secret });

@@ -105,6 +105,11 @@ describe('akm: version, help, paging, pool and self-service commands', function 
 
     const mine = jsonOf<{ id: string }>(await harness.akm(['keys', 'create', '--sub', 'sam', '--json'], { env: admin }));
     const sam = await signedIn('sam', PASSWORD);
+    const refused = await harness.akm(['me', 'roll-key', mine.id, '--grace', '0'], { env: sam });
+    expect(oneLineFailure(refused, 1)).to.include('policy');
+    const policy = JSON.stringify({ maxKeys: 5, maxRateLimit: 100, maxTtlSeconds: 86_400, scopes: ['prices:read'] });
+    const granted = await harness.akm(['users', 'update', 'sam', '--key-policy', policy], { env: admin });
+    expect(granted.code, granted.stderr).to.equal(0);
     const own = jsonOf<{ rolledFrom: string; sub: string }>(await harness.akm(['me', 'roll-key', mine.id, '--grace', '0', '--json'], { env: sam }));
     expect(own).to.include({ rolledFrom: mine.id, sub: 'sam' });
   });

@@ -126,17 +126,27 @@ describe('issuer: rolling a key with a grace period', () => {
     expect(expired.status, show(expired)).to.equal(409);
   });
 
-  it('a user rolls their own key under /me/keys; anyone else\'s key is 404', async () => {
+  it('a user rolls their own key under /me/keys within a key policy, no longer-lived than it allows; anyone else\'s key is 404', async () => {
     for (const username of ['lena', 'mark']) {
       await api().post('/admin/users').set('Authorization', admin()).send({ username, password: PASSWORD });
     }
-    const lenas = await create({ sub: 'lena' });
+    const lenas = await create({ sub: 'lena', ttl: 86_400 });
     const marks = await create({ sub: 'mark' });
     const token = `Bearer ${(await api().post('/auth/login').send({ username: 'lena', password: PASSWORD })).body.token}`;
+
+    // A roll issues a key: without a key policy it is refused, like creating one.
+    const without = await api().post(`/me/keys/${lenas.id}/roll`).set('Authorization', token).send({ graceSeconds: 600 });
+    expect(without.status, show(without)).to.equal(403);
+    expect(without.body.code).to.equal('policy_exceeded');
+    const keyPolicy = { maxKeys: 5, maxRateLimit: 100, maxTtlSeconds: 3600, scopes: ['prices:read'] };
+    const set = await api().patch('/admin/users/lena').set('Authorization', admin()).send({ keyPolicy });
+    expect(set.status, show(set)).to.equal(200);
 
     const res = await api().post(`/me/keys/${lenas.id}/roll`).set('Authorization', token).send({ graceSeconds: 600 });
     expect(res.status, show(res)).to.equal(201);
     expect(res.body).to.include({ sub: 'lena', ownerId: lenas.ownerId, rolledFrom: lenas.id });
+    // The admin issued it for a day; rolled by lena, it lives no longer than her policy allows.
+    expect(Date.parse(res.body.expiresAt) - clock).to.be.closeTo(3_600_000, 2000);
     expect(res.body.key).to.be.a('string');
     expect(res.headers.location).to.equal(`/me/keys/${res.body.id}`);
 
