@@ -249,6 +249,15 @@ describe('e2e: OpenAPI documents of the issuer and the verifier', () => {
       }
     }
 
+    /** A new user whom an admin gave a key policy: they may create and roll keys of their own. */
+    const userWithPolicy = async () => {
+      const self = await createUser();
+      const policy = { maxKeys: 100, maxRateLimit: 100, maxTtlSeconds: 86_400, scopes: ['prices:read'] };
+      const set = await request(issuerUrl).patch(`/admin/users/${self.username}`).set('Authorization', adminSession).send({ keyPolicy: policy });
+      expect(set.status, set.text).to.equal(200);
+      return self;
+    };
+
     /** Answers of one operation that the generic rules do not cover, by `operationId status code`. */
     const specific: Record<string, () => Promise<Probe>> = {
       // issuer: keys
@@ -261,16 +270,20 @@ describe('e2e: OpenAPI documents of the issuer and the verifier', () => {
       'rollKey 201': async () => admin({ path: { id: (await mint()).id }, body: { graceSeconds: 60 } }),
       'rollKey 409 conflict': async () => admin({ path: { id: (await revoked()).id }, body: { graceSeconds: 60 } }),
       'createMyKey 201': async () => {
-        const self = await createUser();
-        const policy = { maxKeys: 100, maxRateLimit: 100, maxTtlSeconds: 86_400, scopes: ['prices:read'] };
-        const set = await request(issuerUrl).patch(`/admin/users/${self.username}`).set('Authorization', adminSession).send({ keyPolicy: policy });
-        expect(set.status, set.text).to.equal(200);
+        const self = await userWithPolicy();
         return { authorization: await self.session(), body: { name: 'own' } };
       },
       'createMyKey 403 policy_exceeded': async () => ({ authorization: userSession, body: {} }),
       'revokeMyKey 204': async () => ({ authorization: userSession, path: { id: (await mint({ sub: user.username })).id } }),
-      'rollMyKey 201': async () => ({ authorization: userSession, path: { id: (await mint({ sub: user.username })).id }, body: { graceSeconds: 60 } }),
-      'rollMyKey 409 conflict': async () => ({ authorization: userSession, path: { id: (await revoked({ sub: user.username })).id }, body: { graceSeconds: 60 } }),
+      'rollMyKey 201': async () => {
+        const self = await userWithPolicy();
+        return { authorization: await self.session(), path: { id: (await mint({ sub: self.username })).id }, body: { graceSeconds: 60 } };
+      },
+      'rollMyKey 409 conflict': async () => {
+        const self = await userWithPolicy();
+        return { authorization: await self.session(), path: { id: (await revoked({ sub: self.username })).id }, body: { graceSeconds: 60 } };
+      },
+      'rollMyKey 403 policy_exceeded': async () => ({ authorization: userSession, path: { id: (await mint({ sub: user.username })).id }, body: { graceSeconds: 60 } }),
       'disableOwnKey 200': async () => ({ authorization: (await mint()).bearer }),
       // issuer: users
       'signIn 200': async () => ({ body: { username: 'admin', password: 'the first admin password' } }),
