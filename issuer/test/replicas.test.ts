@@ -5,14 +5,12 @@
  * neither change.
  */
 import { expect } from 'chai';
-import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import request from 'supertest';
-import { connectNats, ensureKeyStream, KEY_STREAM, parseKeyEvent, type KeyEvent, type NatsConnection } from '@akm/common';
+import { connectNats, type KeyEvent, type NatsConnection } from '@akm/common';
+import { followKeyStream } from '../../test/support/key-stream.js';
 import { createTestDatabase, startNats, startPostgres, waitFor, type TestServer } from '../../test/support/processes.js';
 import { stopEach } from '../../test/support/teardown.js';
 import { startTestIssuer, TEST_MASTER_KEY, type TestIssuer } from './support/issuer-fixture.js';
-
-const DAY = 86_400;
 
 describe('issuer replicas on one PostgreSQL', function () {
   this.timeout(90_000);
@@ -28,15 +26,7 @@ describe('issuer replicas on one PostgreSQL', function () {
     [postgres, nats] = await Promise.all([startPostgres(), startNats({ owned: true })]);
     databaseUrl = await createTestDatabase(postgres);
     nc = await connectNats({ url: nats.url, name: 'replicas-test' });
-    // The stream as the issuers make it (AKM_MAX_KEY_TTL_S of a year, plus a day).
-    await ensureKeyStream(nc, { maxAgeSeconds: 365 * DAY + DAY });
-    const consumer = await jetstream(nc).consumers.get(KEY_STREAM, { deliver_policy: DeliverPolicy.All });
-    await consumer.consume({
-      callback: (msg) => {
-        const parsed = parseKeyEvent(msg.data);
-        if (parsed.ok) seen.push(parsed.event);
-      },
-    });
+    await followKeyStream(nc, seen);
     for (let i = 0; i < 3; i++) replicas.push(await startTestIssuer({ databaseUrl, masterKey: TEST_MASTER_KEY, natsUrl: nats.url }));
   });
   after(() =>

@@ -7,17 +7,15 @@
  * storage_failed (never a bare 500), and nothing that was confirmed is lost.
  */
 import { expect } from 'chai';
-import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import pg from 'pg';
-import { connectNats, ensureKeyStream, KEY_STREAM, parseKeyEvent, type KeyEvent, type NatsConnection } from '@akm/common';
+import { connectNats, type KeyEvent, type NatsConnection } from '@akm/common';
 import { startIssuerProcess, startVerifierProcess, type AkmProcess } from '../support/akm-processes.js';
+import { followKeyStream } from '../support/key-stream.js';
 import { createTestDatabase, startNats, startPostgres, waitFor, type TestServer } from '../support/processes.js';
 import { call, notYetRevoked, shown, signInAdmin, untilRevokedEverywhere, type Answer, type IssuerAdmin, type MintedKey } from './support/akm-client.js';
 import { ADMIN_PASSWORD, LOG_DIR, rememberSecret, reportFigure } from './support/run.js';
 
 const MASTER_KEY = `faults-master-key-${Math.random().toString(36).slice(2)}-0123456789`;
-const DAY = 86_400;
-
 /** One request of the load and how it ended. */
 interface Outcome {
   via: number;
@@ -42,14 +40,7 @@ describe('case 10: issuer replicas on one PostgreSQL, replicas and the database 
     [postgres, nats] = await Promise.all([startPostgres({ owned: true }), startNats({ owned: true })]);
     databaseUrl = await createTestDatabase(postgres);
     nc = await connectNats({ url: nats.url, name: 'case10' });
-    await ensureKeyStream(nc, { maxAgeSeconds: 365 * DAY + DAY });
-    const consumer = await jetstream(nc).consumers.get(KEY_STREAM, { deliver_policy: DeliverPolicy.All });
-    await consumer.consume({
-      callback: (msg) => {
-        const parsed = parseKeyEvent(msg.data);
-        if (parsed.ok) seen.push(parsed.event);
-      },
-    });
+    await followKeyStream(nc, seen);
     const env = { DATABASE_URL: databaseUrl, AKM_MASTER_KEY: MASTER_KEY };
     // One at a time: the first creates the schema and the admin, as a first deployment does.
     for (let i = 0; i < 3; i++) {
