@@ -9,13 +9,13 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
 import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectNats, ensureKeyStream } from '@akm/common';
 import { createSigner } from '../../verifier/test/support/signing.js';
+import { startDns, substitute, type StubDns } from '../support/compose-dns.js';
 import { ENTRY_POINTS } from '../support/entry-points.js';
 import { freePort, startNats, waitFor, type TestServer } from '../support/processes.js';
 
@@ -34,54 +34,11 @@ function nginxBinary(): string {
   throw new Error('nginx not found: install it (apt-get install -y nginx)');
 }
 
-/** A DNS server answering A queries for `name` with `addresses` (and NXDOMAIN for any other name). */
-async function startDns(name: string, addresses: string[]): Promise<{ port: number; close(): void }> {
-  const socket: Socket = createSocket('udp4');
-  socket.on('message', (query, from) => {
-    // Header (12 bytes), then the question: length-prefixed labels, a zero, type and class.
-    const labels: string[] = [];
-    let at = 12;
-    while (query[at]! > 0) {
-      labels.push(query.subarray(at + 1, at + 1 + query[at]!).toString('ascii'));
-      at += 1 + query[at]!;
-    }
-    const question = query.subarray(12, at + 5);
-    const type = query.readUInt16BE(at + 1);
-    const known = labels.join('.').toLowerCase() === name && type === 1;
-    const header = Buffer.alloc(12);
-    query.copy(header, 0, 0, 2);
-    header.writeUInt16BE(known ? 0x8180 : 0x8183, 2);
-    header.writeUInt16BE(1, 4);
-    header.writeUInt16BE(known ? addresses.length : 0, 6);
-    const answers = known
-      ? addresses.map((address) => {
-          const record = Buffer.alloc(16);
-          record.writeUInt16BE(0xc00c, 0); // the name: a pointer to the question's
-          record.writeUInt16BE(1, 2); // A
-          record.writeUInt16BE(1, 4); // IN
-          record.writeUInt32BE(5, 6); // TTL, seconds
-          record.writeUInt16BE(4, 10);
-          address.split('.').forEach((octet, i) => record.writeUInt8(Number(octet), 12 + i));
-          return record;
-        })
-      : [];
-    socket.send(Buffer.concat([header, question, ...answers]), from.port, from.address);
-  });
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  return { port: socket.address().port, close: () => socket.close() };
-}
-
-/** The repository's config with `from` replaced by `to`, which must occur exactly once. */
-function substitute(conf: string, from: string, to: string): string {
-  expect(conf.split(from).length - 1, `"${from}" in deploy/nginx/verifier-lb.conf`).to.equal(1);
-  return conf.replace(from, to);
-}
-
 describe('the verifiers\' load balancer (nginx, as compose runs it)', function () {
   this.timeout(60_000);
   let dir: string;
   let nats: TestServer | undefined;
-  let dns: { port: number; close(): void } | undefined;
+  let dns: StubDns | undefined;
   const children: ChildProcess[] = [];
   let lb: string;
   let accessLog: string;
@@ -125,9 +82,9 @@ describe('the verifiers\' load balancer (nginx, as compose runs it)', function (
     dns = await startDns('verifier', REPLICAS);
     const lbPort = await freePort();
     let conf = readFileSync(join(ROOT, 'deploy/nginx/verifier-lb.conf'), 'utf8');
-    conf = substitute(conf, 'resolver 127.0.0.11 ', `resolver 127.0.0.1:${dns.port} `);
-    conf = substitute(conf, 'listen 8081;', `listen 127.0.0.1:${lbPort};`);
-    conf = substitute(conf, 'http://verifier:8081', `http://verifier:${verifierPort}`);
+    conf = substitute(conf, 'deploy/nginx/verifier-lb.conf', 'resolver 127.0.0.11 ', `resolver 127.0.0.1:${dns.port} `);
+    conf = substitute(conf, 'deploy/nginx/verifier-lb.conf', 'listen 8081;', `listen 127.0.0.1:${lbPort};`);
+    conf = substitute(conf, 'deploy/nginx/verifier-lb.conf', 'http://verifier:8081', `http://verifier:${verifierPort}`);
     writeFileSync(join(dir, 'verifier-lb.conf'), conf);
     for (const temp of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, temp));
     accessLog = join(dir, 'access.log');

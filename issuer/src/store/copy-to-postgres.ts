@@ -45,7 +45,12 @@ export interface CopyToPostgresOptions {
   databaseUrl: string;
   /** AKM_MASTER_KEY, under which the private signing keys are sealed. */
   masterKey: string;
+  /** Told after each table (and the private signing keys) is copied, before the transaction commits. */
+  onCopied?: (table: string, rows: number) => void;
 }
+
+/** The entry of {@link CopyCounts} that counts the private signing keys sealed (not a table). */
+export const PRIVATE_KEYS = 'private signing keys';
 
 /** Rows copied per table. */
 export type CopyCounts = Record<string, number>;
@@ -74,6 +79,7 @@ export async function copySqliteToPostgres(options: CopyToPostgresOptions): Prom
           await target.get(`SELECT setval(pg_get_serial_sequence('${table}', '${serial}'), coalesce(max(${serial}), 0) + 1, false) FROM ${table}`);
         }
         counts[table] = rows.length;
+        options.onCopied?.(table, rows.length);
       }
       const files = createPrivateKeyFiles(options.dataDir);
       const sealed = createPrivateKeyRows(target, options.masterKey);
@@ -84,7 +90,8 @@ export async function copySqliteToPostgres(options: CopyToPostgresOptions): Prom
         await sealed.save(kid, jwk);
         privateKeys++;
       }
-      counts['private signing keys'] = privateKeys;
+      counts[PRIVATE_KEYS] = privateKeys;
+      options.onCopied?.(PRIVATE_KEYS, privateKeys);
     });
     return counts;
   } finally {

@@ -2,7 +2,10 @@
  * The sign-in guard's counts in PostgreSQL, so that its limits hold across issuer replicas: an
  * attempt counts the same whichever replica it reaches. Each step of the guard is one
  * transaction holding a transaction-scoped advisory lock, so the check and the count of one
- * attempt are never split by another's (sign-ins are few; they take turns for a few ms).
+ * attempt are never split by another's (they take turns for a few ms). The steps of one issuer
+ * also take turns before they take a connection: a transaction waiting for the lock holds a pool
+ * connection, so a flood of sign-ins would otherwise hold all of them and starve every other
+ * request; this way the guard holds at most one connection per issuer.
  * Expired rows are deleted as the guard reads its size (the metrics scrape) and by each write.
  */
 import type { AttemptWindows } from '../domain/attempt-windows.js';
@@ -14,6 +17,8 @@ const LOGIN_LOCK = 0x616b6d04;
 
 /** Creates the guard store over the issuer's PostgreSQL client (migrations made its tables). */
 export function createPostgresLoginGuardStore(db: SqlClient, now: () => number): LoginGuardStore {
+  /** The end of this issuer's latest guard step: the next one starts after it. */
+  let turns: Promise<unknown> = Promise.resolve();
   return {
     windows(kind, { limit, windowMs }): AttemptWindows {
       return {
@@ -75,10 +80,15 @@ export function createPostgresLoginGuardStore(db: SqlClient, now: () => number):
         },
       };
     },
-    atomically: (work) =>
-      db.transaction(async () => {
-        await db.get('SELECT pg_advisory_xact_lock(?)', [LOGIN_LOCK]);
-        return work();
-      }),
+    atomically(work) {
+      const step = turns.then(() =>
+        db.transaction(async () => {
+          await db.get('SELECT pg_advisory_xact_lock(?)', [LOGIN_LOCK]);
+          return work();
+        }),
+      );
+      turns = step.catch(() => undefined);
+      return step;
+    },
   };
 }

@@ -49,6 +49,12 @@ describe('akm migrate: a SQLite issuer into PostgreSQL', function () {
     const counts = jsonOf(await cli.akm(['--json', 'migrate', '--to', url], { env }));
     expect(counts).to.include({ users: 2, keys: 5, pool_tokens: 2, 'private signing keys': 2 });
     expect(oneLineFailure(await cli.akm(['migrate', '--to', url], { env }), 1), 'never into a database with data').to.include('already holds issuer data');
+    const forPeople = await cli.akm(['migrate', '--to', await createTestDatabase(postgres!)], { env });
+    expect(forPeople.code, forPeople.stderr).to.equal(0);
+    const lines = forPeople.stdout.trim().split('\n');
+    expect(lines, 'a line per table as it is copied').to.include.members(['copied users: 2', 'copied keys: 5', 'copied pool_tokens: 2', 'copied private signing keys: 2']);
+    expect(lines.indexOf('copied users: 2'), 'in copy order').to.be.below(lines.indexOf('copied keys: 5'));
+    expect(lines.at(-1)).to.match(/^done: committed \d+ rows of 10 tables and 2 private signing keys .*DATABASE_URL/);
     expect(oneLineFailure(await cli.akm(['migrate', '--to', url], { env: {} }), 1)).to.include('AKM_MASTER_KEY');
 
     // Another data directory: nothing of the old one (its key files) is needed any more.

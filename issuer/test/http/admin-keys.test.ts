@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createLocalJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
 import request from 'supertest';
 import { API_KEY_TYP } from '@akm/common';
+import { waitFor } from '../../../test/support/processes.js';
 import { startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
 
 const show = (res: request.Response) => JSON.stringify(res.body);
@@ -297,6 +298,10 @@ describe('issuer: admin key API', () => {
     expect(rotated.status, show(rotated)).to.equal(201);
     expect(rotated.body.kid, 'the key published before the rotation').to.equal(prepublished);
     expect(rotated.body.next).to.be.a('string').and.not.be.oneOf([oldKid, prepublished]);
+    // Other replicas sign with a rotation made through one within seconds (they check every 2 s).
+    const signsWith = async (url: string) =>
+      decodeProtectedHeader((await request(url).post('/admin/keys').set('Authorization', auth).send({ sub: 'erin', ttl: 600 })).body.key).kid;
+    await waitFor(async () => (await Promise.all(issuer.replicas.map(signsWith))).every((kid) => kid === rotated.body.kid), 10_000, 250);
     const fresh = await create({ sub: 'erin', ttl: 600 });
     expect(decodeProtectedHeader(fresh.body.key).kid).to.equal(rotated.body.kid);
     const jwks = (await api().get('/.well-known/jwks.json')).body;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import type { UsageCounts, UsageReport } from '@akm/common';
-import { startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
+import { metricTotal, replicaMetrics, startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
 
 const show = (res: { status: number; text: string }) => `HTTP ${res.status}: ${res.text}`;
 const MIN = 60;
@@ -53,11 +53,10 @@ describe('issuer: usage per key (GET …/keys/:id/usage, …/usage/top) and key 
     const res = await usage(id);
     expect(res.status, show(res)).to.equal(200);
     expect(res.body.totals).to.deep.equal({ served: 3, rate_limited: 1, credits_exhausted: 0, forbidden: 0, revoked: 0, disabled: 0, expired: 0 });
-    const metrics = (await request(issuer.url).get('/metrics')).text;
-    expect(metrics).to.match(/akm_issuer_usage_reports_total\{result="applied"\} 1\n/);
-    expect(metrics).to.match(/akm_issuer_usage_reports_total\{result="duplicate"\} 1\n/);
-    expect(metrics, 'Prometheus keeps totals per outcome, not per key').to.match(/akm_issuer_usage_requests_total\{outcome="served"\} 3\n/);
-    expect(metrics).not.to.include(id);
+    expect(await metricTotal(issuer, 'akm_issuer_usage_reports_total{result="applied"}')).to.equal(1);
+    expect(await metricTotal(issuer, 'akm_issuer_usage_reports_total{result="duplicate"}')).to.equal(1);
+    expect(await metricTotal(issuer, 'akm_issuer_usage_requests_total{outcome="served"}'), 'Prometheus keeps totals per outcome, not per key').to.equal(3);
+    expect(await replicaMetrics(issuer)).not.to.include(id);
   });
 
   it('answers every minute of the window, zeros included, with each outcome in its minute and the totals', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
+import { metricTotal, replicaMetrics, startTestIssuer, type TestIssuer } from '../support/issuer-fixture.js';
 import { testStoreKind } from '../support/test-store.js';
 
 describe('issuer: health, readiness, metrics and unknown routes', () => {
@@ -32,10 +32,11 @@ describe('issuer: health, readiness, metrics and unknown routes', () => {
     await issuer.relay.flush(2000);
     const res = await request(issuer.url).get('/metrics');
     expect(res.status).to.equal(200);
-    expect(res.text).to.match(/akm_issuer_keys_issued_total 1/);
-    expect(res.text).to.match(/akm_issuer_events_published_total 1/);
+    // Counters are per process: summed over the replicas, the key was issued and its event sent once.
+    expect(await metricTotal(issuer, 'akm_issuer_keys_issued_total')).to.equal(1);
+    expect(await metricTotal(issuer, 'akm_issuer_events_published_total')).to.equal(1);
     expect(res.text).to.match(/akm_issuer_outbox_backlog 0/);
-    expect(res.text).to.match(/akm_issuer_http_request_duration_seconds_bucket\{.*route="\/admin\/keys"/);
+    expect(await replicaMetrics(issuer)).to.match(/akm_issuer_http_request_duration_seconds_bucket\{.*route="\/admin\/keys"/);
   });
 
   it('answers an unknown route with 404 not_found as problem+json, with helmet headers', async () => {
@@ -48,7 +49,8 @@ describe('issuer: health, readiness, metrics and unknown routes', () => {
   });
 
   it('answers /readyz 503 when the database cannot answer', async () => {
-    const broken = await startTestIssuer();
+    // One process: only its own database connection is closed, and /readyz must reach that one.
+    const broken = await startTestIssuer({ replicas: 1 });
     try {
       await broken.relay.stop();
       await broken.db.close();

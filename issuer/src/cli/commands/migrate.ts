@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander';
 import { ConfigError } from '@akm/common';
-import { copySqliteToPostgres } from '../../store/copy-to-postgres.js';
+import { copySqliteToPostgres, PRIVATE_KEYS } from '../../store/copy-to-postgres.js';
 import { CliError } from '../cli-error.js';
 import { contextOf, dataDirOf } from '../context.js';
 import { printRecord } from '../output.js';
@@ -23,11 +23,23 @@ export function migrateCommand(): Command {
       if (masterKey.length < 32) {
         throw new ConfigError('AKM_MASTER_KEY: required, at least 32 characters: the private signing keys are sealed under it in PostgreSQL (give the issuers the same one)');
       }
+      let counts: Record<string, number>;
       try {
-        const counts = await copySqliteToPostgres({ dataDir: dataDirOf(o.dataDir), databaseUrl: o.to, masterKey });
-        printRecord(counts, json);
+        counts = await copySqliteToPostgres({
+          dataDir: dataDirOf(o.dataDir),
+          databaseUrl: o.to,
+          masterKey,
+          // Progress for people as each table is copied; --json prints only the counts, at the end.
+          ...(json ? {} : { onCopied: (table: string, rows: number) => process.stdout.write(`copied ${table}: ${rows}\n`) }),
+        });
       } catch (err) {
         throw new CliError(`migrate: ${(err as Error).message}`);
       }
+      if (json) return printRecord(counts, json);
+      const { [PRIVATE_KEYS]: sealed = 0, ...tables } = counts;
+      const rows = Object.values(tables).reduce((n, r) => n + r, 0);
+      process.stdout.write(
+        `done: committed ${rows} rows of ${Object.keys(tables).length} tables and ${sealed} private signing keys (sealed under AKM_MASTER_KEY); start the issuers with DATABASE_URL and the same AKM_MASTER_KEY\n`,
+      );
     });
 }
