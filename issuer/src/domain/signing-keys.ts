@@ -31,6 +31,11 @@ import type { SigningKeyRepository } from './signing-key-record.js';
 
 type PrivateKey = Awaited<ReturnType<typeof importJWK>>;
 
+/** How long the published set is used before the records are read again, milliseconds. */
+const PUBLISHED_TTL_MS = 10_000;
+/** Least time between two reads of the records caused by a token's unknown key id, milliseconds. */
+const UNKNOWN_KID_COOLDOWN_MS = 1000;
+
 /** Options of {@link openSigningKeys}. */
 export interface SigningKeysOptions {
   /** Where the public records live. */
@@ -148,9 +153,9 @@ export async function openSigningKeys(options: SigningKeysOptions): Promise<Sign
   }
 
   let cached: { at: number; set: JSONWebKeySet; getKey: JWTVerifyGetKey } | undefined;
-  async function published(): Promise<{ set: JSONWebKeySet; getKey: JWTVerifyGetKey }> {
+  async function published(): Promise<{ at: number; set: JSONWebKeySet; getKey: JWTVerifyGetKey }> {
     const t = now();
-    if (cached && t - cached.at < 10_000) return cached;
+    if (cached && t - cached.at < PUBLISHED_TTL_MS) return cached;
     const nowSeconds = Math.floor(t / 1000);
     const keys = (await records.all())
       .filter((r) => r.retiredAt === null || r.maxExp > nowSeconds || r.retiredAt + options.sessionTtlSeconds * 1000 > t)
@@ -170,7 +175,17 @@ export async function openSigningKeys(options: SigningKeysOptions): Promise<Sign
       return token;
     },
     jwks: async () => (await published()).set,
-    getKey: async (header, token) => (await published()).getKey(header, token),
+    async getKey(header, token) {
+      let set = await published();
+      // A key this issuer has not read yet (made current by another replica since the set was
+      // read, without pre-publication): read the records again rather than refuse its tokens
+      // until the set's 10 s are up; at most once a second, so unknown kids cannot flood the store.
+      if (header.kid !== undefined && !set.set.keys.some((k) => k.kid === header.kid) && now() - set.at >= UNKNOWN_KID_COOLDOWN_MS) {
+        cached = undefined;
+        set = await published();
+      }
+      return set.getKey(header, token);
+    },
     extendKey: (kid, exp) => records.extend(kid, exp),
     nextKid: () => records.nextKid(),
     async rotate() {

@@ -110,6 +110,28 @@ describe('issuer: signing keys', () => {
     db.close();
   });
 
+  it('verifies a token signed by a key another issuer on the same records made current since it last read them (second later, not ten)', async () => {
+    let clock = Date.now();
+    const a = open(() => clock);
+    const b = open(() => clock);
+    const [signer, reader] = [await a.keysP, await b.keysP];
+    await reader.jwks(); // the reader's set now holds only the first key, for 10 s
+    await signer.rotate(); // no pre-publication: the new key was never in the reader's set
+    const token = await signer.sign({ sub: 'x', exp: Math.floor(clock / 1000) + 60 }, 'akm-key+jwt');
+    const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { alg: string; kid: string };
+    const flat = { payload: token.split('.')[1]!, signature: token.split('.')[2]! };
+
+    let refused: unknown;
+    await reader.getKey(header, flat).catch((e: unknown) => (refused = e));
+    expect(refused, 'within the cool-down the set is not read again').to.be.instanceOf(Error);
+
+    clock += 1500;
+    const key = await reader.getKey(header, flat);
+    expect(key, 'the unknown kid made it read the records again').to.be.ok;
+    a.db.close();
+    b.db.close();
+  });
+
   describe('pre-publication (the issuer keeps a next key)', () => {
     it('publishes a next key that signs nothing; a rotation makes it current and publishes a new next one', async () => {
       const { db, keysP } = open(Date.now, undefined, true);
