@@ -5,7 +5,7 @@
  * and ran the standard serializers (every header) on every request, even with the level off.
  */
 import type { RequestHandler, Response } from 'express';
-import type { Logger } from './logger.js';
+import { flatLineWriter, type FlatLine, type Logger } from './logger.js';
 
 declare module 'node:http' {
   interface IncomingMessage {
@@ -77,6 +77,7 @@ export function redactQuery(url: string): string {
  */
 export function requestLog(logger: Logger): RequestHandler {
   let installedOn: object | undefined;
+  const write: LineWriter = flatLineWriter(logger) ?? ((level, fields, msg) => logger[level](fields, msg));
   return (req, res, next) => {
     const started = Date.now();
     const requestId = String(res.locals.requestId ?? '');
@@ -97,14 +98,18 @@ export function requestLog(logger: Logger): RequestHandler {
     res.once('error', failed);
     res.once('close', () => {
       res.off('error', failed);
-      logOutcome(logger, requestId, { method, url: redactQuery(url) }, res, Date.now() - started, error, extra);
+      logOutcome(logger, write, requestId, { method, url: redactQuery(url) }, res, Date.now() - started, error, extra);
     });
     next();
   };
 }
 
+/** Writes a line of the request log. */
+type LineWriter = (level: 'info' | 'warn' | 'error', fields: FlatLine, msg: string) => void;
+
 function logOutcome(
   logger: Logger,
+  write: LineWriter,
   requestId: string,
   req: { method: string; url: string },
   res: Response,
@@ -121,12 +126,11 @@ function logOutcome(
     // An answer the service chose (an unhandled error was logged in full where it was caught):
     // no made-up stack. 503 is the service saying it cannot serve yet (replaying, a dependency
     // away), which a load balancer's probe asks about every second while it lasts: a warning.
-    const line = { requestId, req, res: status, responseTime, ...extra };
-    if (res.statusCode === 503) logger.warn(line, 'request failed');
-    else logger.error(line, 'request failed');
+    const line = { requestId, req, res: status, responseTime, ...extra } as FlatLine;
+    write(res.statusCode === 503 ? 'warn' : 'error', line, 'request failed');
     return;
   }
   if (!logger.isLevelEnabled('info')) return;
   const aborted = !res.writableFinished;
-  logger.info({ requestId, req, res: status, responseTime, ...extra }, aborted ? 'request aborted' : 'request completed');
+  write('info', { requestId, req, res: status, responseTime, ...extra } as FlatLine, aborted ? 'request aborted' : 'request completed');
 }
