@@ -29,7 +29,10 @@ export interface RedisRateLimiterOptions {
   keyPrefix?: string;
   /** Called each time a request is counted in memory because Redis could not be used. */
   onFallback?: () => void;
-  /** The clock of the in-memory block, the leases and the fallback, milliseconds since epoch. Default `Date.now`. */
+  /**
+   * The clock of the in-memory block, the leases and the fallback, milliseconds since epoch.
+   * Default: a monotonic clock (`performance.timeOrigin + performance.now()`).
+   */
   now?: () => number;
   /**
    * Most requests of a key one lease may hold (quota leasing, docs/performance.md): an instance
@@ -83,7 +86,8 @@ const LEASE_IDLE_MS = 1000;
 export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLimiter {
   const keyPrefix = options.keyPrefix ?? 'akm:rl';
   const onFallback = options.onFallback ?? (() => {});
-  const now = options.now ?? Date.now;
+  // Monotonic: a lease's expiry is a local time, and a clock stepped back must not lengthen it.
+  const now = options.now ?? (() => performance.timeOrigin + performance.now());
   const leaseMax = Math.max(1, Math.floor(options.leaseMax ?? DEFAULT_LEASE_MAX));
   const { redis } = options;
   if (!(GRANT_COMMAND in redis)) redis.defineCommand(GRANT_COMMAND, { lua: GRANT_SCRIPT });
