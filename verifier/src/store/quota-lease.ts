@@ -31,13 +31,13 @@ export interface Lease {
   ends: number[];
 }
 
-/** What one instance holds for one key and set of limits. */
-export interface LeaseSlot {
+/** What one instance holds for one key and set of limits; `R` is what a refused grant tells the requests waiting for it. */
+export interface LeaseSlot<R = unknown> {
   lease?: Lease | undefined;
   /** Requests to ask for in the next lease. */
   size: number;
   /** The grant on its way, if any: requests arriving meanwhile wait for it. */
-  pending?: Promise<'granted' | 'refused' | 'unavailable'> | undefined;
+  pending?: Promise<'granted' | 'unavailable' | R> | undefined;
 }
 
 /**

@@ -73,6 +73,9 @@ interface Counts {
   ends: number[];
 }
 
+/** A lease slot; a refused grant hands its counts to the requests that waited for it. */
+type Slot = LeaseSlot<Counts>;
+
 /** Most keys held refused in memory at once. */
 const MAX_BLOCKED = 100_000;
 /** Most keys and limit sets with a lease slot at once (the least recently used give theirs back). */
@@ -98,8 +101,8 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   /** Keys Redis refused, by key id and limits: Redis's counts, and when each window resets (ms since epoch). */
   const blocked = new LRUCache<string, Counts & { until: number }>({ max: MAX_BLOCKED });
   /** Leases with requests left, and the slot each belongs to. */
-  const held = new Map<Lease, LeaseSlot>();
-  const slots = new LRUCache<string, LeaseSlot>({
+  const held = new Map<Lease, Slot>();
+  const slots = new LRUCache<string, Slot>({
     max: MAX_LEASE_SLOTS,
     dispose: (slot) => {
       if (slot.lease) void giveBack(slot.lease);
@@ -171,7 +174,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   }
 
   /** Asks Redis for the slot's next lease; requests arriving meanwhile wait for the answer. */
-  async function lease(keyId: string, limits: readonly CountedLimit[], id: string, slot: LeaseSlot) {
+  async function lease(keyId: string, limits: readonly CountedLimit[], id: string, slot: Slot): Promise<'granted' | 'unavailable' | Counts> {
     const keys = counterKeys(keyId, limits);
     // Taken before the script is sent: Redis runs it later, so every window it sees ends after sent + its ttl.
     const sent = now();
@@ -180,7 +183,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
     if (!counted) return 'unavailable';
     if (counted.granted === 0) {
       block(id, limits, counted);
-      return 'refused';
+      return counted;
     }
     const t = now();
     const granted = counted.granted;
@@ -230,10 +233,13 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
         if (served) return served;
         if (closed) return consumeOne(keyId, limits, id);
         slot.pending ??= lease(keyId, limits, id, slot);
-        if ((await slot.pending) === 'unavailable') {
+        const outcome = await slot.pending;
+        if (outcome === 'unavailable') {
           onFallback();
           return fallback.consume(keyId, limits);
         }
+        // Refused: so is every request that waited for this answer.
+        if (outcome !== 'granted') return decide(limits, outcome, 1);
       }
     },
     async peek(keyId, limits) {

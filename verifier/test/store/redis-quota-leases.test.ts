@@ -101,6 +101,19 @@ describe('verifier: quota leases in the Redis limiter', () => {
     expect(await counted(keyId, limit)).to.equal(48);
   });
 
+  it('refuses every request that waited for a refused grant, with its standing, even on a limit that opens no window', async () => {
+    const limiter = await instance();
+    const keyId = `k-${randomUUID()}`;
+    const none: CountedLimit = { name: 'none', limit: 0, windowSeconds: 60 };
+
+    const decisions = await Promise.all(Array.from({ length: 5 }, () => limiter.consume(keyId, [none])));
+
+    for (const d of decisions) {
+      expect(d.allowed).to.equal(false);
+      expect(d.window).to.include({ name: 'none', remaining: 0 });
+    }
+  });
+
   it('does not lease a key with credits: one script call per request', async () => {
     const limiter = await instance();
     const limits: CountedLimit[] = [
