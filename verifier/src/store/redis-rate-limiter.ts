@@ -207,10 +207,10 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   // traffic moved elsewhere strands a key's quota for at most about two of these periods.
   const sweeper = setInterval(() => {
     const t = now();
-    for (const [held1, slot] of held) {
-      if (held1.tokens > 0 && t - held1.usedAt < LEASE_IDLE_MS) continue;
-      if (held1.tokens > 0) slot.size = Math.max(1, Math.floor(slot.size / 2));
-      void giveBack(held1);
+    for (const [idle, slot] of held) {
+      if (idle.tokens > 0 && t - idle.usedAt < LEASE_IDLE_MS) continue;
+      if (idle.tokens > 0) slot.size = Math.max(1, Math.floor(slot.size / 2));
+      void giveBack(idle);
     }
   }, LEASE_IDLE_MS);
   sweeper.unref();
@@ -218,17 +218,13 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   return {
     async consume(keyId, limits) {
       const id = blockId(keyId, limits);
+      const block = blocked.get(id);
+      if (block && block.until > now()) return decide(limits, block, 1);
       // Credits are not leased: they span days and are money, and a lease could strand them.
-      if (leaseMax === 1 || closed || limits.some((l) => l.counter)) {
-        const block = blocked.get(id);
-        if (block && block.until > now()) return decide(limits, block, 1);
-        return consumeOne(keyId, limits, id);
-      }
+      if (leaseMax === 1 || closed || limits.some((l) => l.counter)) return consumeOne(keyId, limits, id);
       let slot = slots.get(id);
       if (!slot) slots.set(id, (slot = { size: 1 }));
       for (;;) {
-        const block = blocked.get(id);
-        if (block && block.until > now()) return decide(limits, block, 1);
         const served = serveFromLease(slot, limits, now(), leaseMax, onExpired);
         if (served) return served;
         if (closed) return consumeOne(keyId, limits, id);
@@ -256,7 +252,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
       closed = true;
       clearInterval(sweeper);
       await Promise.all([...slots.values()].map((slot) => slot.pending));
-      await Promise.all([...held.keys()].map((held1) => giveBack(held1)));
+      await Promise.all([...held.keys()].map(giveBack));
     },
   };
 }
