@@ -5,7 +5,7 @@
  * (Redis when a URL is given, memory otherwise), metrics, and the HTTP service. The
  * standalone `main.ts`, the all-in-one `npm start`, the tests and the benchmark all start a
  * verifier through here, and `stop()` closes what it opened in order: HTTP, the consumer, NATS
- * (drained), Redis.
+ * (drained), the limiter (its quota leases go back to Redis), Redis.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -71,7 +71,7 @@ export interface VerifierRuntime {
   service: RunningVerifier;
   /** Reads the issuer's keys again now (a JWKS file; `main.ts` calls it on SIGHUP). */
   reload(): Promise<void>;
-  /** Stops HTTP, then the key stream consumer, then drains NATS and quits Redis. */
+  /** Stops HTTP, then the key stream consumer, then drains NATS, closes the limiter (its leases go back) and quits Redis. */
   stop(): Promise<void>;
 }
 
