@@ -2,7 +2,8 @@
  * The ablation (issue 15): the same load against the bare app and against the verifier with
  * its layers added in turn, in one run, so that each layer's cost shows as the step from the
  * row before: the HTTP stack and routing alone (`/healthz`, no key), the request log line
- * (`info`), the key check with limits counted in memory, the Redis round trip, logging at
+ * (`info`), the key check with limits counted in memory, the Redis round trip (quota leases off:
+ * one script call per request; and on, the default), logging at
  * `info`, and the signature check on every request (cache off). Each figure is the median over
  * the rounds; server CPU µs per request is read from `/proc` and barely moves with other load on
  * the machine, unlike throughput. wrk runs the same targets when it is installed.
@@ -70,6 +71,7 @@ export async function runAblation(options: AblationOptions): Promise<AblationRow
   const bare = await startBareApp(scope);
   const memoryWarn = await startVerifierProcess(scope, { ...common, name: 'verifier (memory limits, warn)', logLevel: 'warn' });
   const redisWarn = await startVerifierProcess(scope, { ...common, name: 'verifier (Redis, warn)', redisUrl: options.redisUrl, logLevel: 'warn' });
+  const redisNoLease = await startVerifierProcess(scope, { ...common, name: 'verifier (Redis, warn, no leases)', redisUrl: options.redisUrl, logLevel: 'warn', leaseMax: 1 });
   const redisInfo = await startVerifierProcess(scope, { ...common, name: 'verifier (Redis, info)', redisUrl: options.redisUrl });
   const memoryInfo = await startVerifierProcess(scope, { ...common, name: 'verifier (memory limits, info)', logLevel: 'info' });
   const uncached = await startVerifierProcess(scope, { ...common, name: 'verifier (cache off)', redisUrl: options.redisUrl, cacheSize: 0 });
@@ -79,10 +81,11 @@ export async function runAblation(options: AblationOptions): Promise<AblationRow
     { name: 'verifier GET /healthz, warn (HTTP stack, routing)', server: memoryWarn, path: '/healthz', after: 1 },
     { name: 'verifier GET /healthz, info (+ request log line)', server: memoryInfo, path: '/healthz', after: 2 },
     { name: 'GET /price, warn, limits in memory (+ key check, state, limiter, headers, metrics)', server: memoryWarn, path: '/price?symbol=BTC', after: 2 },
-    { name: 'GET /price, warn, limits in Redis (+ Redis)', server: redisWarn, path: '/price?symbol=BTC', after: 4 },
+    { name: 'GET /price, warn, limits in Redis, quota leases off (+ a Redis round trip per request)', server: redisNoLease, path: '/price?symbol=BTC', after: 4 },
+    { name: 'GET /price, warn, limits in Redis, quota leases (+ Redis, the default)', server: redisWarn, path: '/price?symbol=BTC', after: 4 },
     { name: 'GET /price, info, limits in memory (+ log line)', server: memoryInfo, path: '/price?symbol=BTC', after: 4 },
-    { name: 'GET /price, info, limits in Redis (the default)', server: redisInfo, path: '/price?symbol=BTC', after: 6 },
-    { name: 'GET /price, info, Redis, cache off (signature every request)', server: uncached, path: '/price?symbol=BTC', after: 7 },
+    { name: 'GET /price, info, limits in Redis (the default)', server: redisInfo, path: '/price?symbol=BTC', after: 7 },
+    { name: 'GET /price, info, Redis, cache off (signature every request)', server: uncached, path: '/price?symbol=BTC', after: 8 },
   ];
   const keysFile = join(options.dir, 'ablation-key.json');
   writeFileSync(keysFile, JSON.stringify([options.key.key]));

@@ -36,6 +36,8 @@ export interface VerifierProcessOptions {
   cacheSize?: number;
   /** `LOG_LEVEL`. Default `info`, the service's default. */
   logLevel?: string;
+  /** `VERIFIER_RATE_LEASE_MAX`; 1 turns quota leasing off. Default: the service's. */
+  leaseMax?: number;
   nodeArgs?: string[];
   /** Milliseconds to wait for `/readyz`. Default 60 000. */
   readyTimeoutMs?: number;
@@ -120,6 +122,7 @@ export async function startVerifierProcess(scope: Scope, options: VerifierProces
       REDIS_URL: options.redisUrl ?? '',
       VERIFIER_CACHE_SIZE: String(options.cacheSize ?? 10_000),
       LOG_LEVEL: options.logLevel ?? 'info',
+      ...(options.leaseMax ? { VERIFIER_RATE_LEASE_MAX: String(options.leaseMax) } : {}),
     },
   });
   const url = `http://127.0.0.1:${port}`;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
 import { startNats, startRedis, waitFor, type TestServer } from '../../test/support/processes.js';
 import { createTestStream, keyEvent, type TestStream } from './support/key-events.js';
 import { createSigner, signKey, type TestSigner } from './support/signing.js';
@@ -20,11 +21,12 @@ describe('verifier: rate limits shared through Redis', () => {
   let stream: TestStream;
   let a: TestVerifier;
   let b: TestVerifier;
+  let keyPrefix: string;
 
   beforeEach(async () => {
     [nats, redis, signer] = await Promise.all([startNats(), startRedis(), createSigner()]);
     stream = await createTestStream(nats.url);
-    const keyPrefix = `rl-${randomUUID()}`;
+    keyPrefix = `rl-${randomUUID()}`;
     const common = { signer, stream, natsUrl: nats.url, redisUrl: redis.url, keyPrefix };
     [a, b] = await Promise.all([startTestVerifier(common), startTestVerifier(common)]);
     await waitFor(() => a.countingInRedis() && b.countingInRedis(), 5000);
@@ -111,6 +113,25 @@ describe('verifier: rate limits shared through Redis', () => {
     for (const res of answers.filter((r) => r.status === 429)) expect(res.body.code, shown(res)).to.equal('credits_exhausted');
     const info = await b.get('/key/info', key.token);
     expect(info.body.credits).to.deep.equal({ remaining: 0 });
+  });
+
+  it('when an instance stops, the unused requests of its quota leases go back: Redis counts exactly what was served', async () => {
+    const key = await activeKey(1000);
+    for (let i = 0; i < 20; i++) {
+      const res = await a.get('/price?symbol=ETH', key.token);
+      expect(res.status, shown(res)).to.equal(200);
+    }
+    const admin = new Redis(redis.url);
+    try {
+      const count = async () => Number(await admin.get(`${keyPrefix}:{${key.keyId}}:default:60`));
+      expect(await count(), 'a holds a lease with requests left').to.be.above(20);
+
+      await a.stop();
+
+      expect(await count()).to.equal(20);
+    } finally {
+      admin.disconnect();
+    }
   });
 
   it('GET /key/info does not count: an exhausted key still sees its plan with remaining 0 and resetAt', async () => {

@@ -20,6 +20,7 @@ import {
   trustProxyVar,
 } from '@akm/common';
 import { DEFAULT_MAX_KEY_LIFETIME_SECONDS, DEFAULT_MAX_STALENESS_SECONDS } from '../create-verifier.js';
+import { DEFAULT_LEASE_MAX } from '../store/redis-rate-limiter.js';
 
 const optionalString = () => z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 
@@ -40,6 +41,8 @@ export const verifierEnvSchema = z.object({
   METRICS_TOKEN: metricsTokenVar(),
   VERIFIER_CACHE_SIZE: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).default(10_000)),
   VERIFIER_USAGE_INTERVAL_MS: positiveIntVar(5000),
+  // Most requests of a key one quota lease holds (Redis limiter); 1 turns leasing off.
+  VERIFIER_RATE_LEASE_MAX: positiveIntVar(DEFAULT_LEASE_MAX),
   LOG_LEVEL: logLevelVar(),
 });
 

@@ -5,7 +5,7 @@
  * (Redis when a URL is given, memory otherwise), metrics, and the HTTP service. The
  * standalone `main.ts`, the all-in-one `npm start`, the tests and the benchmark all start a
  * verifier through here, and `stop()` closes what it opened in order: HTTP, the consumer, NATS
- * (drained), Redis.
+ * (drained), the limiter (its quota leases go back to Redis), Redis.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -58,6 +58,8 @@ export interface VerifierRuntimeOptions extends Omit<VerifierServiceOptions, 'ke
   redisCaFile?: string;
   /** Prefix of the counters; instances that share limits share it. Default `akm:rl`. */
   keyPrefix?: string;
+  /** Most requests of a key one quota lease holds when counting in Redis; 1 turns leasing off. Default 64. */
+  leaseMax?: number;
   /** Client name shown by NATS. Default `akm-verifier`. */
   name?: string;
   /** Milliseconds between attempts to reach NATS while it is not reachable. Default 1000. */
@@ -69,7 +71,7 @@ export interface VerifierRuntime {
   service: RunningVerifier;
   /** Reads the issuer's keys again now (a JWKS file; `main.ts` calls it on SIGHUP). */
   reload(): Promise<void>;
-  /** Stops HTTP, then the key stream consumer, then drains NATS and quits Redis. */
+  /** Stops HTTP, then the key stream consumer, then drains NATS, closes the limiter (its leases go back) and quits Redis. */
   stop(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ export function verifierRuntimeOptionsFromEnv(env: VerifierEnv): VerifierRuntime
     ...(env.NATS_URL ? { natsUrl: env.NATS_URL, natsAuth: natsAuthFromEnv(env) } : {}),
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
     ...(env.REDIS_CA_FILE ? { redisCaFile: env.REDIS_CA_FILE } : {}),
+    leaseMax: env.VERIFIER_RATE_LEASE_MAX,
     stream: env.AKM_STREAM,
     issuer: env.AKM_ISSUER,
     audience: env.AKM_AUDIENCE,
@@ -166,7 +169,12 @@ export async function createVerifierRuntime(options: VerifierRuntimeOptions): Pr
     const client = new Redis(options.redisUrl, { ...REDIS_CLIENT_OPTIONS, ...redisTlsOptions(options.redisCaFile) });
     client.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis unavailable; counting in memory'));
     redis = client;
-    limiter = createRedisRateLimiter({ redis: client, ...(keyPrefix ? { keyPrefix } : {}), onFallback: () => metrics.redisFallback() });
+    limiter = createRedisRateLimiter({
+      redis: client,
+      ...(keyPrefix ? { keyPrefix } : {}),
+      ...(options.leaseMax ? { leaseMax: options.leaseMax } : {}),
+      onFallback: () => metrics.redisFallback(),
+    });
   } else {
     logger.warn('REDIS_URL not set: rate limits are counted in this process only');
     limiter = createMemoryRateLimiter(keyPrefix ? { keyPrefix } : {});
@@ -202,6 +210,8 @@ export async function createVerifierRuntime(options: VerifierRuntimeOptions): Pr
         await service.stop();
         keys.close?.();
         await nc?.drain().catch(() => nc?.close());
+        // The limiter gives its leases' unused requests back while Redis is still there.
+        await limiter.close?.();
         if (redis) await redis.quit().catch(() => redis?.disconnect());
       })();
       return stopping;

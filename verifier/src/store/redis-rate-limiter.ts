@@ -11,9 +11,11 @@
  */
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { decideWindows, type CountedLimit, type RateLimiter } from '../domain/rate-limiter.js';
+import { decideWindows, type CountedLimit, type LimitDecision, type RateLimiter } from '../domain/rate-limiter.js';
 import { batchCommand } from './batched-redis-command.js';
 import { createMemoryRateLimiter } from './memory-rate-limiter.js';
+import { serveFromLease, type Lease, type LeaseSlot } from './quota-lease.js';
+import { GRANT_COMMAND, GRANT_SCRIPT, LEASE_DIVISOR, RETURN_COMMAND, RETURN_SCRIPT, RETURN_TOLERANCE_MS } from './redis-limit-scripts.js';
 
 /** Options of {@link createRedisRateLimiter}. */
 export interface RedisRateLimiterOptions {
@@ -27,8 +29,17 @@ export interface RedisRateLimiterOptions {
   keyPrefix?: string;
   /** Called each time a request is counted in memory because Redis could not be used. */
   onFallback?: () => void;
-  /** The clock of the in-memory block and fallback, milliseconds since epoch. Default `Date.now`. */
+  /**
+   * The clock of the in-memory block, the leases and the fallback, milliseconds since epoch.
+   * Default: a monotonic clock (`performance.timeOrigin + performance.now()`).
+   */
   now?: () => number;
+  /**
+   * Most requests of a key one lease may hold (quota leasing, docs/performance.md): an instance
+   * charges a batch of a key's requests in one script and serves them without a round trip.
+   * Default {@link DEFAULT_LEASE_MAX}; 1 turns leasing off (one script call per request).
+   */
+  leaseMax?: number;
 }
 
 /**
@@ -46,60 +57,58 @@ export const REDIS_CLIENT_OPTIONS = {
   retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
 } as const;
 
-/** Name of the script's command on the client. */
-const COMMAND = 'akmRateLimit';
-
-/**
- * KEYS: one counter per limit. ARGV[1]: 1 to count the request, 0 to read; then per limit its
- * count and window in milliseconds. Returns {allowed, count1, pttl1, count2, pttl2, …}: counts
- * before the request, and milliseconds until each window resets (negative: no window open).
- * A window opens with the first request counted in it and its counter expires when it resets.
- */
-const SCRIPT = `
-local cost = tonumber(ARGV[1])
-local out = {1}
-for i = 1, #KEYS do
-  local ttl = redis.call('PTTL', KEYS[i])
-  local count = 0
-  if ttl > 0 then count = tonumber(redis.call('GET', KEYS[i]) or '0') end
-  if count + cost > tonumber(ARGV[2 * i]) then out[1] = 0 end
-  out[2 * i] = count
-  out[2 * i + 1] = ttl
-end
-if out[1] == 1 and cost > 0 then
-  for i = 1, #KEYS do
-    if out[2 * i + 1] > 0 then
-      redis.call('INCRBY', KEYS[i], cost)
-    else
-      redis.call('SET', KEYS[i], cost, 'PX', ARGV[2 * i + 1])
-    end
-  end
-end
-return out
-`;
-
 type ScriptFn = (...args: (string | number)[]) => Promise<number[]>;
 
-/** What the script read: each limit's count before the request, and when its window resets (ms since epoch; undefined: none open). */
+/** What the charging script read and granted. */
 interface Counts {
+  /** Requests granted (charged to every limit); 0: none. */
+  granted: number;
+  /** Each limit's count before the grant. */
   counts: number[];
+  /** When each window resets (ms since epoch, local clock; undefined: none open). */
   resetAt: (number | undefined)[];
+  /** Milliseconds until each window resets, as the script saw them (after the grant). */
+  ttl: number[];
+  /** Each window's end on Redis's clock, where anything was granted. */
+  ends: number[];
 }
+
+/** A lease slot; a refused grant hands its counts to the requests that waited for it. */
+type Slot = LeaseSlot<Counts>;
 
 /** Most keys held refused in memory at once. */
 const MAX_BLOCKED = 100_000;
+/** Most keys and limit sets with a lease slot at once (the least recently used give theirs back). */
+const MAX_LEASE_SLOTS = 100_000;
+/** Default of {@link RedisRateLimiterOptions.leaseMax}. */
+export const DEFAULT_LEASE_MAX = 64;
+/** A lease that served nothing for this long gives its requests back (ms). Also how often leases are checked. */
+const LEASE_IDLE_MS = 1000;
 
 /** Creates a rate limiter that counts in Redis, with a per-instance memory fallback. */
 export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLimiter {
   const keyPrefix = options.keyPrefix ?? 'akm:rl';
   const onFallback = options.onFallback ?? (() => {});
-  const now = options.now ?? Date.now;
+  // Monotonic: a lease's expiry is a local time, and a clock stepped back must not lengthen it.
+  const now = options.now ?? (() => performance.timeOrigin + performance.now());
+  const leaseMax = Math.max(1, Math.floor(options.leaseMax ?? DEFAULT_LEASE_MAX));
   const { redis } = options;
-  if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { lua: SCRIPT });
-  const batched = batchCommand(redis, COMMAND) as unknown as Record<typeof COMMAND, ScriptFn>;
+  if (!(GRANT_COMMAND in redis)) redis.defineCommand(GRANT_COMMAND, { lua: GRANT_SCRIPT });
+  if (!(RETURN_COMMAND in redis)) redis.defineCommand(RETURN_COMMAND, { lua: RETURN_SCRIPT });
+  const batched = batchCommand(redis, GRANT_COMMAND) as unknown as Record<typeof GRANT_COMMAND, ScriptFn>;
+  const giveBackCommand = (redis as unknown as Record<typeof RETURN_COMMAND, ScriptFn>)[RETURN_COMMAND].bind(redis);
   const fallback = createMemoryRateLimiter({ keyPrefix: `${keyPrefix}:fallback`, now });
   /** Keys Redis refused, by key id and limits: Redis's counts, and when each window resets (ms since epoch). */
   const blocked = new LRUCache<string, Counts & { until: number }>({ max: MAX_BLOCKED });
+  /** Leases with requests left, and the slot each belongs to. */
+  const held = new Map<Lease, Slot>();
+  const slots = new LRUCache<string, Slot>({
+    max: MAX_LEASE_SLOTS,
+    dispose: (slot) => {
+      if (slot.lease) void giveBack(slot.lease);
+    },
+  });
+  let closed = false;
 
   // A hash tag keeps a key's counters in one slot of a Redis Cluster, as one script needs.
   // (A key's credits have a counter of their own, in another slot: such keys need one Redis, not a Cluster.)
@@ -108,23 +117,26 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   const blockId = (keyId: string, limits: readonly CountedLimit[]) =>
     `${keyId}|${limits.map((l) => `${l.counter ?? l.name}:${l.limit}:${l.counter ? '' : l.windowSeconds}`).join('|')}`;
 
-  async function run(keyId: string, limits: readonly CountedLimit[], cost: 0 | 1): Promise<Counts | undefined> {
+  /** Runs the charging script for `want` requests (0: read only); undefined when Redis could not be used. */
+  async function run(keys: readonly string[], limits: readonly CountedLimit[], want: number): Promise<Counts | undefined> {
     if (redis.status !== 'ready') return undefined;
-    const args: (string | number)[] = [limits.length, ...counterKeys(keyId, limits), cost];
+    const args: (string | number)[] = [limits.length, ...keys, want, LEASE_DIVISOR];
     for (const l of limits) args.push(l.limit, l.windowSeconds * 1000);
     let out: number[];
     try {
-      out = await batched[COMMAND](...args);
+      out = await batched[GRANT_COMMAND](...args);
     } catch {
       return undefined;
     }
     const t = now();
-    const counts = limits.map((_, i) => Number(out[2 * i + 1]));
-    const resetAt = limits.map((_, i) => {
-      const ttl = Number(out[2 * i + 2]);
-      return ttl > 0 ? t + ttl : undefined;
-    });
-    return { counts, resetAt };
+    const at = (i: number, k: number) => Number(out[3 * i + k]);
+    return {
+      granted: Number(out[0]),
+      counts: limits.map((_, i) => at(i, 1)),
+      ttl: limits.map((_, i) => at(i, 2)),
+      resetAt: limits.map((_, i) => (at(i, 2) > 0 ? t + at(i, 2) : undefined)),
+      ends: limits.map((_, i) => at(i, 3)),
+    };
   }
 
   const decide = (limits: readonly CountedLimit[], c: Counts, cost: 0 | 1) => {
@@ -132,26 +144,102 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
     return decideWindows(limits, c.counts, c.resetAt.map((at) => (at === undefined ? undefined : at - t)), cost);
   };
 
+  /** Holds a refused key refused in memory until the last refusing window resets: no request can be served before. */
+  const block = (id: string, limits: readonly CountedLimit[], counted: Counts) => {
+    const until = Math.max(...limits.map((l, i) => (counted.counts[i]! + 1 > l.limit ? (counted.resetAt[i] ?? 0) : 0)));
+    blocked.set(id, { ...counted, until });
+  };
+
+  /** Gives a lease's unused requests back to the windows they were charged to, if still open. */
+  async function giveBack(lease: Lease): Promise<void> {
+    const slot = held.get(lease);
+    held.delete(lease);
+    const unused = lease.tokens;
+    lease.tokens = 0;
+    if (slot?.lease === lease) slot.lease = undefined;
+    if (unused <= 0 || redis.status !== 'ready') return;
+    await giveBackCommand(lease.keys.length, ...lease.keys, unused, RETURN_TOLERANCE_MS, ...lease.ends).catch(() => undefined);
+  }
+
+  /** One request, one round trip: today's path for credits, with leasing off, and after `close()`. */
+  async function consumeOne(keyId: string, limits: readonly CountedLimit[], id: string): Promise<LimitDecision> {
+    const counted = await run(counterKeys(keyId, limits), limits, 1);
+    if (!counted) {
+      onFallback();
+      return fallback.consume(keyId, limits);
+    }
+    const decision = decide(limits, counted, 1);
+    if (!decision.allowed) block(id, limits, counted);
+    return decision;
+  }
+
+  /** Asks Redis for the slot's next lease; requests arriving meanwhile wait for the answer. */
+  async function lease(keyId: string, limits: readonly CountedLimit[], id: string, slot: Slot): Promise<'granted' | 'unavailable' | Counts> {
+    const keys = counterKeys(keyId, limits);
+    // Taken before the script is sent: Redis runs it later, so every window it sees ends after sent + its ttl.
+    const sent = now();
+    const counted = await run(keys, limits, Math.min(leaseMax, slot.size));
+    slot.pending = undefined;
+    if (!counted) return 'unavailable';
+    if (counted.granted === 0) {
+      block(id, limits, counted);
+      return counted;
+    }
+    const t = now();
+    const granted = counted.granted;
+    slot.lease = {
+      keys,
+      tokens: granted,
+      usedAt: t,
+      grantedAt: t,
+      expiresAt: sent + Math.min(...counted.ttl),
+      counts: counted.counts.map((c) => c + granted),
+      resetAt: counted.ttl.map((ms) => t + ms),
+      ends: counted.ends,
+    };
+    held.set(slot.lease, slot);
+    return 'granted';
+  }
+
+  const onExpired = (expired: Lease) => void giveBack(expired);
+
+  // Leases that served nothing for a while give their requests back, so an instance whose
+  // traffic moved elsewhere strands a key's quota for at most about two of these periods.
+  const sweeper = setInterval(() => {
+    const t = now();
+    for (const [idle, slot] of held) {
+      if (idle.tokens > 0 && t - idle.usedAt < LEASE_IDLE_MS) continue;
+      if (idle.tokens > 0) slot.size = Math.max(1, Math.floor(slot.size / 2));
+      void giveBack(idle);
+    }
+  }, LEASE_IDLE_MS);
+  sweeper.unref();
+
   return {
     async consume(keyId, limits) {
       const id = blockId(keyId, limits);
       const block = blocked.get(id);
       if (block && block.until > now()) return decide(limits, block, 1);
-      const counted = await run(keyId, limits, 1);
-      if (!counted) {
-        onFallback();
-        return fallback.consume(keyId, limits);
+      // Credits are not leased: they span days and are money, and a lease could strand them.
+      if (leaseMax === 1 || closed || limits.some((l) => l.counter)) return consumeOne(keyId, limits, id);
+      let slot = slots.get(id);
+      if (!slot) slots.set(id, (slot = { size: 1 }));
+      for (;;) {
+        const served = serveFromLease(slot, limits, now(), leaseMax, onExpired);
+        if (served) return served;
+        if (closed) return consumeOne(keyId, limits, id);
+        slot.pending ??= lease(keyId, limits, id, slot);
+        const outcome = await slot.pending;
+        if (outcome === 'unavailable') {
+          onFallback();
+          return fallback.consume(keyId, limits);
+        }
+        // Refused: so is every request that waited for this answer.
+        if (outcome !== 'granted') return decide(limits, outcome, 1);
       }
-      const decision = decide(limits, counted, 1);
-      if (!decision.allowed) {
-        // Until the last refusing window resets: no request can be served before.
-        const until = Math.max(...limits.map((l, i) => (counted.counts[i]! + 1 > l.limit ? (counted.resetAt[i] ?? 0) : 0)));
-        blocked.set(id, { ...counted, until });
-      }
-      return decision;
     },
     async peek(keyId, limits) {
-      const counted = await run(keyId, limits, 0);
+      const counted = await run(counterKeys(keyId, limits), limits, 0);
       if (counted) {
         const { windows, window } = decide(limits, counted, 0);
         return { windows, window };
@@ -160,5 +248,11 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
       return fallback.peek(keyId, limits);
     },
     counting: () => (redis.status === 'ready' ? 'shared' : 'local'),
+    async close() {
+      closed = true;
+      clearInterval(sweeper);
+      await Promise.all([...slots.values()].map((slot) => slot.pending));
+      await Promise.all([...held.keys()].map(giveBack));
+    },
   };
 }

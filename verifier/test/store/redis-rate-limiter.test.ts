@@ -1,17 +1,10 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { createMemoryKeyBus } from '@akm/common';
+import { scriptCalls } from '../support/redis-script-calls.js';
 import { startRedis, waitFor, type TestServer } from '../../../test/support/processes.js';
 import { createSigner, signKey, type TestSigner } from '../support/signing.js';
 import { shown, startTestVerifier, type TestVerifier } from '../support/verifier-fixture.js';
-
-/** Calls Redis made so far of the commands that run a script (the limiter counts with one). */
-async function scriptCalls(admin: Redis): Promise<number> {
-  const stats = await admin.info('commandstats');
-  let calls = 0;
-  for (const m of stats.matchAll(/^cmdstat_(evalsha|eval|evalsha_ro|eval_ro|fcall):calls=(\d+)/gm)) calls += Number(m[2]);
-  return calls;
-}
 
 describe('verifier: a key over its limit is refused from memory', () => {
   let redis: TestServer;
