@@ -4,11 +4,12 @@
  * charged to is certainly still open: its expiry is the local time taken before the charging
  * script was sent plus the shortest time to reset the script saw (Redis ran it later, so no
  * window ends before that instant). How many requests to ask for next follows the key's demand
- * here: doubled while leases run out quickly, halved when one ends with requests unused.
+ * here: doubled when the next lease is asked for within a second of the last (the last ran out
+ * that fast), halved when one ends with requests unused.
  */
 import { decideWindows, type CountedLimit, type LimitDecision } from '../domain/rate-limiter.js';
 
-/** A lease used up within this many milliseconds of its grant calls for a bigger one. */
+/** A lease asked for within this many milliseconds of the last one is asked twice as big. */
 const QUICK_MS = 1000;
 
 /** Requests charged in Redis and not yet served. */
@@ -19,8 +20,6 @@ export interface Lease {
   tokens: number;
   /** Local time it last served a request, or of its grant (ms since epoch). */
   usedAt: number;
-  /** Local time of the grant (ms since epoch). */
-  grantedAt: number;
   /** Local time from which the lease must not be served any more (ms since epoch). */
   expiresAt: number;
   /** Each limit's count in Redis right after the grant. */
@@ -36,23 +35,31 @@ export interface LeaseSlot<R = unknown> {
   lease?: Lease | undefined;
   /** Requests to ask for in the next lease. */
   size: number;
+  /** Local time the last lease was asked for (ms since epoch). */
+  askedAt?: number;
   /** The grant on its way, if any: requests arriving meanwhile wait for it. */
   pending?: Promise<'granted' | 'unavailable' | R> | undefined;
 }
 
 /**
+ * How many requests to ask for in the slot's next lease, asked at `t`: twice the last, up to
+ * `maxSize`, when the last was asked for less than a second ago (it ran out that fast). The
+ * request that asks always takes one at once, so a lease running out is no sign of demand by
+ * itself: a key seen every few seconds keeps asking for 1 and strands nothing.
+ */
+export function nextLeaseSize(slot: LeaseSlot, t: number, maxSize: number): number {
+  if (slot.askedAt !== undefined && t - slot.askedAt < QUICK_MS) slot.size = Math.min(maxSize, slot.size * 2);
+  slot.askedAt = t;
+  return slot.size;
+}
+
+/**
  * Serves one request from the slot's lease, or undefined when it has none left or it expired
  * (a lease that expires with requests left makes the next one smaller; `onExpired` gets it to
- * try to give them back). A lease used up quickly makes the next one twice as big, up to `maxSize`. The decision's remaining counts what Redis has counted and this
+ * try to give them back). The decision's remaining counts what Redis has counted and this
  * lease has not served yet as available.
  */
-export function serveFromLease(
-  slot: LeaseSlot,
-  limits: readonly CountedLimit[],
-  t: number,
-  maxSize: number,
-  onExpired: (lease: Lease) => void,
-): LimitDecision | undefined {
+export function serveFromLease(slot: LeaseSlot, limits: readonly CountedLimit[], t: number, onExpired: (lease: Lease) => void): LimitDecision | undefined {
   const lease = slot.lease;
   if (!lease) return undefined;
   if (lease.tokens <= 0) {
@@ -69,10 +76,7 @@ export function serveFromLease(
   }
   const unused = lease.tokens--;
   lease.usedAt = t;
-  if (lease.tokens === 0) {
-    slot.lease = undefined;
-    if (t - lease.grantedAt < QUICK_MS) slot.size = Math.min(maxSize, slot.size * 2);
-  }
+  if (lease.tokens === 0) slot.lease = undefined;
   const counts = lease.counts.map((c) => c - unused);
   return decideWindows(limits, counts, lease.resetAt.map((at) => at - t), 1);
 }

@@ -14,7 +14,7 @@ import { LRUCache } from 'lru-cache';
 import { decideWindows, type CountedLimit, type LimitDecision, type RateLimiter } from '../domain/rate-limiter.js';
 import { batchCommand } from './batched-redis-command.js';
 import { createMemoryRateLimiter } from './memory-rate-limiter.js';
-import { serveFromLease, type Lease, type LeaseSlot } from './quota-lease.js';
+import { nextLeaseSize, serveFromLease, type Lease, type LeaseSlot } from './quota-lease.js';
 import { GRANT_COMMAND, GRANT_SCRIPT, LEASE_DIVISOR, RETURN_COMMAND, RETURN_SCRIPT, RETURN_TOLERANCE_MS } from './redis-limit-scripts.js';
 
 /** Options of {@link createRedisRateLimiter}. */
@@ -178,7 +178,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
     const keys = counterKeys(keyId, limits);
     // Taken before the script is sent: Redis runs it later, so every window it sees ends after sent + its ttl.
     const sent = now();
-    const counted = await run(keys, limits, Math.min(leaseMax, slot.size));
+    const counted = await run(keys, limits, nextLeaseSize(slot, sent, leaseMax));
     slot.pending = undefined;
     if (!counted) return 'unavailable';
     if (counted.granted === 0) {
@@ -191,7 +191,6 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
       keys,
       tokens: granted,
       usedAt: t,
-      grantedAt: t,
       expiresAt: sent + Math.min(...counted.ttl),
       counts: counted.counts.map((c) => c + granted),
       resetAt: counted.ttl.map((ms) => t + ms),
@@ -225,7 +224,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
       let slot = slots.get(id);
       if (!slot) slots.set(id, (slot = { size: 1 }));
       for (;;) {
-        const served = serveFromLease(slot, limits, now(), leaseMax, onExpired);
+        const served = serveFromLease(slot, limits, now(), onExpired);
         if (served) return served;
         if (closed) return consumeOne(keyId, limits, id);
         slot.pending ??= lease(keyId, limits, id, slot);

@@ -114,6 +114,21 @@ describe('verifier: quota leases in the Redis limiter', () => {
     }
   });
 
+  it('a key seen less than once a second asks for one request at a time: nothing is stranded and nothing given back', async () => {
+    let clock = Date.now();
+    const limiter = await instance({ now: () => clock });
+    const limit: CountedLimit = { name: 'default', limit: 1000, windowSeconds: 60 };
+    const keyId = `k-${randomUUID()}`;
+    const before = await scriptCalls(admin!);
+    for (let i = 1; i <= 10; i++) {
+      expect((await limiter.consume(keyId, [limit])).allowed).to.equal(true);
+      expect(await counted(keyId, limit), `Redis counts only what was served, after request ${i}`).to.equal(i);
+      clock += 1200;
+    }
+    // One grant of one request per request: no lease was too big, so none was given back.
+    expect((await scriptCalls(admin!)) - before, 'script calls for 10 requests').to.equal(10);
+  });
+
   it('does not lease a key with credits: one script call per request', async () => {
     const limiter = await instance();
     const limits: CountedLimit[] = [
