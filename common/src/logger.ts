@@ -114,30 +114,31 @@ function jsonOf(value: unknown): string | undefined | typeof REFUSED {
   }
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value) as object | null);
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
 
-/** The JSON of `fields` (a leading comma before each field), or undefined when a field is not flat or a redaction path could hit it. */
-function flatJson(fields: FlatLine): string | undefined {
+/**
+ * The JSON of `fields` without its braces (`"a":1,"b":"x"`), or undefined when a field is not
+ * flat or a redaction path could hit it. `parent`: the field they are inside, one level down;
+ * only the top level may hold objects.
+ */
+function flatJson(fields: Record<string, unknown>, parent?: string): string | undefined {
   let out = '';
   for (const name in fields) {
-    if (redactedTop.has(name)) return undefined;
-    const value: unknown = fields[name];
+    if (parent === undefined ? redactedTop.has(name) : hitBelow(parent, name)) return undefined;
+    const value = fields[name];
     let json: string | undefined | typeof REFUSED;
-    if (isPlainObject(value)) {
-      json = '';
-      for (const inner in value) {
-        if (hitBelow(name, inner)) return undefined;
-        const j = jsonOf(value[inner]);
-        if (j === REFUSED) return undefined;
-        if (j !== undefined) json += `${json ? ',' : ''}${JSON.stringify(inner)}:${j}`;
-      }
-      json = `{${json}}`;
+    if (parent === undefined && isPlainObject(value)) {
+      const inner = flatJson(value, name);
+      json = inner === undefined ? REFUSED : `{${inner}}`;
     } else {
       json = jsonOf(value);
-      if (json === REFUSED) return undefined;
     }
-    if (json !== undefined) out += `,${JSON.stringify(name)}:${json}`;
+    if (json === REFUSED) return undefined;
+    if (json !== undefined) out += `${out ? ',' : ''}${JSON.stringify(name)}:${json}`;
   }
   return out;
 }
@@ -168,7 +169,7 @@ export function flatLineWriter(logger: Logger): ((level: 'info' | 'warn' | 'erro
       logger[level](fields, msg);
       return;
     }
-    stream.write(`${levels[logger.levels.values[level]!]}${time()}${bindings}${json},${message}:${JSON.stringify(msg)}${end}`);
+    stream.write(`${levels[logger.levels.values[level]!]}${time()}${bindings}${json ? `,${json}` : ''},${message}:${JSON.stringify(msg)}${end}`);
   };
 }
 
