@@ -68,10 +68,8 @@ export function serveFromLease(slot: LeaseSlot, limits: readonly CountedLimit[],
   }
   if (t >= lease.expiresAt) {
     slot.lease = undefined;
-    if (lease.tokens > 0) {
-      slot.size = Math.max(1, Math.floor(slot.size / 2));
-      onExpired(lease);
-    }
+    slot.size = Math.max(1, Math.floor(slot.size / 2));
+    onExpired(lease);
     return undefined;
   }
   const unused = lease.tokens--;
