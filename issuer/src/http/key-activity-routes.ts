@@ -37,7 +37,7 @@ export function createKeyActivityRoutes(options: KeyActivityRoutesOptions): Rout
 
   /** The key of the request, if the caller may see it. */
   async function keyOf(res: Response, id: string, scope: Scope): Promise<KeyRecord> {
-    if (scope === 'own') return ownKeyOf({ keys, users: options.users }, res, id);
+    if (scope === 'own') return (await ownKeyOf({ keys, users: options.users }, res, id)).key;
     const key = await keys.getKey(id);
     if (!key) throw new AppError('not_found', `no key ${id}`);
     return key;

@@ -8,6 +8,7 @@ import type { Response } from 'express';
 import { AppError } from '@akm/common';
 import type { KeyRecord } from '../domain/key-record.js';
 import type { KeyService } from '../domain/key-service.js';
+import type { UserRecord } from '../domain/user-record.js';
 import type { UserService } from '../domain/user-service.js';
 import { principalOf } from './auth.js';
 
@@ -22,10 +23,13 @@ export async function callerUserId(lookup: Pick<OwnKeyLookup, 'users'>, res: Res
   return (await lookup.users.getUser(principalOf(res).sub))?.id;
 }
 
-/** The caller's own key `id`; 404 `not_found` for an unknown id and for anyone else's key alike. */
-export async function ownKeyOf(lookup: OwnKeyLookup, res: Response, id: string): Promise<KeyRecord> {
+/**
+ * The caller's own key `id`, with the caller's user record; 404 `not_found` for an unknown id and
+ * for anyone else's key alike.
+ */
+export async function ownKeyOf(lookup: OwnKeyLookup, res: Response, id: string): Promise<{ key: KeyRecord; me: UserRecord }> {
   const key = await lookup.keys.getKey(id);
-  const me = await callerUserId(lookup, res);
-  if (!key || me === undefined || key.ownerId !== me) throw new AppError('not_found', `you have no key ${id}`);
-  return key;
+  const me = await lookup.users.getUser(principalOf(res).sub);
+  if (!key || !me || key.ownerId !== me.id) throw new AppError('not_found', `you have no key ${id}`);
+  return { key, me };
 }

@@ -193,7 +193,7 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
   });
 
   router.delete('/me/keys/:id', requireSession, async (req, res) => {
-    const key = await ownKeyOf({ keys, users }, res, String(req.params.id));
+    const { key } = await ownKeyOf({ keys, users }, res, String(req.params.id));
     const result = await keys.revokeKey(key.id, { requestId: requestIdOf(res) });
     if (!result.ok) failWith(result.failure);
     res.status(204).end();
@@ -201,10 +201,10 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
 
   router.post('/me/keys/:id/roll', requireSession, async (req, res) => {
     const { graceSeconds } = parseInput(rollKeyBody, req.body, 'roll');
-    const key = await ownKeyOf({ keys, users }, res, String(req.params.id));
+    const { key, me } = await ownKeyOf({ keys, users }, res, String(req.params.id));
     // A roll issues a key: within a key policy, like creating one (else a user could renew a
     // key for ever), and no longer-lived than the policy allows.
-    const policy = (await users.getUser(principalOf(res).sub))?.keyPolicy;
+    const policy = me.keyPolicy;
     if (!policy) throw new AppError('policy_exceeded', 'you have no key policy: an admin rolls your keys');
     const result = await keys.rollKey(key.id, graceSeconds, { requestId: requestIdOf(res) }, policy.maxTtlSeconds);
     if (!result.ok) failWith(result.failure);
@@ -213,7 +213,7 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
   });
 
   router.post('/me/keys/:id/disable', requireSession, async (req, res) => {
-    const key = await ownKeyOf({ keys, users }, res, String(req.params.id));
+    const { key } = await ownKeyOf({ keys, users }, res, String(req.params.id));
     const result = await keys.updateKey(key.id, { status: 'disabled' }, { requestId: requestIdOf(res) });
     if (!result.ok) failWith(result.failure);
     res.json(keyView(result.value, now()));
