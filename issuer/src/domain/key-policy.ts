@@ -47,3 +47,18 @@ export function policyBreach(policy: KeyPolicy, request: OwnKeyRequest, liveKeys
   if (outside.length) return `scope ${outside.join(', ')} is not in your policy's scopes (${policy.scopes.join(' ') || 'none'})`;
   return undefined;
 }
+
+/**
+ * Why a roll under `policy` would give the owner too many keys, or undefined. A roll may go one
+ * key over `maxKeys`, for the key it replaces while that one's grace runs, and no further (else
+ * rolling each new key in turn would hold any number of keys alive): `others` are the owner's
+ * live keys other than the one rolled.
+ */
+export function rollBreach(policy: KeyPolicy, others: readonly { id: string; revokeAt: number | null }[]): string | undefined {
+  if (others.length < policy.maxKeys) return undefined;
+  const ending = others.filter((k) => k.revokeAt !== null).map((k) => `${k.id} works until ${new Date(k.revokeAt! * 1000).toISOString()}`);
+  return (
+    `you hold ${others.length + 1} live keys and your policy's maxKeys is ${policy.maxKeys}: a roll may go one over, for the key it replaces, and no further` +
+    (ending.length ? ` (key ${ending.join(', key ')}: revoke it to roll now)` : '')
+  );
+}

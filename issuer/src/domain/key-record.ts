@@ -73,6 +73,12 @@ export interface KeyRepository {
   update(record: KeyRecord): Promise<boolean>;
   /** Active and disabled keys of a user id (for disabling or revoking a user's keys). */
   liveKeysOf(ownerId: string): Promise<KeyRecord[]>;
+  /**
+   * Inside a transaction: until it ends, another transaction that does the same for `ownerId`
+   * waits, so that a count of the owner's keys stays true until the key admitted by it is stored
+   * (replicas on one database would otherwise each admit a key under a bound).
+   */
+  holdOwner(ownerId: string): Promise<void>;
 }
 
 /** Who is a user (a port: the user store implements it), so that a key records its owner's id. */

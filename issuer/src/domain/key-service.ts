@@ -16,7 +16,7 @@ import {
 } from '@akm/common';
 import { changeType, keyEventOf } from './key-events.js';
 import type { KeyHistory, KeyEventPage } from './key-history.js';
-import { policyBreach, type KeyPolicy } from './key-policy.js';
+import { policyBreach, rollBreach, type KeyPolicy } from './key-policy.js';
 import type { KeyListQuery, KeyOwners, KeyRecord, KeyRepository } from './key-record.js';
 import type { OutboxRepository } from './outbox.js';
 import type { SigningKeys } from './signing-keys.js';
@@ -141,6 +141,11 @@ export function createKeyService(options: KeyServiceOptions) {
   const nowSeconds = () => Math.floor(now() / 1000);
   /** Whether a key of `role` owned by `sub` is no more than its owner is now. */
   const ownerMayHold = async (sub: string, role: Role) => role !== 'admin' || !options.ownerRole || (await options.ownerRole(sub)) === 'admin';
+  /** The owner's keys that work at `nowS`; in a transaction, held for it (see {@link KeyRepository.holdOwner}). */
+  const liveKeysOfOwner = async (ownerId: string, nowS: number) => {
+    await keys.holdOwner(ownerId);
+    return (await keys.liveKeysOf(ownerId)).filter((k) => k.expiresAt > nowS && (k.revokeAt === null || k.revokeAt > nowS));
+  };
 
   function checkExpiry(expiresAt: number, field: string): KeyResult<number> {
     const t = nowSeconds();
@@ -296,16 +301,15 @@ export function createKeyService(options: KeyServiceOptions) {
       const limits = input.limits ?? defaultLimits(input.rateLimit ?? Math.min(DEFAULT_RATE_LIMIT, policy.maxRateLimit));
       const scopes = input.scopes ?? policy.scopes;
       const request = { limits, scopes, ttlSeconds: input.expiresAt !== undefined ? input.expiresAt - nowS : ttl };
-      const live = async () =>
-        (await keys.liveKeysOf(owner.id)).filter((k) => k.expiresAt > nowS && (k.revokeAt === null || k.revokeAt > nowS)).length;
-      const admit = async () => policyBreach(policy, request, await live());
+      const admit = async () => policyBreach(policy, request, (await liveKeysOfOwner(owner.id, nowS)).length);
       // `limits` stands for `rateLimit` from here on: issue() reads it first.
       return issue({ ...input, limits, scopes, ...(input.expiresAt === undefined ? { ttl } : {}), sub: owner.username, role: 'user' }, ctx, admit);
     },
     /**
      * Rolls a key: issues its replacement (same owner, role, limits, scopes, name and meta, the
-     * lifetime the old key was issued with, or `maxLifetimeSeconds` when shorter: a user rolling
-     * under a key policy gets no longer than its `maxTtlSeconds`) and has the old key refused as revoked
+     * lifetime the old key was issued with, or less under `policy`: a user rolling within a key
+     * policy gets no longer than its `maxTtlSeconds`, and no key past its `maxKeys` but the one
+     * replacing the rolled key during its grace) and has the old key refused as revoked
      * `graceSeconds` from now (at once for 0; never later than its own expiry). Both changes and
      * their events are one transaction; the old key's event carries the end time, so verifiers
      * refuse it then by their own clocks. The new key string is returned once.
@@ -314,7 +318,7 @@ export function createKeyService(options: KeyServiceOptions) {
       id: string,
       graceSeconds: number,
       ctx: CommandContext = {},
-      maxLifetimeSeconds = options.maxTtlSeconds,
+      policy?: KeyPolicy,
     ): Promise<KeyResult<{ record: KeyRecord; key: string; old: KeyRecord }>> {
       const before = await keys.get(id);
       if (!before) return notFound(id);
@@ -328,12 +332,14 @@ export function createKeyService(options: KeyServiceOptions) {
         return { ok: false, failure: { code: 'conflict', message: `admin key ${id} cannot be rolled: ${before.sub} is not an active admin user` } };
       }
       const lifetime = Math.max(1, before.expiresAt - Math.floor(before.createdAt / 1000));
-      const minted = await mint(before, iat, iat + Math.min(lifetime, options.maxTtlSeconds, maxLifetimeSeconds), before.id);
+      const minted = await mint(before, iat, iat + Math.min(lifetime, options.maxTtlSeconds, policy?.maxTtlSeconds ?? Infinity), before.id);
       const changedMeanwhile: KeyResult<never> = { ok: false, failure: { code: 'conflict', message: `key ${id} changed meanwhile; roll it again` } };
       const result = await transactor.run(async (): Promise<KeyResult<KeyRecord>> => {
         // The key may have changed while the new one was signed: roll only what was read.
         const current = await keys.get(id);
         if (!current || current.version !== before.version) return changedMeanwhile;
+        const breach = policy && before.ownerId !== null ? rollBreach(policy, (await liveKeysOfOwner(before.ownerId, iat)).filter((k) => k.id !== id)) : undefined;
+        if (breach) return exceeded(breach);
         minted.record.ownerId = before.ownerId;
         await commit(minted.record, true, 'key.created', ctx);
         const revokeAt = Math.min(iat + graceSeconds, before.expiresAt);

@@ -172,7 +172,7 @@ const OPERATIONS: ApiOperation[] = [
   },
   {
     tags: ['self-service'], security: ['session'], method: 'post', path: '/me/keys/:id/roll', operationId: 'rollMyKey', summary: 'Replace one of the signed-in user\'s keys, the old one working for a grace period',
-    description: `${ROLL_DESCRIPTION} Only within a key policy (403 \`policy_exceeded\` without one), and the new key lives at most the policy's \`maxTtlSeconds\`. Keys belong to a user id: anyone else's key is 404, like an unknown id.`,
+    description: `${ROLL_DESCRIPTION} Only within a key policy (403 \`policy_exceeded\` without one); the new key lives at most the policy's \`maxTtlSeconds\`, and a roll may take the user one key over \`maxKeys\` (for the key it replaces, during its grace) and no further: rolling the new key while the old one still works is 403 \`policy_exceeded\`, naming the key. Keys belong to a user id: anyone else's key is 404, like an unknown id.`,
     params: keyId, body: rollKeyBody,
     responses: { 201: { description: 'The new key, with its string.', schema: createdKeySchema, headers: { Location: { description: '`/me/keys/{id}` of the new key' } } } },
     problems: [...SESSION, 'validation_failed', 'malformed_json', 'not_found', 'conflict', 'policy_exceeded'],

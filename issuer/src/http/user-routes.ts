@@ -203,10 +203,10 @@ export function createUserRoutes(options: UserRoutesOptions): Router {
     const { graceSeconds } = parseInput(rollKeyBody, req.body, 'roll');
     const { key, me } = await ownKeyOf({ keys, users }, res, String(req.params.id));
     // A roll issues a key: within a key policy, like creating one (else a user could renew a
-    // key for ever), and no longer-lived than the policy allows.
+    // key for ever), no longer-lived than the policy allows, and at most one key over maxKeys.
     const policy = me.keyPolicy;
     if (!policy) throw new AppError('policy_exceeded', 'you have no key policy: an admin rolls your keys');
-    const result = await keys.rollKey(key.id, graceSeconds, { requestId: requestIdOf(res) }, policy.maxTtlSeconds);
+    const result = await keys.rollKey(key.id, graceSeconds, { requestId: requestIdOf(res) }, policy);
     if (!result.ok) failWith(result.failure);
     const { record, key: secret } = result.value;
     res.status(201).location(`/me/keys/${record.id}`).json({ ...keyView(record, now()), key: secret });

@@ -6,6 +6,9 @@ import { defaultLimits, isDefaultLimits, type CreditGrant, type KeyStatus, type 
 import type { KeyRecord, KeyRepository } from '../domain/key-record.js';
 import type { SqlClient, SqlValue } from './sql-client.js';
 
+/** First half of the advisory lock on one owner's keys (the second is a hash of the owner id). */
+const OWNER_KEYS_LOCK = 0x616b6d05;
+
 interface KeyRow {
   seq: number;
   id: string;
@@ -129,6 +132,12 @@ export function createKeyRepository(db: SqlClient): KeyRepository {
     async liveKeysOf(ownerId) {
       const rows = await db.all<KeyRow>("SELECT * FROM keys WHERE owner_id = ? AND status IN ('active', 'disabled') ORDER BY seq", [ownerId]);
       return rows.map(toRecord);
+    },
+    async holdOwner(ownerId) {
+      // SQLite: the write transaction (BEGIN IMMEDIATE) already keeps every other writer out.
+      // PostgreSQL: a transaction lock on the owner, in the two-key space (apart from the
+      // single-key locks of the outbox lease, the pool and the sign-in guard).
+      if (db.dialect === 'postgres') await db.get('SELECT pg_advisory_xact_lock(?, hashtext(?))', [OWNER_KEYS_LOCK, ownerId]);
     },
   };
 }

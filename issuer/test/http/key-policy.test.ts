@@ -75,6 +75,32 @@ describe('issuer: self-service within a key policy', () => {
     expect((await createOwn(token, {})).body.code).to.equal('policy_exceeded');
   });
 
+  it('holds maxKeys under concurrent creations (through every replica, when there are several): exactly maxKeys of a burst are made', async () => {
+    const token = await userWith('sven', POLICY);
+    const burst = await Promise.all(Array.from({ length: 12 }, () => createOwn(token, {})));
+    expect(burst.map((r) => r.status).sort(), burst.map(show).join('\n')).to.deep.equal([201, 201, ...Array(10).fill(403)]);
+    const mine = await api().get('/me/keys').set('Authorization', token);
+    expect(mine.body.items.filter((k: { status: string }) => k.status === 'active')).to.have.length(POLICY.maxKeys);
+  });
+
+  it('a roll may go one key over maxKeys, for the key it replaces, and no further: rolling the new key waits until the old one has ended', async () => {
+    const token = await userWith('tove', { ...POLICY, maxKeys: 1 });
+    const first = await createOwn(token, {});
+    const roll = (id: string, graceSeconds: number) => api().post(`/me/keys/${id}/roll`).set('Authorization', token).send({ graceSeconds });
+    const second = await roll(first.body.id, 3600);
+    expect(second.status, show(second)).to.equal(201);
+    // The old key works for its grace: a roll of the new one would make three live keys of one.
+    const third = await roll(second.body.id, 3600);
+    expect(third.status, show(third)).to.equal(403);
+    expect(third.body.code).to.equal('policy_exceeded');
+    expect(third.body.detail).to.contain('maxKeys').and.contain(first.body.id);
+    expect((await api().delete(`/me/keys/${first.body.id}`).set('Authorization', token)).status).to.equal(204);
+    const again = await roll(second.body.id, 0);
+    expect(again.status, show(again)).to.equal(201);
+    const live = (await api().get('/me/keys').set('Authorization', token)).body.items.filter((k: { status: string }) => k.status === 'active');
+    expect(live.map((k: { id: string }) => k.id)).to.deep.equal([again.body.id]);
+  });
+
   it('refuses a bad policy with 400 naming the field, and another user\'s key on DELETE /me/keys/:id with 404', async () => {
     await api().post('/admin/users').set('Authorization', admin()).send({ username: 'quin', password: PASSWORD });
     const bad = await api().patch('/admin/users/quin').set('Authorization', admin()).send({ keyPolicy: { ...POLICY, maxKeys: 0 } });
