@@ -41,5 +41,11 @@ export interface UserRepository {
   /** Adds a user; false (nothing added) when the name is taken, e.g. by another replica just now. */
   insert(user: UserRecord): Promise<boolean>;
   update(user: UserRecord): Promise<void>;
+  /**
+   * Inside a transaction: until it ends, another transaction that does the same waits, so that
+   * what a change read (a user, the count of active admins) stays true until it is written
+   * (replicas on one database would otherwise each change a user from what they read before).
+   */
+  hold(): Promise<void>;
   delete(username: string): Promise<void>;
 }

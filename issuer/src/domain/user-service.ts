@@ -56,6 +56,18 @@ export function createUserService(options: UserServiceOptions) {
     user.role === 'admin' && user.status === 'active' && (await users.otherActiveAdmins(user.username)) === 0;
 
   /**
+   * Runs `work` on the stored user `username` in one transaction that holds the users (see
+   * {@link UserRepository.hold}): what it read, the user and the count of admins, stays true
+   * until what it writes is stored, whichever replica another change goes through.
+   */
+  const changeUser = <T>(username: string, work: (user: UserRecord) => Promise<KeyResult<T>>): Promise<KeyResult<T>> =>
+    transactor.run(async () => {
+      await users.hold();
+      const user = await users.get(username);
+      return user ? work(user) : notFound(username);
+    });
+
+  /**
    * A new session epoch. Exact where a time would not be: changes and sign-ins within one second
    * are told apart, and a user deleted and created again never matches an old epoch.
    */
@@ -139,32 +151,30 @@ export function createUserService(options: UserServiceOptions) {
 
     async updateUser(username: string, input: UpdateUserInput, ctx: CommandContext = {}): Promise<KeyResult<UserRecord>> {
       const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
-      const before = await users.get(username);
-      if (!before) return notFound(username);
-      const t = now();
-      const after: UserRecord = {
-        ...before,
-        role: input.role ?? before.role,
-        status: input.status ?? before.status,
-        passwordHash: passwordHash ?? before.passwordHash,
-        keyPolicy: input.keyPolicy === undefined ? before.keyPolicy : input.keyPolicy,
-        updatedAt: t,
-      };
-      // A new password, role or status ends every sign-in made before it (a re-enabled user
-      // signs in again; a leaked token dies with the password change).
-      const changed = after.role !== before.role || after.status !== before.status || passwordHash !== undefined;
-      if (changed) after.sessionEpoch = newSessionEpoch();
-      if ((await isLastActiveAdmin(before)) && (after.role !== 'admin' || after.status !== 'active')) {
-        return conflict('the last active admin cannot be demoted or disabled');
-      }
-      await transactor.run(async () => {
+      const result = await changeUser(username, async (before): Promise<KeyResult<UserRecord>> => {
+        const after: UserRecord = {
+          ...before,
+          role: input.role ?? before.role,
+          status: input.status ?? before.status,
+          passwordHash: passwordHash ?? before.passwordHash,
+          keyPolicy: input.keyPolicy === undefined ? before.keyPolicy : input.keyPolicy,
+          updatedAt: now(),
+        };
+        // A new password, role or status ends every sign-in made before it (a re-enabled user
+        // signs in again; a leaked token dies with the password change).
+        const changed = after.role !== before.role || after.status !== before.status || passwordHash !== undefined;
+        if (changed) after.sessionEpoch = newSessionEpoch();
+        if ((await isLastActiveAdmin(before)) && (after.role !== 'admin' || after.status !== 'active')) {
+          return conflict('the last active admin cannot be demoted or disabled');
+        }
         await users.update(after);
         if (before.status === 'active' && after.status === 'disabled') await keys.setOwnerKeys(before.id, 'disabled', ctx);
         // A key is no more than its owner: a demoted admin's admin keys stop, on every verifier.
         else if (before.role === 'admin' && after.role !== 'admin') await keys.setOwnerKeys(before.id, 'disabled', ctx, 'admin');
+        return { ok: true, value: after };
       });
-      if (username === FIRST_ADMIN && passwordHash !== undefined) initialPassword?.remove();
-      return { ok: true, value: after };
+      if (result.ok && username === FIRST_ADMIN && passwordHash !== undefined) initialPassword?.remove();
+      return result;
     },
 
     /**
@@ -181,24 +191,23 @@ export function createUserService(options: UserServiceOptions) {
     },
 
     /** Ends every sign-in of a user (a new session epoch), e.g. to sign out everywhere. */
-    async endAllSessions(username: string): Promise<KeyResult<UserRecord>> {
-      const user = await users.get(username);
-      if (!user) return notFound(username);
-      const after: UserRecord = { ...user, sessionEpoch: newSessionEpoch(), updatedAt: now() };
-      await users.update(after);
-      return { ok: true, value: after };
+    endAllSessions(username: string): Promise<KeyResult<UserRecord>> {
+      return changeUser(username, async (user) => {
+        const after: UserRecord = { ...user, sessionEpoch: newSessionEpoch(), updatedAt: now() };
+        await users.update(after);
+        return { ok: true, value: after };
+      });
     },
 
     async deleteUser(username: string, ctx: CommandContext = {}): Promise<KeyResult<UserRecord>> {
-      const user = await users.get(username);
-      if (!user) return notFound(username);
-      if (await isLastActiveAdmin(user)) return conflict('the last active admin cannot be deleted');
-      await transactor.run(async () => {
+      const result = await changeUser(username, async (user): Promise<KeyResult<UserRecord>> => {
+        if (await isLastActiveAdmin(user)) return conflict('the last active admin cannot be deleted');
         await users.delete(username);
         await keys.setOwnerKeys(user.id, 'revoked', ctx);
+        return { ok: true, value: user };
       });
-      if (username === FIRST_ADMIN) initialPassword?.remove();
-      return { ok: true, value: user };
+      if (result.ok && username === FIRST_ADMIN) initialPassword?.remove();
+      return result;
     },
 
     /**

@@ -6,6 +6,9 @@ import type { KeyPolicy } from '../domain/key-policy.js';
 import type { UserRecord, UserRepository, UserStatus } from '../domain/user-record.js';
 import type { SqlClient } from './sql-client.js';
 
+/** Advisory lock key of changes to users. */
+const USERS_LOCK = 0x616b6d06;
+
 interface UserRow {
   id: string;
   username: string;
@@ -59,6 +62,10 @@ export function createUserRepository(db: SqlClient): UserRepository {
         'UPDATE users SET password_hash = ?, role = ?, status = ?, updated_at = ?, session_epoch = ?, key_policy = ? WHERE username = ?',
         [u.passwordHash, u.role, u.status, u.updatedAt, u.sessionEpoch, policyColumn(u), u.username],
       );
+    },
+    async hold() {
+      // SQLite: the write transaction (BEGIN IMMEDIATE) already keeps every other writer out.
+      if (db.dialect === 'postgres') await db.get('SELECT pg_advisory_xact_lock(?)', [USERS_LOCK]);
     },
     async delete(username) {
       await db.run('DELETE FROM users WHERE username = ?', [username]);

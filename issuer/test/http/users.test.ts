@@ -163,6 +163,43 @@ describe('issuer: sign-in, users and roles', () => {
     }
   });
 
+  it('keeps an active admin when the last two are demoted, disabled or deleted at once (through every replica, when there are several)', async () => {
+    // The test's token is no user's (`akm admin-token`): it outlives every admin changed here.
+    let last = 'admin';
+    for (const [i, change] of [{ role: 'user' }, { status: 'disabled' }, 'delete'].entries()) {
+      const pair = [`boss${i}a`, `boss${i}b`];
+      for (const name of pair) expect((await addUser(name, 'admin')).status).to.equal(201);
+      const down = await request(issuer.url).patch(`/admin/users/${last}`).set('Authorization', admin()).send({ role: 'user' });
+      expect(down.status, show(down)).to.equal(200);
+      const both = await Promise.all(
+        pair.map((name) =>
+          change === 'delete'
+            ? request(issuer.url).delete(`/admin/users/${name}`).set('Authorization', admin())
+            : request(issuer.url).patch(`/admin/users/${name}`).set('Authorization', admin()).send(change),
+        ),
+      );
+      const done = change === 'delete' ? 204 : 200;
+      expect(both.map((r) => r.status).sort(), `${JSON.stringify(change)}: ${both.map(show).join(' ')}`).to.deep.equal([done, 409].sort());
+      last = both[0]!.status === 409 ? pair[0]! : pair[1]!;
+      const kept = await request(issuer.url).get(`/admin/users/${last}`).set('Authorization', admin());
+      expect(kept.body).to.include({ role: 'admin', status: 'active' });
+    }
+  });
+
+  it('loses no change to a user when several arrive at once: each field keeps what was set', async () => {
+    const policy = { maxKeys: 3, maxRateLimit: 100, maxTtlSeconds: 3600, scopes: [] };
+    for (let i = 0; i < 5; i++) {
+      expect((await addUser(`busy${i}`)).status).to.equal(201);
+      const changes = [{ keyPolicy: policy }, { role: 'admin' }, { password: 'the new password of busy' }];
+      const answers = await Promise.all(changes.map((change) => request(issuer.url).patch(`/admin/users/busy${i}`).set('Authorization', admin()).send(change)));
+      for (const res of answers) expect(res.status, show(res)).to.equal(200);
+      const user = await request(issuer.url).get(`/admin/users/busy${i}`).set('Authorization', admin());
+      expect(user.body, `round ${i}`).to.include({ role: 'admin' });
+      expect(user.body.keyPolicy, `round ${i}`).to.deep.equal(policy);
+      expect((await login(`busy${i}`, 'the new password of busy')).status, `round ${i}`).to.equal(200);
+    }
+  });
+
   it('disabling a user disables their keys and deleting one revokes them, with events for the verifiers', async () => {
     await addUser('erin');
     const key = async () => (await request(issuer.url).post('/admin/keys').set('Authorization', admin()).send({ sub: 'erin' })).body;
