@@ -16,7 +16,7 @@ export interface paths {
         put?: never;
         /**
          * Issue an API key (admin)
-         * @description Role defaults to user, rateLimit to 60 per minute (or give `limits`: up to 5 named windows, all must allow a request), scopes to `prices:read`, lifetime to 30 days (`ttl` in seconds, or `expiresAt`). The key string is shown this once.
+         * @description Role defaults to user, rateLimit to 60 per minute (or give `limits`: up to 5 named windows, all must allow a request), scopes to `prices:read`, lifetime to 30 days (`ttl` in seconds, or `expiresAt`). The key string is shown this once. A key is never more than its owner: a `sub` naming a disabled user is 409 `conflict`, an admin key for anyone but an active admin user 400.
          */
         post: operations["createKey"];
         delete?: never;
@@ -1254,6 +1254,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `conflict` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "conflict";
                     };
                 };
             };

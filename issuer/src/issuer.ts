@@ -272,7 +272,6 @@ async function startOn(database: IssuerDatabase, options: IssuerOptions & { logg
     defaultTtlSeconds: Math.min(options.defaultKeyTtlSeconds ?? 30 * DAY, maxKeyTtlSeconds),
     maxRollGraceSeconds: options.maxRollGraceSeconds ?? 7 * DAY,
     onChange: () => relay.notify(),
-    ownerRole,
   });
   const users = createUserService({
     transactor,

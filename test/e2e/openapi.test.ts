@@ -262,6 +262,12 @@ describe('e2e: OpenAPI documents of the issuer and the verifier', () => {
     const specific: Record<string, () => Promise<Probe>> = {
       // issuer: keys
       'createKey 201': async () => admin({ body: { sub: 'alice', rateLimit: 10, name: 'ci', meta: { team: 'payments' } } }),
+      'createKey 409 conflict': async () => {
+        const gone = await createUser();
+        const off = await request(issuerUrl).patch(`/admin/users/${gone.username}`).set('Authorization', adminSession).send({ status: 'disabled' });
+        expect(off.status, off.text).to.equal(200);
+        return admin({ body: { sub: gone.username } });
+      },
       'listKeys 200': async () => admin({ query: 'limit=2' }),
       'getKey 200': async () => admin({ path: { id: (await mint()).id } }),
       'updateKey 200': async () => admin({ path: { id: (await mint()).id }, body: { rateLimit: 5 } }),

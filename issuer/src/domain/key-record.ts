@@ -81,8 +81,15 @@ export interface KeyRepository {
   holdOwner(ownerId: string): Promise<void>;
 }
 
+/** What a key needs to know of the user it belongs to. */
+export interface KeyOwner {
+  id: string;
+  role: Role;
+  status: 'active' | 'disabled';
+}
+
 /** Who is a user (a port: the user store implements it), so that a key records its owner's id. */
 export interface KeyOwners {
-  /** The id of the user named `sub`, or undefined when no user has that name. */
-  idOf(sub: string): Promise<string | undefined>;
+  /** The user named `sub` as stored now, or undefined when no user has that name. */
+  get(sub: string): Promise<KeyOwner | undefined>;
 }

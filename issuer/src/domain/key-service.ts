@@ -17,7 +17,7 @@ import {
 import { changeType, keyEventOf } from './key-events.js';
 import type { KeyHistory, KeyEventPage } from './key-history.js';
 import { policyBreach, rollBreach, type KeyPolicy } from './key-policy.js';
-import type { KeyListQuery, KeyOwners, KeyRecord, KeyRepository } from './key-record.js';
+import type { KeyListQuery, KeyOwner, KeyOwners, KeyRecord, KeyRepository } from './key-record.js';
 import type { OutboxRepository } from './outbox.js';
 import type { SigningKeys } from './signing-keys.js';
 import type { Transactor } from './transactor.js';
@@ -78,8 +78,8 @@ export interface CommandContext {
 export interface KeyServiceOptions {
   transactor: Transactor;
   keys: KeyRepository;
-  /** Who is a user; without it no key belongs to a user. */
-  owners?: KeyOwners;
+  /** Who is a user: a key issued to a user's name belongs to that user, and is never more than them. */
+  owners: KeyOwners;
   outbox: OutboxRepository;
   /** Where every event is kept for reading back (the outbox keeps sent events only a while). */
   history: KeyHistory;
@@ -96,12 +96,6 @@ export interface KeyServiceOptions {
   maxRollGraceSeconds: number;
   /** Called after every committed change (wakes the outbox relay). */
   onChange?: () => void;
-  /**
-   * The current role of the user named `sub`, if it is an active user. A key may not be more
-   * than its owner: an `admin` key needs an owner who is an active admin now. Without it, every
-   * owner counts as an admin (no user store).
-   */
-  ownerRole?: (sub: string) => Promise<Role | undefined>;
 }
 
 /** The key service. */
@@ -139,13 +133,26 @@ function rollRefusal(key: KeyRecord, nowS: number): string | undefined {
 export function createKeyService(options: KeyServiceOptions) {
   const { transactor, keys, outbox, history, signing, now } = options;
   const nowSeconds = () => Math.floor(now() / 1000);
-  /** Whether a key of `role` owned by `sub` is no more than its owner is now. */
-  const ownerMayHold = async (sub: string, role: Role) => role !== 'admin' || !options.ownerRole || (await options.ownerRole(sub)) === 'admin';
-  /** The owner's keys that work at `nowS`; in a transaction, held for it (see {@link KeyRepository.holdOwner}). */
-  const liveKeysOfOwner = async (ownerId: string, nowS: number) => {
-    await keys.holdOwner(ownerId);
-    return (await keys.liveKeysOf(ownerId)).filter((k) => k.expiresAt > nowS && (k.revokeAt === null || k.revokeAt > nowS));
-  };
+  /** Whether a key of `role` for `owner` is no more than them: an `admin` key needs an active admin. */
+  const mayHold = (owner: KeyOwner | undefined, role: Role) => role !== 'admin' || (owner?.status === 'active' && owner.role === 'admin');
+  const ownerMayHold = async (sub: string, role: Role) => mayHold(await options.owners.get(sub), role);
+  /**
+   * In a transaction: the user named `sub` as stored now, held (see {@link KeyRepository.holdOwner})
+   * until it ends, so that a change of the user (disabled, demoted or deleted: each changes their
+   * keys under the same hold) comes wholly before or after the key stored here. Undefined for a
+   * name that is no user.
+   */
+  async function heldOwner(sub: string): Promise<KeyOwner | undefined> {
+    const seen = await options.owners.get(sub);
+    if (!seen) return undefined;
+    await keys.holdOwner(seen.id);
+    const held = await options.owners.get(sub);
+    // Deleted and created again under the name meanwhile: hold the user it names now.
+    return held && held.id !== seen.id ? heldOwner(sub) : held;
+  }
+  /** The owner's keys that work at `nowS`. */
+  const liveKeysOfOwner = async (ownerId: string, nowS: number) =>
+    (await keys.liveKeysOf(ownerId)).filter((k) => k.expiresAt > nowS && (k.revokeAt === null || k.revokeAt > nowS));
 
   function checkExpiry(expiresAt: number, field: string): KeyResult<number> {
     const t = nowSeconds();
@@ -250,7 +257,7 @@ export function createKeyService(options: KeyServiceOptions) {
   async function issue(
     input: IssueKeyInput,
     ctx: CommandContext,
-    admit?: () => Promise<string | undefined>,
+    admit?: (ownerId: string | undefined) => Promise<string | undefined>,
   ): Promise<KeyResult<{ record: KeyRecord; key: string }>> {
     const iat = nowSeconds();
     const expiry =
@@ -258,22 +265,22 @@ export function createKeyService(options: KeyServiceOptions) {
         ? checkExpiry(input.expiresAt, 'expiresAt')
         : checkExpiry(iat + (input.ttl ?? options.defaultTtlSeconds), 'ttl');
     if (!expiry.ok) return expiry;
-    if (!(await ownerMayHold(input.sub, input.role))) {
-      return invalid('role', `an admin key needs an owner who is an active admin user; ${input.sub} is not`);
-    }
     const limits = input.limits ? input.limits.map((l) => ({ ...l })) : defaultLimits(input.rateLimit ?? DEFAULT_RATE_LIMIT);
     const credits = input.credits ? grantOf(input.credits, iat) : null;
     const minted = await mint({ ...input, limits, credits, scopes: [...new Set(input.scopes ?? DEFAULT_KEY_SCOPES)] }, iat, expiry.value, null);
-    // The owner is read in the transaction that stores the key: a user deleted meanwhile
-    // either revoked nothing of it (it came after) or owns it (it came before).
-    const breach = await transactor.run(async () => {
-      const refused = await admit?.();
-      if (refused) return refused;
-      minted.record.ownerId = (await options.owners?.idOf(input.sub)) ?? null;
+    // The owner is read and held in the transaction that stores the key: a user disabled,
+    // demoted or deleted meanwhile either came first (and is seen here) or changes this key too.
+    const stored = await transactor.run(async (): Promise<KeyResult<never> | undefined> => {
+      const owner = await heldOwner(input.sub);
+      if (owner?.status === 'disabled') return { ok: false, failure: { code: 'conflict', message: `user ${input.sub} is disabled: a key is never more than its owner` } };
+      if (!mayHold(owner, input.role)) return invalid('role', `an admin key needs an owner who is an active admin user; ${input.sub} is not`);
+      const refused = await admit?.(owner?.id);
+      if (refused) return exceeded(refused);
+      minted.record.ownerId = owner?.id ?? null;
       await commit(minted.record, true, 'key.created', ctx);
       return undefined;
     });
-    if (breach) return exceeded(breach);
+    if (stored) return stored;
     options.onChange?.();
     return { ok: true, value: minted };
   }
@@ -301,7 +308,7 @@ export function createKeyService(options: KeyServiceOptions) {
       const limits = input.limits ?? defaultLimits(input.rateLimit ?? Math.min(DEFAULT_RATE_LIMIT, policy.maxRateLimit));
       const scopes = input.scopes ?? policy.scopes;
       const request = { limits, scopes, ttlSeconds: input.expiresAt !== undefined ? input.expiresAt - nowS : ttl };
-      const admit = async () => policyBreach(policy, request, (await liveKeysOfOwner(owner.id, nowS)).length);
+      const admit = async (heldId: string | undefined) => policyBreach(policy, request, heldId === undefined ? 0 : (await liveKeysOfOwner(heldId, nowS)).length);
       // `limits` stands for `rateLimit` from here on: issue() reads it first.
       return issue({ ...input, limits, scopes, ...(input.expiresAt === undefined ? { ttl } : {}), sub: owner.username, role: 'user' }, ctx, admit);
     },
@@ -335,6 +342,9 @@ export function createKeyService(options: KeyServiceOptions) {
       const minted = await mint(before, iat, iat + Math.min(lifetime, options.maxTtlSeconds, policy?.maxTtlSeconds ?? Infinity), before.id);
       const changedMeanwhile: KeyResult<never> = { ok: false, failure: { code: 'conflict', message: `key ${id} changed meanwhile; roll it again` } };
       const result = await transactor.run(async (): Promise<KeyResult<KeyRecord>> => {
+        // Held like an issue: a change of the owner comes wholly before (and changed the key:
+        // refused just below) or after (and changes the new key too).
+        if (before.ownerId !== null) await keys.holdOwner(before.ownerId);
         // The key may have changed while the new one was signed: roll only what was read.
         const current = await keys.get(id);
         if (!current || current.version !== before.version) return changedMeanwhile;
@@ -388,6 +398,8 @@ export function createKeyService(options: KeyServiceOptions) {
      */
     async setOwnerKeys(ownerId: string, status: 'disabled' | 'revoked', ctx: CommandContext = {}, role?: Role): Promise<KeyRecord[]> {
       const changed = await transactor.run(async () => {
+        // Held: a key being issued to or rolled for the owner right now is stored first, and seen here.
+        await keys.holdOwner(ownerId);
         const done: KeyRecord[] = [];
         for (const live of await keys.liveKeysOf(ownerId)) {
           for (let attempt = 0, before: KeyRecord | undefined = live; before; attempt++) {

@@ -34,8 +34,6 @@ export interface UserRepository {
   /** Active admins other than `username`. */
   otherActiveAdmins(username: string): Promise<number>;
   get(username: string): Promise<UserRecord | undefined>;
-  /** The id of the user of this name, if there is one. */
-  idOf(username: string): Promise<string | undefined>;
   /** One page ordered by name, after `afterName` (exclusive). */
   list(limit: number, afterName?: string): Promise<UserRecord[]>;
   /** Adds a user; false (nothing added) when the name is taken, e.g. by another replica just now. */

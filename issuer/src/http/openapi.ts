@@ -54,10 +54,11 @@ const OPERATIONS: ApiOperation[] = [
     ...admin, tags: ['keys'], method: 'post', path: '/admin/keys', operationId: 'createKey', summary: 'Issue an API key (admin)',
     description:
       'Role defaults to user, rateLimit to 60 per minute (or give `limits`: up to 5 named windows, all must allow a request), ' +
-      'scopes to `prices:read`, lifetime to 30 days (`ttl` in seconds, or `expiresAt`). The key string is shown this once.',
+      'scopes to `prices:read`, lifetime to 30 days (`ttl` in seconds, or `expiresAt`). The key string is shown this once. ' +
+      'A key is never more than its owner: a `sub` naming a disabled user is 409 `conflict`, an admin key for anyone but an active admin user 400.',
     body: issueKeyBody,
     responses: { 201: { description: 'The key, with its string.', schema: createdKeySchema, headers: { Location: { description: '`/admin/keys/{id}`' } } } },
-    problems: [...ADMIN, 'validation_failed', 'malformed_json'],
+    problems: [...ADMIN, 'validation_failed', 'malformed_json', 'conflict'],
   },
   {
     ...admin, tags: ['keys'], method: 'get', path: '/admin/keys', operationId: 'listKeys', summary: 'List keys, newest first (admin)',

@@ -47,7 +47,6 @@ export function createUserRepository(db: SqlClient): UserRepository {
       (await db.get<{ n: number }>("SELECT count(*) AS n FROM users WHERE role = 'admin' AND status = 'active' AND username != ?", [username]))
         ?.n ?? 0,
     get,
-    idOf: async (username) => (await db.get<{ id: string }>('SELECT id FROM users WHERE username = ?', [username]))?.id,
     list: async (limit, afterName = '') =>
       (await db.all<UserRow>('SELECT * FROM users WHERE username > ? ORDER BY username LIMIT ?', [afterName, limit])).map(toRecord),
     async insert(u) {

@@ -215,6 +215,27 @@ describe('issuer: sign-in, users and roles', () => {
     expect(events).to.have.members([`${k1.id}:key.revoked:3`, `${k2.id}:key.revoked:3`]);
   });
 
+  it('a key issued while its owner is disabled or deleted ends with the owner: none stays live (through every replica, when there are several)', async () => {
+    for (const [i, change] of ['disable', 'delete', 'disable', 'delete'].entries()) {
+      const name = `racer${i}`;
+      const { id: ownerId } = (await addUser(name)).body;
+      const issue = () => request(issuer.url).post('/admin/keys').set('Authorization', admin()).send({ sub: name });
+      const end = () =>
+        change === 'delete'
+          ? request(issuer.url).delete(`/admin/users/${name}`).set('Authorization', admin())
+          : request(issuer.url).patch(`/admin/users/${name}`).set('Authorization', admin()).send({ status: 'disabled' });
+      const answers = await Promise.all([...Array.from({ length: 8 }, issue), end(), ...Array.from({ length: 8 }, issue)]);
+      // A key asked for once the user is disabled is refused; once deleted, the name is no user's.
+      for (const res of answers) {
+        if (res.status === 409) expect(res.body.detail, show(res)).to.equal(`user ${name} is disabled: a key is never more than its owner`);
+        else expect(res.status, show(res)).to.be.oneOf([200, 201, 204]);
+      }
+      const keys = (await request(issuer.url).get(`/admin/keys?sub=${name}&limit=100`).set('Authorization', admin())).body.items as Array<{ id: string; ownerId: string | null; status: string }>;
+      const live = keys.filter((k) => k.ownerId === ownerId && k.status === 'active');
+      expect(live, `${change}: keys of the ended owner still active`).to.deep.equal([]);
+    }
+  });
+
   it('gives a user their own profile and keys, lets them disable their own key, and nothing else', async () => {
     await addUser('frank');
     await addUser('grace');
