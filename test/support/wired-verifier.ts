@@ -1,6 +1,7 @@
 /**
  * A verifier service wired as it is deployed, for end-to-end tests: the issuer's JWKS over
- * HTTP, key states from the JetStream stream, and (with a Redis URL) counts in Redis.
+ * HTTP, key states from the JetStream stream, and (with a Redis URL) counts in Redis;
+ * `useWiredVerifiers` registers the hooks of a suite running them against a real issuer.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,7 +1,7 @@
 /**
  * A verifier service for tests, wired by the same runtime as `main.ts` but with the test's own
  * stream, counter prefix, key set and clock. It owns its NATS connection and Redis client and
- * closes them.
+ * closes them. `useTestVerifier` registers the hooks that start and stop such verifiers for a suite.
  */
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
