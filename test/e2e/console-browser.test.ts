@@ -6,17 +6,15 @@
  * on any page. With AKM_CONSOLE_SCREENSHOTS=<dir> it saves a screenshot of each page there (the
  * README's come from `AKM_CONSOLE_SCREENSHOTS=docs/console`).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
-import { createLogger } from '@akm/common';
-import { startIssuer, type RunningIssuer } from '@akm/issuer';
+import type { RunningIssuer } from '@akm/issuer';
 import type { VerifierRuntime } from '@akm/verifier/service';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
-import { startNats, waitFor, type TestServer } from '../support/processes.js';
-import { startWiredVerifier } from '../support/wired-verifier.js';
+import { waitFor } from '../support/processes.js';
+import { useWiredVerifiers } from '../support/wired-verifier.js';
 
 const ADMIN_PASSWORD = 'console admin password';
 const BOB_PASSWORD = 'bob has a long password';
@@ -24,34 +22,18 @@ const shots = process.env.AKM_CONSOLE_SCREENSHOTS;
 
 describe('e2e: the console in a browser', function () {
   this.timeout(120_000);
-  let nats: TestServer;
-  let dir: string;
   let issuer: RunningIssuer;
   let verifier: VerifierRuntime;
   let browser: TestBrowser;
   const violations: string[] = [];
 
+  // Registered before the suite's own after-hook: the browser closes first, as it started last.
+  after(async () => browser?.close());
+  const e2e = useWiredVerifiers({ name: 'console-verifier', usageIntervalMs: 200, issuer: { adminPassword: ADMIN_PASSWORD } });
   before(async () => {
-    nats = await startNats();
-    dir = mkdtempSync(join(tmpdir(), 'akm-console-'));
-    issuer = await startIssuer({
-      dataDir: dir,
-      port: 0,
-      natsUrl: nats.url,
-      adminPassword: ADMIN_PASSWORD,
-      logger: createLogger({ name: 'issuer', level: 'silent' }),
-    });
-    verifier = await startWiredVerifier({ issuerUrl: issuer.url, natsUrl: nats.url, name: 'console-verifier', usageIntervalMs: 200 });
-    await verifier.service.ready;
+    ({ issuer, verifier } = e2e);
     browser = await launchBrowser({ origin: issuer.url });
     if (shots) mkdirSync(shots, { recursive: true });
-  });
-  after(async () => {
-    await browser?.close();
-    await verifier?.stop();
-    await issuer?.stop();
-    await nats?.destroy();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   async function open(): Promise<Page> {

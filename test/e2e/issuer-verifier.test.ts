@@ -1,50 +1,22 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
-import { createLogger } from '@akm/common';
-import { startIssuer, type RunningIssuer } from '@akm/issuer';
-import { startNats, startRedis, waitFor, type TestServer } from '../support/processes.js';
-import type { RunningVerifier, VerifierRuntime } from '@akm/verifier/service';
-import { startWiredVerifier } from '../support/wired-verifier.js';
+import type { RunningIssuer } from '@akm/issuer';
+import { waitFor } from '../support/processes.js';
+import type { RunningVerifier } from '@akm/verifier/service';
+import { startWiredVerifier, useWiredVerifiers } from '../support/wired-verifier.js';
 
 const shown = (res: { status: number; text: string }) => `HTTP ${res.status}: ${res.text}`;
-const silent = (name: string) => createLogger({ name, level: 'silent' });
 
 describe('e2e: issuer and two verifiers over real NATS and Redis', () => {
-  let nats: TestServer;
-  let redis: TestServer;
-  let dataDir: string;
+  const e2e = useWiredVerifiers({ name: 'verifier', verifiers: 2, redis: true });
   let issuer: RunningIssuer;
   let adminToken: string;
-  const verifiers: RunningVerifier[] = [];
-  const wired: VerifierRuntime[] = [];
-
-  before(async function () {
-    this.timeout(30_000);
-    [nats, redis] = await Promise.all([startNats(), startRedis()]);
-    dataDir = mkdtempSync(join(tmpdir(), 'akm-e2e-'));
-    issuer = await startIssuer({
-      dataDir, port: 0, natsUrl: nats.url, logger: silent('issuer'), onGeneratedAdminPassword: () => {},
-    });
+  let verifiers: RunningVerifier[];
+  before(async () => {
+    issuer = e2e.issuer;
     adminToken = await issuer.adminToken();
-    const keyPrefix = `e2e-${randomUUID()}`;
-    for (let i = 0; i < 2; i++) {
-      const v = await startWiredVerifier({ issuerUrl: issuer.url, natsUrl: nats.url, redisUrl: redis.url, keyPrefix, name: `verifier-${i}` });
-      wired.push(v);
-      verifiers.push(v.service);
-    }
-    await Promise.all(verifiers.map((v) => v.ready));
+    verifiers = e2e.verifiers.map((v) => v.service);
   });
-  after(async () => {
-    await Promise.all(wired.map((v) => v.stop()));
-    await issuer.stop();
-    await Promise.all([nats.destroy(), redis.destroy()]);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
   const admin = () => ({ Authorization: `Bearer ${adminToken}` });
   async function mint(rateLimit = 100): Promise<{ id: string; key: string }> {
     const res = await request(issuer.url).post('/admin/keys').set(admin()).send({ sub: 'carol', rateLimit });
@@ -171,7 +143,7 @@ describe('e2e: issuer and two verifiers over real NATS and Redis', () => {
     });
     await issuer.relay.flush(10_000);
 
-    const wiredLate = await startWiredVerifier({ issuerUrl: issuer.url, natsUrl: nats.url, name: 'late-verifier' });
+    const wiredLate = await startWiredVerifier({ issuerUrl: issuer.url, natsUrl: e2e.nats.url, name: 'late-verifier' });
     const late = wiredLate.service;
     try {
       // Ask from the moment it listens: every answer is 503 until it is ready, and its first

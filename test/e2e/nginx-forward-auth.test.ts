@@ -1,15 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
-import { createLogger } from '@akm/common';
-import { startIssuer, type RunningIssuer } from '@akm/issuer';
-import type { VerifierRuntime } from '@akm/verifier/service';
-import { startNats, startNginx, startRedis, waitFor, type TestServer } from '../support/processes.js';
-import { startWiredVerifier } from '../support/wired-verifier.js';
+import type { RunningIssuer } from '@akm/issuer';
+import { startNginx, waitFor, type TestServer } from '../support/processes.js';
+import { stopEach } from '../support/teardown.js';
+import { useWiredVerifiers } from '../support/wired-verifier.js';
 
 const shown = (res: { status: number; text: string }) => `HTTP ${res.status}: ${res.text}`;
 const SNIPPETS = resolve(import.meta.dirname, '../../deploy/nginx');
@@ -38,26 +36,17 @@ async function startUpstream(): Promise<Upstream> {
 }
 
 describe('e2e: a real nginx in front of a plain upstream, with the shipped akm snippets', () => {
-  let nats: TestServer;
-  let redis: TestServer;
-  let nginx: TestServer;
-  let dataDir: string;
+  const e2e = useWiredVerifiers({ name: 'verifier-behind-nginx', redis: true });
   let issuer: RunningIssuer;
-  let verifier: VerifierRuntime;
+  let nginx: TestServer;
   let upstream: Upstream;
   let admin: { Authorization: string };
 
-  before(async function () {
-    this.timeout(30_000);
-    [nats, redis, upstream] = await Promise.all([startNats(), startRedis(), startUpstream()]);
-    dataDir = mkdtempSync(join(tmpdir(), 'akm-nginx-'));
-    issuer = await startIssuer({
-      dataDir, port: 0, natsUrl: nats.url, logger: createLogger({ name: 'issuer', level: 'silent' }), onGeneratedAdminPassword: () => {},
-    });
+  before(async () => {
+    issuer = e2e.issuer;
+    upstream = await startUpstream();
     admin = { Authorization: `Bearer ${await issuer.adminToken()}` };
-    verifier = await startWiredVerifier({ issuerUrl: issuer.url, natsUrl: nats.url, redisUrl: redis.url, name: 'verifier-behind-nginx' });
-    await verifier.service.ready;
-    const verifierHost = new URL(verifier.service.url).host;
+    const verifierHost = new URL(e2e.verifier.service.url).host;
     nginx = await startNginx({
       http: (port) => `
   upstream akm_verifier { server ${verifierHost}; }
@@ -78,14 +67,7 @@ describe('e2e: a real nginx in front of a plain upstream, with the shipped akm s
   }`,
     });
   });
-  after(async () => {
-    await nginx?.destroy();
-    await verifier?.stop();
-    await issuer?.stop();
-    await upstream?.close();
-    await Promise.all([nats?.destroy(), redis?.destroy()]);
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => stopEach(() => nginx?.destroy(), () => upstream?.close()));
 
   async function mint(body: Record<string, unknown> = {}): Promise<{ id: string; key: string }> {
     const res = await request(issuer.url).post('/admin/keys').set(admin).send({ sub: 'grace', rateLimit: 100, ...body });

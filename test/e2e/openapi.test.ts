@@ -18,8 +18,8 @@ import { startIssuer, type RunningIssuer } from '@akm/issuer';
 import { createVerifierRuntime, type VerifierRuntime } from '@akm/verifier/service';
 import { openApiArtifacts } from '../../scripts/openapi-artifacts.js';
 import { neverReplayedFeed } from '../../verifier/test/support/never-replayed-feed.js';
-import { startNats, startRedis, waitFor, type TestServer } from '../support/processes.js';
-import { startWiredVerifier } from '../support/wired-verifier.js';
+import { waitFor } from '../support/processes.js';
+import { useWiredVerifiers } from '../support/wired-verifier.js';
 
 type Json = Record<string, any>;
 type Service = 'issuer' | 'verifier';
@@ -46,38 +46,31 @@ interface Probe {
 const PER_HOLDER = 4;
 
 describe('e2e: OpenAPI documents of the issuer and the verifier', () => {
-  let nats: TestServer;
-  let redis: TestServer;
-  let dataDir: string;
-  let issuer: RunningIssuer;
-  let verifier: VerifierRuntime;
   let unready: VerifierRuntime;
   let skewMs = 0;
   const cleanups: (() => Promise<void>)[] = [];
   const docs: Record<Service, Json> = { issuer: {}, verifier: {} };
 
-  before(async function () {
-    this.timeout(30_000);
-    [nats, redis] = await Promise.all([startNats(), startRedis()]);
-    dataDir = mkdtempSync(join(tmpdir(), 'akm-openapi-'));
-    issuer = await startIssuer({
-      dataDir, port: 0, natsUrl: nats.url, logger: silent('issuer'), onGeneratedAdminPassword: () => {},
-      adminPassword: 'the first admin password', now: () => Date.now() + skewMs,
-      pool: { maxTokens: 1000, maxPerHolder: PER_HOLDER }, loginGuard: { perUser: 2 },
-    });
-    verifier = await startWiredVerifier({ issuerUrl: issuer.url, natsUrl: nats.url, redisUrl: redis.url, name: 'openapi-verifier' });
-    unready = await createVerifierRuntime({ issuerUrl: issuer.url, feed: neverReplayedFeed(), logger: silent('unready'), name: 'unready' });
-    await verifier.service.ready;
-    docs.issuer = (await request(issuer.url).get('/openapi.json')).body;
-    docs.verifier = (await request(verifier.service.url).get('/openapi.json')).body;
-  });
+  // Registered before the suite's own after-hook: what the tests started stops first.
   after(async () => {
     for (const cleanup of cleanups) await cleanup();
     await unready?.stop();
-    await verifier?.stop();
-    await issuer?.stop();
-    await Promise.all([nats?.destroy(), redis?.destroy()]);
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+  const e2e = useWiredVerifiers({
+    name: 'openapi-verifier',
+    redis: true,
+    issuer: {
+      adminPassword: 'the first admin password', now: () => Date.now() + skewMs,
+      pool: { maxTokens: 1000, maxPerHolder: PER_HOLDER }, loginGuard: { perUser: 2 },
+    },
+  });
+  let issuer: RunningIssuer;
+  let verifier: VerifierRuntime;
+  before(async () => {
+    ({ issuer, verifier } = e2e);
+    unready = await createVerifierRuntime({ issuerUrl: issuer.url, feed: neverReplayedFeed(), logger: silent('unready'), name: 'unready' });
+    docs.issuer = (await request(issuer.url).get('/openapi.json')).body;
+    docs.verifier = (await request(verifier.service.url).get('/openapi.json')).body;
   });
 
   it('both documents are valid OpenAPI 3.1', async () => {

@@ -9,11 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
-import { createLogger } from '@akm/common';
-import { startIssuer, type RunningIssuer } from '@akm/issuer';
-import type { VerifierRuntime } from '@akm/verifier/service';
-import { startNats, waitFor, type TestServer } from '../support/processes.js';
-import { startWiredVerifier } from '../support/wired-verifier.js';
+import { waitFor } from '../support/processes.js';
+import { useWiredVerifiers } from '../support/wired-verifier.js';
 
 const DOC = resolve(import.meta.dirname, '../../docs/key-format.md');
 const PYTHON = '/usr/bin/python3';
@@ -57,32 +54,12 @@ function runPython(script: string, args: string[], env: NodeJS.ProcessEnv): Prom
 }
 
 describe('e2e: PyJWT over the JWKS, as docs/key-format.md says', () => {
-  let nats: TestServer;
-  let dataDir: string;
-  let issuer: RunningIssuer;
-  let verifier: VerifierRuntime;
   let skewMs = 0;
-
-  before(async function () {
-    this.timeout(30_000);
-    nats = await startNats();
-    dataDir = mkdtempSync(join(tmpdir(), 'akm-pyjwt-'));
-    issuer = await startIssuer({
-      dataDir, port: 0, natsUrl: nats.url, now: () => Date.now() + skewMs,
-      logger: createLogger({ name: 'issuer', level: 'silent' }), onGeneratedAdminPassword: () => {},
-    });
-    verifier = await startWiredVerifier({ issuerUrl: issuer.url, natsUrl: nats.url, name: 'pyjwt-verifier' });
-    await verifier.service.ready;
-  });
-  after(async () => {
-    await verifier?.stop();
-    await issuer?.stop();
-    await nats?.destroy();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  const e2e = useWiredVerifiers({ name: 'pyjwt-verifier', issuer: { now: () => Date.now() + skewMs } });
 
   it('verifies a key exactly as written, and learns only from /v1/verify that a revoked key is revoked and that an extended key is alive', async function () {
     this.timeout(30_000);
+    const { issuer, verifier } = e2e;
     const admin = async () => ({ Authorization: `Bearer ${await issuer.adminToken()}` });
     const mint = async (body: object) => {
       const res = await request(issuer.url).post('/admin/keys').set(await admin()).send({ sub: 'py', ...body });

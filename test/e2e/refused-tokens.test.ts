@@ -1,20 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { calculateJwkThumbprint, exportJWK } from 'jose';
 import request from 'supertest';
-import { createLogger } from '@akm/common';
-import { startIssuer, type RunningIssuer } from '@akm/issuer';
 import { REFUSED_TOKEN_CASES, UNKNOWN_TO_STREAM } from '../../verifier/test/support/refused-token-cases.js';
 import { createSigner, type TestSigner } from '../../verifier/test/support/signing.js';
-import { startNats, startRedis, waitFor, type TestServer } from '../support/processes.js';
-import type { VerifierRuntime } from '@akm/verifier/service';
-import { stopEach } from '../support/teardown.js';
-import { startWiredVerifier } from '../support/wired-verifier.js';
+import { useWiredVerifiers } from '../support/wired-verifier.js';
 
 const shown = (res: { status: number; text: string }) => `HTTP ${res.status}: ${res.text}`;
-const silent = (name: string) => createLogger({ name, level: 'silent' });
 
 /**
  * A signer whose private key the issuer is started with, so that the refused cases that need
@@ -32,55 +25,26 @@ async function issuerSigner(dataDir: string): Promise<{ signer: TestSigner; keyF
 }
 
 describe('e2e: refused keys against the real issuer, a verifier over real NATS and Redis', () => {
-  let nats: TestServer | undefined;
-  let redis: TestServer | undefined;
-  let dataDir: string | undefined;
-  let issuer: RunningIssuer | undefined;
-  let verifier: VerifierRuntime | undefined;
   let signer: TestSigner;
   let other: TestSigner;
-
-  before(async function () {
-    this.timeout(30_000);
-    // One at a time, each kept as soon as it runs, so that `after` stops it if a later step fails.
-    nats = await startNats();
-    redis = await startRedis();
-    other = await createSigner();
-    dataDir = mkdtempSync(join(tmpdir(), 'akm-e2e-refused-'));
-    const issuerKey = await issuerSigner(dataDir);
-    signer = issuerKey.signer;
-    issuer = await startIssuer({
-      dataDir,
-      port: 0,
-      natsUrl: nats.url,
-      signingKeyFile: issuerKey.keyFile,
-      logger: silent('issuer'),
-      onGeneratedAdminPassword: () => {},
-    });
-    const wired = await startWiredVerifier({ issuerUrl: issuer.url, natsUrl: nats.url, redisUrl: redis.url, name: 'verifier-refused' });
-    verifier = wired;
-    await wired.service.ready;
-    await waitFor(() => wired.service.verifier.readiness().rateLimits === 'shared', 5000);
+  const e2e = useWiredVerifiers({
+    name: 'verifier-refused',
+    redis: true,
+    // The issuer signs with the test's key, written to its data directory.
+    issuer: async (dataDir) => {
+      const issuerKey = await issuerSigner(dataDir);
+      signer = issuerKey.signer;
+      return { signingKeyFile: issuerKey.keyFile };
+    },
   });
-  // Stops whatever `before` started, also when it failed half-way, and each part even if another fails to stop.
-  after(() =>
-    stopEach(
-      () => verifier?.stop(),
-      () => issuer?.stop(),
-      () => nats?.destroy(),
-      () => redis?.destroy(),
-      () => dataDir && rmSync(dataDir, { recursive: true, force: true }),
-    ),
-  );
-  const running = <T>(part: T | undefined): T => {
-    if (part === undefined) throw new Error('setup did not complete');
-    return part;
-  };
+  before(async () => {
+    other = await createSigner();
+  });
 
-  const price = (token: string) => request(running(verifier).service.url).get('/price?symbol=BTC').set('Authorization', `Bearer ${token}`);
+  const price = (token: string) => request(e2e.verifier.service.url).get('/price?symbol=BTC').set('Authorization', `Bearer ${token}`);
 
   it('the issuer signs with the test\'s key: a key it mints is served', async () => {
-    const started = running(issuer);
+    const started = e2e.issuer;
     const jwks = await request(started.url).get('/.well-known/jwks.json');
     // The test's key, and the next key the issuer publishes ahead of a rotation.
     expect(jwks.body.keys.map((k: { kid: string }) => k.kid), shown(jwks)).to.include(signer.kid).and.have.length(2);

@@ -6,11 +6,11 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import request from 'supertest';
 import { createLogger, createMemoryKeyBus, type KeyEvent } from '@akm/common';
-import { startNats, waitFor, type TestServer } from '../../test/support/processes.js';
+import { waitFor } from '../../test/support/processes.js';
 import { createStaticKeySource, createVerifier, createVerifierMetrics, type Verifier } from '../src/index.js';
-import { createTestStream, keyEvent, type TestStream } from './support/key-events.js';
+import { keyEvent } from './support/key-events.js';
 import { createSigner, signKey, type TestSigner } from './support/signing.js';
-import { shown, startTestVerifier, type TestVerifier } from './support/verifier-fixture.js';
+import { shown, useTestVerifier } from './support/verifier-fixture.js';
 
 const YEAR_S = 365 * 24 * 3600;
 
@@ -107,32 +107,17 @@ describe('verifier: key events the issuer never sends', () => {
 });
 
 describe('verifier service: an event forged on another subject of the key stream', () => {
-  let nats: TestServer;
-  let signer: TestSigner;
-  let stream: TestStream | undefined;
-  let verifier: TestVerifier | undefined;
-
-  before(async () => {
-    nats = await startNats();
-    signer = await createSigner();
-  });
-  after(async () => nats?.destroy());
-  afterEach(async () => {
-    await verifier?.stop();
-    await stream?.close();
-    verifier = stream = undefined;
-  });
+  const t = useTestVerifier({ events: 'nats', instances: 0 });
 
   it('drops it on replay and live, counts it in akm_verifier_bad_events_total, and keeps the key revoked', async () => {
-    stream = await createTestStream(nats.url);
-    const key = await signKey(signer);
-    await stream.publish(keyEvent(key, 'key.revoked', { version: 2 }));
+    const key = await signKey(t.signer);
+    await t.stream.publish(keyEvent(key, 'key.revoked', { version: 2 }));
     const forged: KeyEvent = keyEvent(key, 'key.enabled', { version: 999, role: 'admin', rateLimit: 1_000_000 });
-    await stream.publishRaw('anything', JSON.stringify(forged));
-    verifier = await startTestVerifier({ signer, stream, natsUrl: nats.url });
+    await t.stream.publishRaw('anything', JSON.stringify(forged));
+    const verifier = await t.start();
 
-    await stream.publishRaw('else', JSON.stringify({ ...forged, id: 'other-id' }));
-    await waitFor(async () => /akm_verifier_bad_events_total\{reason="wrong_subject"\} 2/.test(await verifier!.metricsText()), 3000);
+    await t.stream.publishRaw('else', JSON.stringify({ ...forged, id: 'other-id' }));
+    await waitFor(async () => /akm_verifier_bad_events_total\{reason="wrong_subject"\} 2/.test(await verifier.metricsText()), 3000);
 
     const res = await request(verifier.url).get('/price?symbol=BTC').set('Authorization', `Bearer ${key.token}`);
     expect(res.status, shown(res)).to.equal(401);

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { parseKeyEvent } from '@akm/common';
-import { startNats, waitFor, type TestServer } from '../../test/support/processes.js';
-import { createTestStream, keyEvent, type TestStream } from './support/key-events.js';
-import { createSigner, signKey, type SignedKey, type TestSigner } from './support/signing.js';
-import { shown, startTestVerifier, type TestVerifier } from './support/verifier-fixture.js';
+import { waitFor } from '../../test/support/processes.js';
+import { keyEvent } from './support/key-events.js';
+import { signKey, type SignedKey } from './support/signing.js';
+import { shown, useTestVerifier } from './support/verifier-fixture.js';
 
 /** A key event exactly as issuers before event version 2 wrote it: `v` 1, `at` in milliseconds. */
 function v1Event(key: SignedKey, type: string, status: string, version: number, rateLimit = key.rateLimit): string {
@@ -14,24 +14,7 @@ function v1Event(key: SignedKey, type: string, status: string, version: number, 
 }
 
 describe('verifier: a stream that still holds version 1 events', () => {
-  let nats: TestServer;
-  let signer: TestSigner;
-  let stream: TestStream;
-  let verifier: TestVerifier | undefined;
-
-  before(async () => {
-    nats = await startNats();
-    signer = await createSigner();
-  });
-  after(async () => nats.destroy());
-  beforeEach(async () => {
-    stream = await createTestStream(nats.url);
-  });
-  afterEach(async () => {
-    await verifier?.stop();
-    verifier = undefined;
-    await stream.close();
-  });
+  const t = useTestVerifier({ events: 'nats', instances: 0 });
 
   it('reads a version 1 event as version 2, with its time in seconds', () => {
     const parsed = parseKeyEvent(JSON.stringify({
@@ -51,11 +34,11 @@ describe('verifier: a stream that still holds version 1 events', () => {
   });
 
   it('a verifier that replays version 1 events on start refuses the revoked key and honours the patched limit, then follows version 2 events on the same keys', async () => {
-    const revoked = await signKey(signer);
-    const patched = await signKey(signer, { rateLimit: 100 });
-    await stream.publishRaw(revoked.keyId, v1Event(revoked, 'key.revoked', 'revoked', 2));
-    await stream.publishRaw(patched.keyId, v1Event(patched, 'key.updated', 'active', 2, 3));
-    verifier = await startTestVerifier({ signer, stream, natsUrl: nats.url });
+    const revoked = await signKey(t.signer);
+    const patched = await signKey(t.signer, { rateLimit: 100 });
+    await t.stream.publishRaw(revoked.keyId, v1Event(revoked, 'key.revoked', 'revoked', 2));
+    await t.stream.publishRaw(patched.keyId, v1Event(patched, 'key.updated', 'active', 2, 3));
+    const verifier = await t.start();
 
     const refused = await verifier.get('/price?symbol=BTC', revoked.token);
     expect(refused.status, shown(refused)).to.equal(401);
@@ -64,7 +47,7 @@ describe('verifier: a stream that still holds version 1 events', () => {
     expect(served.status, shown(served)).to.equal(200);
     expect(served.headers['ratelimit-policy']).to.equal('"default";q=3;w=60');
 
-    await stream.publish(keyEvent(patched, 'key.revoked', { version: 3 }));
-    await waitFor(async () => (await verifier!.get('/price?symbol=BTC', patched.token)).status === 401, 3000);
+    await t.stream.publish(keyEvent(patched, 'key.revoked', { version: 3 }));
+    await waitFor(async () => (await verifier.get('/price?symbol=BTC', patched.token)).status === 401, 3000);
   });
 });

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { startNats, startRedis, waitFor, type TestServer } from '../../test/support/processes.js';
-import { createTestStream, keyEvent, type TestStream } from './support/key-events.js';
-import { createSigner, signKey, type TestSigner } from './support/signing.js';
-import { shown, startTestVerifier, type TestVerifier } from './support/verifier-fixture.js';
+import { waitFor } from '../../test/support/processes.js';
+import { keyEvent } from './support/key-events.js';
+import { signKey } from './support/signing.js';
+import { shown, useTestVerifier, type TestVerifier } from './support/verifier-fixture.js';
 
 type Answer = { status: number; text: string; headers: Record<string, string>; body: { code?: string } };
 
@@ -15,31 +15,17 @@ function tally(answers: Answer[]): Record<number, number> {
 }
 
 describe('verifier: rate limits shared through Redis', () => {
-  let nats: TestServer;
-  let redis: TestServer;
-  let signer: TestSigner;
-  let stream: TestStream;
+  // Servers of each test's own: a test kills Redis.
+  const t = useTestVerifier({ events: 'nats', redis: true, instances: 2, servers: 'each' });
   let a: TestVerifier;
   let b: TestVerifier;
-  let keyPrefix: string;
-
-  beforeEach(async () => {
-    [nats, redis, signer] = await Promise.all([startNats(), startRedis(), createSigner()]);
-    stream = await createTestStream(nats.url);
-    keyPrefix = `rl-${randomUUID()}`;
-    const common = { signer, stream, natsUrl: nats.url, redisUrl: redis.url, keyPrefix };
-    [a, b] = await Promise.all([startTestVerifier(common), startTestVerifier(common)]);
-    await waitFor(() => a.countingInRedis() && b.countingInRedis(), 5000);
-  });
-  afterEach(async () => {
-    await Promise.all([a.stop(), b.stop()]);
-    await stream.close();
-    await Promise.all([nats.destroy(), redis.destroy()]);
+  beforeEach(() => {
+    [a, b] = t.verifiers as [TestVerifier, TestVerifier];
   });
 
   async function activeKey(rateLimit: number) {
-    const key = await signKey(signer, { rateLimit });
-    await stream.publish(keyEvent(key, 'key.created', { version: 1 }));
+    const key = await signKey(t.signer, { rateLimit });
+    await t.stream.publish(keyEvent(key, 'key.created', { version: 1 }));
     await waitFor(async () => (await a.get('/key/info', key.token)).status === 200 && (await b.get('/key/info', key.token)).status === 200, 3000);
     return key;
   }
@@ -74,8 +60,8 @@ describe('verifier: rate limits shared through Redis', () => {
         { name: 'burst', limit: counts.burst, windowSeconds: 60 },
         { name: 'hour', limit: counts.hour, windowSeconds: 3600 },
       ];
-      const key = await signKey(signer, { rateLimit: counts.burst });
-      await stream.publish(keyEvent(key, 'key.created', { version: 1, limits }));
+      const key = await signKey(t.signer, { rateLimit: counts.burst });
+      await t.stream.publish(keyEvent(key, 'key.created', { version: 1, limits }));
       await waitFor(async () => {
         const infos = await Promise.all([a.get('/key/info', key.token), b.get('/key/info', key.token)]);
         return infos.every((r) => r.status === 200 && r.body.limits?.length === 2);
@@ -97,9 +83,9 @@ describe('verifier: rate limits shared through Redis', () => {
   });
 
   it('with credits, concurrent requests on two instances are served exactly the credits, the rest 429 credits_exhausted', async () => {
-    const key = await signKey(signer, { rateLimit: 1000 });
+    const key = await signKey(t.signer, { rateLimit: 1000 });
     const credits = { remaining: 13, grantedAt: Math.floor(Date.now() / 1000), grant: randomUUID() };
-    await stream.publish(keyEvent(key, 'key.created', { version: 1, credits }));
+    await t.stream.publish(keyEvent(key, 'key.created', { version: 1, credits }));
     await waitFor(async () => {
       const infos = await Promise.all([a.get('/key/info', key.token), b.get('/key/info', key.token)]);
       return infos.every((r) => r.status === 200 && r.body.credits?.remaining === 13);
@@ -121,9 +107,9 @@ describe('verifier: rate limits shared through Redis', () => {
       const res = await a.get('/price?symbol=ETH', key.token);
       expect(res.status, shown(res)).to.equal(200);
     }
-    const admin = new Redis(redis.url);
+    const admin = new Redis(t.redis.url);
     try {
-      const count = async () => Number(await admin.get(`${keyPrefix}:{${key.keyId}}:default:60`));
+      const count = async () => Number(await admin.get(`${t.keyPrefix}:{${key.keyId}}:default:60`));
       expect(await count(), 'a holds a lease with requests left').to.be.above(20);
 
       await a.stop();
@@ -153,7 +139,7 @@ describe('verifier: rate limits shared through Redis', () => {
   it('when Redis dies, still answers (no 5xx) and enforces the limit per instance; when it returns, counting is shared again', async function () {
     this.timeout(30_000);
     const key = await activeKey(5);
-    await redis.kill();
+    await t.redis.kill();
 
     for (const instance of [a, b]) {
       const answers = [];
@@ -162,7 +148,7 @@ describe('verifier: rate limits shared through Redis', () => {
     }
     expect(await a.metricsText()).to.match(/^akm_verifier_redis_fallbacks_total [1-9]\d*$/m);
 
-    await redis.start();
+    await t.redis.start();
     await waitFor(() => a.countingInRedis() && b.countingInRedis(), 10_000);
     const fresh = await activeKey(5);
     const answers = (await Promise.all(

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { connectNats, type KeyEventFeed, type NatsConnection } from '@akm/common';
-import { startNats, waitFor, type TestServer } from '../../test/support/processes.js';
+import { waitFor } from '../../test/support/processes.js';
 import { createJetStreamKeyFeed } from '../src/consumers/jetstream-key-feed.js';
-import { createTestStream, keyEvent, type TestStream } from './support/key-events.js';
-import { createSigner, signKey, type SignedKey, type TestSigner } from './support/signing.js';
-import { shown, startTestVerifier, type TestVerifier } from './support/verifier-fixture.js';
+import { keyEvent } from './support/key-events.js';
+import { signKey, type SignedKey } from './support/signing.js';
+import { shown, useTestVerifier } from './support/verifier-fixture.js';
 
 /** A feed whose start waits until the test opens the gate. */
 function gated(inner: KeyEventFeed): { feed: KeyEventFeed; open(): void } {
@@ -17,33 +17,18 @@ function gated(inner: KeyEventFeed): { feed: KeyEventFeed; open(): void } {
 }
 
 describe('verifier: readiness and staleness', () => {
-  let nats: TestServer;
-  let signer: TestSigner;
-  let stream: TestStream;
+  const t = useTestVerifier({ events: 'nats', instances: 0 });
   let nc: NatsConnection;
-  let verifier: TestVerifier | undefined;
-
-  before(async () => {
-    nats = await startNats();
-    signer = await createSigner();
-  });
-  after(async () => nats.destroy());
   beforeEach(async () => {
-    stream = await createTestStream(nats.url);
-    nc = await connectNats({ url: nats.url, name: 'readiness-test' });
+    nc = await connectNats({ url: t.nats.url, name: 'readiness-test' });
   });
-  afterEach(async () => {
-    await verifier?.stop();
-    verifier = undefined;
-    await stream.close();
-    await nc.close();
-  });
+  afterEach(async () => nc.close());
 
   it('before the key stream is replayed, answers 503 unavailable on protected routes and /readyz', async () => {
-    const key = await signKey(signer);
-    await stream.publish(keyEvent(key, 'key.created', { version: 1 }));
-    const { feed, open } = gated(createJetStreamKeyFeed({ nc, stream: stream.stream, subjects: stream.subjects }));
-    verifier = await startTestVerifier({ signer, feed, waitReady: false });
+    const key = await signKey(t.signer);
+    await t.stream.publish(keyEvent(key, 'key.created', { version: 1 }));
+    const { feed, open } = gated(createJetStreamKeyFeed({ nc, stream: t.stream.stream, subjects: t.stream.subjects }));
+    const verifier = await t.start({ feed, waitReady: false });
 
     const early = await verifier.get('/price?symbol=BTC', key.token);
     const readyz = await verifier.get('/readyz');
@@ -62,12 +47,12 @@ describe('verifier: readiness and staleness', () => {
   it('when started after 1,000 revocations, refuses every one of them from its first request', async function () {
     this.timeout(60_000);
     const keys: SignedKey[] = [];
-    for (let i = 0; i < 1000; i++) keys.push(await signKey(signer));
+    for (let i = 0; i < 1000; i++) keys.push(await signKey(t.signer));
     for (let i = 0; i < keys.length; i += 100) {
-      await Promise.all(keys.slice(i, i + 100).map((k) => stream.publish(keyEvent(k, 'key.revoked', { version: 2 }))));
+      await Promise.all(keys.slice(i, i + 100).map((k) => t.stream.publish(keyEvent(k, 'key.revoked', { version: 2 }))));
     }
 
-    verifier = await startTestVerifier({ signer, stream, natsUrl: nats.url, waitReady: false });
+    const verifier = await t.start({ waitReady: false });
     const first = await verifier.get('/price?symbol=BTC', keys[999]!.token);
     await verifier.svc.ready;
 
@@ -84,48 +69,36 @@ describe('verifier: readiness and staleness', () => {
 });
 
 describe('verifier: fails closed past the staleness bound', () => {
-  let nats: TestServer;
-  let signer: TestSigner;
-  let stream: TestStream;
-  let verifier: TestVerifier;
   let clock: number;
-
-  beforeEach(async () => {
-    nats = await startNats();
-    signer = await createSigner();
-    stream = await createTestStream(nats.url);
+  beforeEach(() => {
     clock = Date.now();
-    verifier = await startTestVerifier({ signer, stream, natsUrl: nats.url, now: () => clock, maxStalenessSeconds: 300 });
   });
-  afterEach(async () => {
-    await verifier.stop();
-    await stream.close().catch(() => {});
-    await nats.destroy();
-  });
+  // Its own nats-server for each test: the test kills it.
+  const t = useTestVerifier({ events: 'nats', servers: 'each', now: () => clock, maxStalenessSeconds: 300 });
 
   it('when NATS is lost, keeps serving within the bound, then answers 503 unavailable past it, and recovers', async function () {
     this.timeout(30_000);
-    const key = await signKey(signer, {}, clock);
-    await stream.publish(keyEvent(key, 'key.created', { version: 1 }));
-    await waitFor(async () => (await verifier.get('/key/info', key.token)).body.id === key.keyId, 3000);
+    const key = await signKey(t.signer, {}, clock);
+    await t.stream.publish(keyEvent(key, 'key.created', { version: 1 }));
+    await waitFor(async () => (await t.verifier.get('/key/info', key.token)).body.id === key.keyId, 3000);
 
-    await nats.kill();
-    await waitFor(() => !verifier.svc.verifier.readiness().connected, 5000);
+    await t.nats.kill();
+    await waitFor(() => !t.verifier.svc.verifier.readiness().connected, 5000);
     clock += 299_000;
-    const within = await verifier.get('/price?symbol=BTC', key.token);
+    const within = await t.verifier.get('/price?symbol=BTC', key.token);
     expect(within.status, shown(within)).to.equal(200);
-    expect(await verifier.metricsText()).to.match(/^akm_verifier_stream_staleness_seconds 299$/m);
+    expect(await t.verifier.metricsText()).to.match(/^akm_verifier_stream_staleness_seconds 299$/m);
 
     clock += 2_000;
-    const past = await verifier.get('/price?symbol=BTC', key.token);
-    const readyz = await verifier.get('/readyz');
+    const past = await t.verifier.get('/price?symbol=BTC', key.token);
+    const readyz = await t.verifier.get('/readyz');
     expect(past.status, shown(past)).to.equal(503);
     expect(past.body.code, shown(past)).to.equal('unavailable');
     expect(readyz.status, shown(readyz)).to.equal(503);
 
-    await nats.start();
-    await waitFor(() => verifier.svc.verifier.readiness().ready, 10_000);
-    const back = await verifier.get('/price?symbol=BTC', key.token);
+    await t.nats.start();
+    await waitFor(() => t.verifier.svc.verifier.readiness().ready, 10_000);
+    const back = await t.verifier.get('/price?symbol=BTC', key.token);
     expect(back.status, shown(back)).to.equal(200);
   });
 });

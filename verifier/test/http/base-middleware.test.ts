@@ -5,9 +5,9 @@ import express from 'express';
 import helmet from 'helmet';
 import request from 'supertest';
 import { Writable } from 'node:stream';
-import { baseMiddleware, createLogger, createMemoryKeyBus } from '@akm/common';
+import { baseMiddleware, createLogger } from '@akm/common';
 import { createSigner, signKey } from '../support/signing.js';
-import { shown, startTestVerifier, type TestVerifier } from '../support/verifier-fixture.js';
+import { shown, useTestVerifier, type TestVerifier } from '../support/verifier-fixture.js';
 
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 /** Headers that differ per answer or per route whatever the middleware does. */
@@ -24,17 +24,15 @@ function securityHeaderLines(res: request.Response): string[] {
 }
 
 describe('verifier: base middleware (request id, security headers)', () => {
+  const t = useTestVerifier({ instances: 2 });
   let a: TestVerifier;
   let b: TestVerifier;
   let helmetServer: Server | undefined;
 
-  beforeEach(async () => {
-    const signer = await createSigner();
-    const bus = createMemoryKeyBus();
-    [a, b] = await Promise.all([startTestVerifier({ signer, feed: bus.createFeed() }), startTestVerifier({ signer, feed: bus.createFeed() })]);
+  beforeEach(() => {
+    [a, b] = t.verifiers as [TestVerifier, TestVerifier];
   });
   afterEach(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
     await new Promise((resolve) => (helmetServer ? helmetServer.close(resolve) : resolve(undefined)));
     helmetServer = undefined;
   });

@@ -1,35 +1,26 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { createMemoryKeyBus, type MemoryKeyBus } from '@akm/common';
 import { keyEvent, publishNewKey } from '../support/key-events.js';
 import { neverReplayedFeed } from '../support/never-replayed-feed.js';
 import { REFUSED_TOKEN_CASES } from '../support/refused-token-cases.js';
 import { createSigner, signKey, type KeySpec, type TestSigner } from '../support/signing.js';
-import { shown, startTestVerifier, type TestVerifier } from '../support/verifier-fixture.js';
+import { shown, useTestVerifier } from '../support/verifier-fixture.js';
 
 /** Every refusal a gateway can get from /auth, with its status and code. */
 describe('verifier: forward auth (/auth)', () => {
-  let signer: TestSigner;
+  const t = useTestVerifier();
   let other: TestSigner;
-  let bus: MemoryKeyBus;
-  let verifier: TestVerifier;
 
   before(async () => {
-    signer = await createSigner();
     other = await createSigner();
   });
-  beforeEach(async () => {
-    bus = createMemoryKeyBus();
-    verifier = await startTestVerifier({ signer, feed: bus.createFeed() });
-  });
-  afterEach(async () => verifier.stop());
 
   const auth = (token?: string, query = '', method: 'get' | 'post' | 'put' | 'patch' | 'delete' = 'get') => {
-    const req = request(verifier.url)[method](`/auth${query}`);
+    const req = request(t.verifier.url)[method](`/auth${query}`);
     return token === undefined ? req : req.set('Authorization', `Bearer ${token}`);
   };
 
-  const known = (spec: KeySpec = {}) => publishNewKey(bus, signer, spec);
+  const known = (spec: KeySpec = {}) => publishNewKey(t.bus, t.signer, spec);
 
   it('when a valid key is presented with any method, answers 200 with X-Akm-Key-Id, X-Akm-Sub, X-Akm-Role and the RateLimit fields, counting each request once', async () => {
     const key = await known({ sub: 'carol', rateLimit: 10 });
@@ -49,7 +40,7 @@ describe('verifier: forward auth (/auth)', () => {
 
   it('answers under any path below /auth as well (Envoy ext_authz appends the request path to its prefix)', async () => {
     const key = await known({ sub: 'erin' });
-    const res = await request(verifier.url).post('/auth/orders/42?x=1').set('Authorization', `Bearer ${key.token}`);
+    const res = await request(t.verifier.url).post('/auth/orders/42?x=1').set('Authorization', `Bearer ${key.token}`);
     expect(res.status, shown(res)).to.equal(200);
     expect(res.headers['x-akm-sub']).to.equal('erin');
   });
@@ -57,10 +48,10 @@ describe('verifier: forward auth (/auth)', () => {
   it('counts against the same limit as protect(): /auth and /price share one window, and the next request after it is used up is refused on both', async () => {
     const key = await known({ rateLimit: 3 });
     expect((await auth(key.token)).status).to.equal(200);
-    expect((await verifier.get('/price?symbol=BTC', key.token)).status).to.equal(200);
+    expect((await t.verifier.get('/price?symbol=BTC', key.token)).status).to.equal(200);
     expect((await auth(key.token)).status).to.equal(200);
     const overAuth = await auth(key.token);
-    const overPrice = await verifier.get('/price?symbol=BTC', key.token);
+    const overPrice = await t.verifier.get('/price?symbol=BTC', key.token);
     for (const res of [overAuth, overPrice]) {
       expect(res.status, shown(res)).to.equal(429);
       expect(res.body.code, shown(res)).to.equal('rate_limited');
@@ -95,7 +86,7 @@ describe('verifier: forward auth (/auth)', () => {
     expect(none.status, shown(none)).to.equal(401);
     expect(none.body.code).to.equal('missing_credentials');
     expect(none.headers['www-authenticate']).to.equal('Bearer realm="akm"');
-    const basic = await request(verifier.url).get('/auth').set('Authorization', 'Basic YTpi');
+    const basic = await request(t.verifier.url).get('/auth').set('Authorization', 'Basic YTpi');
     expect(basic.status, shown(basic)).to.equal(400);
     expect(basic.body.code).to.equal('malformed_credentials');
   });
@@ -105,9 +96,9 @@ describe('verifier: forward auth (/auth)', () => {
     const disabled = await known();
     const shortened = await known();
     const nowS = Math.floor(Date.now() / 1000);
-    await bus.publisher.publish(keyEvent(revoked, 'key.revoked', { version: 2 }));
-    await bus.publisher.publish(keyEvent(disabled, 'key.disabled', { version: 2 }));
-    await bus.publisher.publish(keyEvent(shortened, 'key.updated', { version: 2, expiresAt: nowS - 1 }));
+    await t.bus.publisher.publish(keyEvent(revoked, 'key.revoked', { version: 2 }));
+    await t.bus.publisher.publish(keyEvent(disabled, 'key.disabled', { version: 2 }));
+    await t.bus.publisher.publish(keyEvent(shortened, 'key.updated', { version: 2, expiresAt: nowS - 1 }));
     for (const [key, code] of [[revoked, 'key_revoked'], [disabled, 'key_disabled'], [shortened, 'key_expired']] as const) {
       const res = await auth(key.token);
       expect(res.status, shown(res)).to.equal(401);
@@ -119,7 +110,7 @@ describe('verifier: forward auth (/auth)', () => {
 
   for (const c of REFUSED_TOKEN_CASES) {
     it(`when a key ${c.name} is presented, answers ${c.status} ${c.code} with its detail in plain words`, async () => {
-      const res = await auth(await c.token(signer, other, Math.floor(Date.now() / 1000)));
+      const res = await auth(await c.token(t.signer, other, Math.floor(Date.now() / 1000)));
       expect(res.status, shown(res)).to.equal(c.status);
       expect(res.body.code, shown(res)).to.equal(c.code);
       expect(res.body.detail, shown(res)).to.match(/^[a-z][a-z0-9 ,'"-]+$/i).and.not.match(/ERR_|JWS|JWT|JOSE/);
@@ -127,9 +118,8 @@ describe('verifier: forward auth (/auth)', () => {
   }
 
   it('before the key stream is replayed, answers 503 unavailable', async () => {
-    await verifier.stop();
-    verifier = await startTestVerifier({ signer, feed: neverReplayedFeed(), waitReady: false });
-    const res = await auth((await signKey(signer)).token);
+    const unready = await t.start({ feed: neverReplayedFeed(), waitReady: false });
+    const res = await unready.get('/auth', (await signKey(t.signer)).token);
     expect(res.status, shown(res)).to.equal(503);
     expect(res.body.code).to.equal('unavailable');
   });

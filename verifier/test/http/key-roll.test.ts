@@ -1,44 +1,27 @@
 import { expect } from 'chai';
-import { createMemoryKeyBus, type MemoryKeyBus } from '@akm/common';
 import { keyEvent } from '../support/key-events.js';
-import { createSigner, signKey, type SignedKey, type TestSigner } from '../support/signing.js';
-import { shown, startTestVerifier, type TestVerifier } from '../support/verifier-fixture.js';
+import { signKey, type SignedKey } from '../support/signing.js';
+import { shown, useTestVerifier } from '../support/verifier-fixture.js';
 
 /** A rolled key: served through its grace, then refused as revoked by the verifier's own clock. */
 describe('verifier: a rolled key', () => {
   const T0 = 1_800_000_000_000;
   let clock: number;
-  let signer: TestSigner;
-  let bus: MemoryKeyBus;
-  const started: TestVerifier[] = [];
-
-  before(async () => {
-    signer = await createSigner();
-  });
   beforeEach(() => {
     clock = T0;
-    bus = createMemoryKeyBus();
   });
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((v) => v.stop()));
-  });
-
-  const start = async () => {
-    const v = await startTestVerifier({ signer, feed: bus.createFeed(), now: () => clock });
-    started.push(v);
-    return v;
-  };
+  const t = useTestVerifier({ instances: 0, now: () => clock });
 
   /** A key created at T0 and rolled at once, its grace ending at T0 + 60 s. */
   async function rolledKey(): Promise<SignedKey> {
-    const key = await signKey(signer, { exp: T0 / 1000 + 3600 }, T0);
-    await bus.publisher.publish(keyEvent(key, 'key.created', { version: 1, at: T0 / 1000 }));
-    await bus.publisher.publish({ ...keyEvent(key, 'key.rolled', { version: 2, at: T0 / 1000 }), revokeAt: T0 / 1000 + 60, rolledTo: 'the-new-key' });
+    const key = await signKey(t.signer, { exp: T0 / 1000 + 3600 }, T0);
+    await t.bus.publisher.publish(keyEvent(key, 'key.created', { version: 1, at: T0 / 1000 }));
+    await t.bus.publisher.publish({ ...keyEvent(key, 'key.rolled', { version: 2, at: T0 / 1000 }), revokeAt: T0 / 1000 + 60, rolledTo: 'the-new-key' });
     return key;
   }
 
   it('serves the old key until its revokeAt, then answers 401 key_revoked with no event after the roll', async () => {
-    const verifier = await start();
+    const verifier = await t.start();
     const key = await rolledKey();
     clock = T0 + 59_900;
     const during = await verifier.get('/price?symbol=BTC', key.token);
@@ -56,7 +39,7 @@ describe('verifier: a rolled key', () => {
   it('a verifier that starts after the roll replays it: the grace holds, and ends, the same way', async () => {
     const key = await rolledKey();
     clock = T0 + 30_000;
-    const verifier = await start();
+    const verifier = await t.start();
     expect((await verifier.get('/price?symbol=BTC', key.token)).status).to.equal(200);
     clock = T0 + 61_000;
     const after = await verifier.get('/price?symbol=BTC', key.token);

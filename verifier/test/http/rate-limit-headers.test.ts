@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import { createMemoryKeyBus } from '@akm/common';
-import { startRedis, waitFor, type TestServer } from '../../../test/support/processes.js';
-import { createSigner, signKey, type TestSigner } from '../support/signing.js';
-import { shown, startTestVerifier, type TestVerifier } from '../support/verifier-fixture.js';
+import { signKey } from '../support/signing.js';
+import { shown, useTestVerifier } from '../support/verifier-fixture.js';
 
 type Answer = { status: number; text: string; headers: Record<string, string>; body: { code?: string; remaining?: number } };
 
@@ -18,37 +16,25 @@ function expectPolicy(res: Answer, limit: number) {
 }
 
 describe('verifier: RateLimit headers once the key is verified', () => {
-  let redis: TestServer;
-  let signer: TestSigner;
-  let verifier: TestVerifier;
-
-  before(async () => {
-    [redis, signer] = await Promise.all([startRedis(), createSigner()]);
-    verifier = await startTestVerifier({ signer, feed: createMemoryKeyBus().createFeed(), redisUrl: redis.url });
-    await waitFor(() => verifier.countingInRedis(), 5000);
-  });
-  after(async () => {
-    await verifier.stop();
-    await redis.destroy();
-  });
+  const t = useTestVerifier({ scope: 'all', redis: true });
 
   it('when a user key calls an admin route, the 403 forbidden carries the key\'s RateLimit-Policy and RateLimit', async () => {
-    const key = await signKey(signer, { role: 'user', rateLimit: 5 });
+    const key = await signKey(t.signer, { role: 'user', rateLimit: 5 });
 
-    const res = (await verifier.get('/admin/verifier', key.token)) as unknown as Answer;
+    const res = (await t.verifier.get('/admin/verifier', key.token)) as unknown as Answer;
 
     expect(res.status, shown(res)).to.equal(403);
     expect(res.body.code, shown(res)).to.equal('forbidden');
     expectPolicy(res, 5);
-    const { r, t } = windowOf(res);
+    const { r, t: resetIn } = windowOf(res);
     expect(r, shown(res)).to.be.within(4, 5);
-    expect(t, shown(res)).to.be.within(0, 60);
+    expect(resetIn, shown(res)).to.be.within(0, 60);
   });
 
   it('when the symbol is unknown, the route\'s own 404 not_found carries RateLimit-Policy and RateLimit', async () => {
-    const key = await signKey(signer, { rateLimit: 7 });
+    const key = await signKey(t.signer, { rateLimit: 7 });
 
-    const res = (await verifier.get('/price?symbol=UNKNOWN', key.token)) as unknown as Answer;
+    const res = (await t.verifier.get('/price?symbol=UNKNOWN', key.token)) as unknown as Answer;
 
     expect(res.status, shown(res)).to.equal(404);
     expect(res.body.code, shown(res)).to.equal('not_found');
@@ -57,9 +43,9 @@ describe('verifier: RateLimit headers once the key is verified', () => {
   });
 
   it('when the symbol is malformed, the route\'s own 400 carries RateLimit-Policy and RateLimit', async () => {
-    const key = await signKey(signer, { rateLimit: 9 });
+    const key = await signKey(t.signer, { rateLimit: 9 });
 
-    const res = (await verifier.get('/price?symbol=not-a-symbol!', key.token)) as unknown as Answer;
+    const res = (await t.verifier.get('/price?symbol=not-a-symbol!', key.token)) as unknown as Answer;
 
     expect(res.status, shown(res)).to.equal(400);
     expect(res.body.code, shown(res)).to.equal('validation_failed');
@@ -68,14 +54,14 @@ describe('verifier: RateLimit headers once the key is verified', () => {
   });
 
   it('GET /key/info carries RateLimit-Policy and RateLimit matching the plan it answers, without counting', async () => {
-    const key = await signKey(signer, { rateLimit: 5 });
+    const key = await signKey(t.signer, { rateLimit: 5 });
     for (let i = 0; i < 2; i++) {
-      const served = await verifier.get('/price?symbol=BTC', key.token);
+      const served = await t.verifier.get('/price?symbol=BTC', key.token);
       expect(served.status, shown(served)).to.equal(200);
     }
 
-    const first = (await verifier.get('/key/info', key.token)) as unknown as Answer;
-    const again = (await verifier.get('/key/info', key.token)) as unknown as Answer;
+    const first = (await t.verifier.get('/key/info', key.token)) as unknown as Answer;
+    const again = (await t.verifier.get('/key/info', key.token)) as unknown as Answer;
 
     for (const res of [first, again]) {
       expect(res.status, shown(res)).to.equal(200);
@@ -86,7 +72,7 @@ describe('verifier: RateLimit headers once the key is verified', () => {
   });
 
   it('with several limits, RateLimit-Policy lists every policy and RateLimit the one closest to refusing; a refusal leaves the others uncharged', async () => {
-    const key = await signKey(signer, {
+    const key = await signKey(t.signer, {
       rateLimit: 2,
       limits: [
         { name: 'burst', limit: 2, windowSeconds: 60 },
@@ -94,18 +80,18 @@ describe('verifier: RateLimit headers once the key is verified', () => {
       ],
     });
     const policy = '"burst";q=2;w=60, "hour";q=10;w=3600';
-    const first = (await verifier.get('/price?symbol=BTC', key.token)) as unknown as Answer;
+    const first = (await t.verifier.get('/price?symbol=BTC', key.token)) as unknown as Answer;
     expect(first.status, shown(first)).to.equal(200);
     expect(first.headers['ratelimit-policy']).to.equal(policy);
     expect(first.headers['ratelimit']).to.match(/^"burst";r=1;t=\d+$/);
-    await verifier.get('/price?symbol=BTC', key.token);
-    const refused = (await verifier.get('/price?symbol=BTC', key.token)) as unknown as Answer;
+    await t.verifier.get('/price?symbol=BTC', key.token);
+    const refused = (await t.verifier.get('/price?symbol=BTC', key.token)) as unknown as Answer;
     expect(refused.status, shown(refused)).to.equal(429);
     expect(refused.body.code).to.equal('rate_limited');
     expect(refused.headers['ratelimit-policy']).to.equal(policy);
     expect(refused.headers['ratelimit']).to.match(/^"burst";r=0;t=\d+$/);
 
-    const info = await verifier.get('/key/info', key.token);
+    const info = await t.verifier.get('/key/info', key.token);
     expect(info.body.limits.map((l: { name: string; remaining: number }) => [l.name, l.remaining]), shown(info)).to.deep.equal([
       ['burst', 0],
       ['hour', 8],

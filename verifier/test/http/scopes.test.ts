@@ -1,37 +1,23 @@
 import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
-import { createMemoryKeyBus, createLogger, errorHandler, type MemoryKeyBus } from '@akm/common';
+import { createLogger, errorHandler } from '@akm/common';
 import { createVerifier } from '../../src/create-verifier.js';
 import { createStaticKeySource } from '../../src/store/key-source.js';
 import { publishNewKey } from '../support/key-events.js';
-import { createSigner, type KeySpec, type TestSigner } from '../support/signing.js';
-import { shown, startTestVerifier, type TestVerifier } from '../support/verifier-fixture.js';
+import type { KeySpec } from '../support/signing.js';
+import { shown, useTestVerifier } from '../support/verifier-fixture.js';
 
 /** Scopes: the `scope` claim, `protect({ scopes })`, `/auth?scopes=` and the shipped `/price`. */
 describe('verifier: scopes', () => {
-  let signer: TestSigner;
-  let bus: MemoryKeyBus;
-  let verifier: TestVerifier | undefined;
+  const t = useTestVerifier();
 
-  before(async () => {
-    signer = await createSigner();
-  });
-  beforeEach(async () => {
-    bus = createMemoryKeyBus();
-    verifier = await startTestVerifier({ signer, feed: bus.createFeed() });
-  });
-  afterEach(async () => {
-    await verifier?.stop();
-    verifier = undefined;
-  });
-
-  const known = (spec: KeySpec = {}) => publishNewKey(bus, signer, spec);
-  const auth = (token: string, query = '') => request(verifier!.url).get(`/auth${query}`).set('Authorization', `Bearer ${token}`);
+  const known = (spec: KeySpec = {}) => publishNewKey(t.bus, t.signer, spec);
+  const auth = (token: string, query = '') => request(t.verifier.url).get(`/auth${query}`).set('Authorization', `Bearer ${token}`);
 
   it('when a key without prices:read asks for /price, answers 403 insufficient_scope with the RFC 6750 challenge naming the scope', async () => {
     const key = await known({ scope: 'orders:write' });
-    const res = await verifier!.get('/price?symbol=BTC', key.token);
+    const res = await t.verifier.get('/price?symbol=BTC', key.token);
     expect(res.status, shown(res)).to.equal(403);
     expect(res.body.code, shown(res)).to.equal('insufficient_scope');
     expect(res.body.detail, shown(res)).to.contain('prices:read');
@@ -43,19 +29,19 @@ describe('verifier: scopes', () => {
     const scoped = await known({ scope: 'orders:write prices:read' });
     const legacy = await known({});
     for (const key of [scoped, legacy]) {
-      const res = await verifier!.get('/price?symbol=BTC', key.token);
+      const res = await t.verifier.get('/price?symbol=BTC', key.token);
       expect(res.status, shown(res)).to.equal(200);
     }
-    const info = await verifier!.get('/key/info', scoped.token);
+    const info = await t.verifier.get('/key/info', scoped.token);
     expect(info.body.scopes, shown(info)).to.deep.equal(['orders:write', 'prices:read']);
-    const legacyInfo = await verifier!.get('/key/info', legacy.token);
+    const legacyInfo = await t.verifier.get('/key/info', legacy.token);
     expect(legacyInfo.body.scopes, shown(legacyInfo)).to.deep.equal(['prices:read']);
   });
 
   it('a key with an empty scope claim has no scope at all: /price is refused, /key/info (no scope required) is served', async () => {
     const key = await known({ scope: '' });
-    expect((await verifier!.get('/price?symbol=BTC', key.token)).body.code).to.equal('insufficient_scope');
-    const info = await verifier!.get('/key/info', key.token);
+    expect((await t.verifier.get('/price?symbol=BTC', key.token)).body.code).to.equal('insufficient_scope');
+    const info = await t.verifier.get('/key/info', key.token);
     expect(info.status, shown(info)).to.equal(200);
     expect(info.body.scopes).to.deep.equal([]);
   });
@@ -78,7 +64,7 @@ describe('verifier: scopes', () => {
   });
 
   it('protect({ scopes }) in a host app requires every scope listed', async () => {
-    const lib = createVerifier({ keys: createStaticKeySource(signer.jwks), feed: bus.createFeed() });
+    const lib = createVerifier({ keys: createStaticKeySource(t.signer.jwks), feed: t.bus.createFeed() });
     await lib.start();
     try {
       const app = express();

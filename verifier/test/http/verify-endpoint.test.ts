@@ -1,31 +1,22 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { createMemoryKeyBus, type MemoryKeyBus } from '@akm/common';
 import { keyEvent, publishNewKey } from '../support/key-events.js';
 import { neverReplayedFeed } from '../support/never-replayed-feed.js';
 import { REFUSED_TOKEN_CASES } from '../support/refused-token-cases.js';
 import { createSigner, signKey, type KeySpec, type TestSigner } from '../support/signing.js';
-import { shown, startTestVerifier, type TestVerifier } from '../support/verifier-fixture.js';
+import { shown, useTestVerifier } from '../support/verifier-fixture.js';
 
 describe('verifier: POST /v1/verify', () => {
-  let signer: TestSigner;
+  const t = useTestVerifier();
   let other: TestSigner;
-  let bus: MemoryKeyBus;
-  let verifier: TestVerifier;
 
   before(async () => {
-    signer = await createSigner();
     other = await createSigner();
   });
-  beforeEach(async () => {
-    bus = createMemoryKeyBus();
-    verifier = await startTestVerifier({ signer, feed: bus.createFeed() });
-  });
-  afterEach(async () => verifier.stop());
 
-  const ask = (body: unknown) => request(verifier.url).post('/v1/verify').send(body as object);
+  const ask = (body: unknown, verifier = t.verifier) => request(verifier.url).post('/v1/verify').send(body as object);
 
-  const known = (spec: KeySpec = {}) => publishNewKey(bus, signer, spec);
+  const known = (spec: KeySpec = {}) => publishNewKey(t.bus, t.signer, spec);
 
   it('for a valid key answers 200 valid:true with its id, owner, role, stored expiry and window, and counts the question', async () => {
     const key = await known({ sub: 'dave', rateLimit: 5 });
@@ -48,8 +39,8 @@ describe('verifier: POST /v1/verify', () => {
 
   it('shares its count with protect(): a key that used its limit on /price is answered valid:false rate_limited with retryAfter', async () => {
     const key = await known({ rateLimit: 2 });
-    await verifier.get('/price?symbol=BTC', key.token);
-    await verifier.get('/price?symbol=BTC', key.token);
+    await t.verifier.get('/price?symbol=BTC', key.token);
+    await t.verifier.get('/price?symbol=BTC', key.token);
     const res = await ask({ key: key.token });
     expect(res.status, shown(res)).to.equal(200);
     expect(res.body).to.deep.include({ valid: false, code: 'rate_limited', limit: 2, remaining: 0 });
@@ -64,10 +55,10 @@ describe('verifier: POST /v1/verify', () => {
     const shortened = await known();
     const extended = await known({ exp: Math.floor(Date.now() / 1000) - 10 });
     const later = Math.floor(Date.now() / 1000) + 86_400;
-    await bus.publisher.publish(keyEvent(revoked, 'key.revoked', { version: 2 }));
-    await bus.publisher.publish(keyEvent(disabled, 'key.disabled', { version: 2 }));
-    await bus.publisher.publish(keyEvent(shortened, 'key.updated', { version: 2, expiresAt: Math.floor(Date.now() / 1000) - 1 }));
-    await bus.publisher.publish(keyEvent(extended, 'key.updated', { version: 2, expiresAt: later, rateLimit: 7 }));
+    await t.bus.publisher.publish(keyEvent(revoked, 'key.revoked', { version: 2 }));
+    await t.bus.publisher.publish(keyEvent(disabled, 'key.disabled', { version: 2 }));
+    await t.bus.publisher.publish(keyEvent(shortened, 'key.updated', { version: 2, expiresAt: Math.floor(Date.now() / 1000) - 1 }));
+    await t.bus.publisher.publish(keyEvent(extended, 'key.updated', { version: 2, expiresAt: later, rateLimit: 7 }));
     for (const [key, code] of [[revoked, 'key_revoked'], [disabled, 'key_disabled'], [shortened, 'key_expired']] as const) {
       const res = await ask({ key: key.token });
       expect(res.status, shown(res)).to.equal(200);
@@ -80,7 +71,7 @@ describe('verifier: POST /v1/verify', () => {
 
   for (const c of REFUSED_TOKEN_CASES) {
     it(`for a key ${c.name}, answers valid:false ${c.code} and nothing else about it (400 when over 4096 characters)`, async () => {
-      const key = await c.token(signer, other, Math.floor(Date.now() / 1000));
+      const key = await c.token(t.signer, other, Math.floor(Date.now() / 1000));
       const res = await ask({ key });
       if (key.length > 4096) {
         expect(res.status, shown(res)).to.equal(400);
@@ -96,9 +87,9 @@ describe('verifier: POST /v1/verify', () => {
   it('is no oracle: a string not signed by the issuer that names a revoked (or a live) key id is invalid_key, never the named key\'s state or owner', async () => {
     const revoked = await known({ sub: 'erin' });
     const live = await known({ sub: 'frank' });
-    await bus.publisher.publish(keyEvent(revoked, 'key.revoked', { version: 2 }));
+    await t.bus.publisher.publish(keyEvent(revoked, 'key.revoked', { version: 2 }));
     for (const target of [revoked, live]) {
-      const forged = await signKey({ ...other, kid: signer.kid }, { keyId: target.keyId, sub: target.sub, role: 'admin', rateLimit: 1_000_000 });
+      const forged = await signKey({ ...other, kid: t.signer.kid }, { keyId: target.keyId, sub: target.sub, role: 'admin', rateLimit: 1_000_000 });
       const [h, , s] = target.token.split('.');
       const [, forgedPayload] = forged.token.split('.');
       for (const token of [forged.token, `${h}.${forgedPayload}.${s}`]) {
@@ -116,15 +107,14 @@ describe('verifier: POST /v1/verify', () => {
       expect(res.status, `${JSON.stringify(body).slice(0, 40)}: ${shown(res)}`).to.equal(400);
       expect(res.body.code).to.equal('validation_failed');
     }
-    const bad = await request(verifier.url).post('/v1/verify').set('Content-Type', 'application/json').send('{"key":');
+    const bad = await request(t.verifier.url).post('/v1/verify').set('Content-Type', 'application/json').send('{"key":');
     expect(bad.status, shown(bad)).to.equal(400);
     expect(bad.body.code).to.equal('malformed_json');
   });
 
   it('before the key stream is replayed, answers 503 unavailable (the question cannot be answered yet)', async () => {
-    await verifier.stop();
-    verifier = await startTestVerifier({ signer, feed: neverReplayedFeed(), waitReady: false });
-    const res = await ask({ key: (await signKey(signer)).token });
+    const unready = await t.start({ feed: neverReplayedFeed(), waitReady: false });
+    const res = await ask({ key: (await signKey(t.signer)).token }, unready);
     expect(res.status, shown(res)).to.equal(503);
     expect(res.body.code).to.equal('unavailable');
   });
