@@ -8,7 +8,7 @@ import { keyLink } from './common.js';
 
 /** The card that shows `created.key` once, under `title`, with `notes` below it. */
 export function shownOnce(created: CreatedKey, title: string, ...notes: HTMLElement[]): HTMLElement {
-  const secret = h('textarea', { readonly: true, rows: 6, class: 'secret', 'aria-label': 'the new key' });
+  const secret = h('textarea', { readonly: true, rows: 9, class: 'secret', 'aria-label': 'the new key' });
   secret.value = created.key;
   const copied = h('span', { class: 'muted', 'aria-live': 'polite' });
   const copy = h('button', { type: 'button' }, 'Copy');
