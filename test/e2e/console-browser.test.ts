@@ -1,8 +1,9 @@
 /**
  * The console in a real browser (Debian's Chromium, driven by playwright-core) against a real
- * issuer and verifier on a real nats-server: an admin signs in, creates a user and a key, the key
- * is used at the verifier and its use shows in the chart, the admin edits and revokes it and the
- * verifier refuses it; a user sees only their own keys. Not one Content-Security-Policy violation
+ * issuer and verifier on a real nats-server: an admin signs in, creates a user and a key with
+ * scopes, limits and credits, the key is used at the verifier and its use shows in the chart and
+ * its credits, the admin edits and revokes it and the verifier refuses it; an admin rolls a key
+ * (the new one shown once, the old one working for the grace); a user sees only their own keys. Not one Content-Security-Policy violation
  * on any page. With AKM_CONSOLE_SCREENSHOTS=<dir> it saves a screenshot of each page there (the
  * README's come from `AKM_CONSOLE_SCREENSHOTS=docs/console`).
  */
@@ -26,6 +27,8 @@ describe('e2e: the console in a browser', function () {
   let verifier: VerifierRuntime;
   let browser: TestBrowser;
   const violations: string[] = [];
+  /** Everything the pages wrote to the browser's console. */
+  const logged: string[] = [];
 
   // Registered before the suite's own after-hook: the browser closes first, as it started last.
   after(async () => browser?.close());
@@ -39,6 +42,7 @@ describe('e2e: the console in a browser', function () {
   async function open(): Promise<Page> {
     const page = await browser.context.newPage();
     page.on('console', (m) => {
+      logged.push(m.text());
       if (/Content Security Policy|Trusted Type|Refused to/i.test(m.text())) violations.push(m.text());
     });
     page.on('pageerror', (err) => violations.push(`page error: ${err.message}`));
@@ -64,6 +68,20 @@ describe('e2e: the console in a browser', function () {
     });
     return (await res.json()) as { id: string; key: string };
   };
+  /** A key's record as the API answers it. */
+  const keyRecord = async (id: string) =>
+    (await adminApi(`/admin/keys/${id}`)) as unknown as {
+      id: string;
+      scopes: string[];
+      limits: Array<{ name: string; limit: number; windowSeconds: number }>;
+      credits: { granted: number } | null;
+      status: string;
+      revokeAt: string | null;
+      rolledTo: string | null;
+      rolledFrom: string | null;
+    };
+  /** `iso` as the console writes a date, in the page's locale and time zone. */
+  const shown = (page: Page, iso: string) => page.evaluate((d) => new Date(d).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }), iso);
 
   it('an admin signs in, creates a user and a key, sees its use in the chart, edits and revokes it, and the verifier refuses it', async () => {
     const page = await open();
@@ -84,12 +102,25 @@ describe('e2e: the console in a browser', function () {
     await adminApi('/admin/keys', { sub: 'alice', name: 'billing', rateLimit: 120 });
     for (let i = 0; i < 7; i++) expect((await price(alice.key)).status).to.equal(200);
 
-    // A key for bob: shown once, copied with the button.
+    // A key for bob, with scopes, two limits and credits: a bad scope is refused in the API's
+    // words, then the key is shown once, copied with the button.
     await page.getByRole('link', { name: 'Keys', exact: true }).click();
     await page.getByRole('link', { name: 'New key' }).click();
     await page.getByLabel('Owner').fill('bob');
-    await page.getByLabel('Requests per minute').fill('3');
-    await page.getByLabel('Name').fill('ci');
+    await page.getByLabel('Scopes').fill('prices:read !orders');
+    await page.getByLabel('Limit 1 requests').fill('3');
+    await page.getByRole('button', { name: 'Add a limit' }).click();
+    await page.getByLabel('Limit 2 name').fill('day');
+    await page.getByLabel('Limit 2 requests').fill('500');
+    await page.getByLabel('Limit 2 window', { exact: true }).fill('1');
+    await page.getByLabel('Limit 2 window unit').selectOption('days');
+    await page.getByLabel(/^Credits/).fill('10');
+    await page.getByLabel('Name', { exact: true }).fill('ci');
+    await page.getByRole('button', { name: 'Issue key' }).click();
+    await page.getByText('a scope is 1-64 letters', { exact: false }).waitFor();
+    expect(await page.getByRole('alert').textContent()).to.include('(validation_failed)');
+    await shot(page, 'key-new');
+    await page.getByLabel('Scopes').fill('prices:read orders:write');
     await page.getByRole('button', { name: 'Issue key' }).click();
     const secret = page.getByLabel('the new key');
     await secret.waitFor();
@@ -100,6 +131,13 @@ describe('e2e: the console in a browser', function () {
     expect(await page.evaluate('navigator.clipboard.readText()')).to.equal(key);
     await shot(page, 'key-created');
     const keyId = (await page.locator('.created a.mono').textContent())!.trim();
+    const issued = await keyRecord(keyId);
+    expect(issued.scopes, JSON.stringify(issued)).to.deep.equal(['prices:read', 'orders:write']);
+    expect(issued.limits, JSON.stringify(issued)).to.deep.equal([
+      { name: 'default', limit: 3, windowSeconds: 60 },
+      { name: 'day', limit: 500, windowSeconds: 86_400 },
+    ]);
+    expect(issued.credits?.granted, JSON.stringify(issued)).to.equal(10);
 
     // Use it at the verifier: 3 served, 2 over its limit of 3 per minute.
     const statuses: number[] = [];
@@ -115,16 +153,22 @@ describe('e2e: the console in a browser', function () {
     expect(await bars.first().getAttribute('data-count')).to.equal('3');
     expect(await page.locator('svg.chart rect[data-outcome="rate_limited"]').first().getAttribute('data-count')).to.equal('2');
     expect(await page.locator('[data-field="owner"]').textContent()).to.equal('bob');
+    // Its scopes, each limit and its credits: 10 granted, 3 served.
+    expect(await page.locator('[data-field="scopes"] code').allTextContents()).to.deep.equal(['prices:read', 'orders:write']);
+    expect(await page.locator('[data-field="rate limits"] li').allTextContents()).to.deep.equal(['default: 3 per minute', 'day: 500 per day']);
+    expect(await page.locator('[data-field="credits"]').textContent()).to.match(/^10 granted /);
+    await waitFor(async () => (await page.locator('[data-credits-left]').textContent())!.startsWith('about 7 left'), 15_000, 200);
     await shot(page, 'key');
 
-    // Edit its limit and expiry.
-    await page.getByRole('spinbutton', { name: 'Requests per minute' }).fill('10');
+    // Edit its per-minute limit and its expiry: the other limit stays.
+    await page.getByLabel('Limit 1 requests').fill('10');
     const expiry = new Date(Date.now() + 10 * 86_400_000);
     const local = new Date(expiry.getTime() - expiry.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
     await page.getByLabel('Expires').fill(local);
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Saved: every verifier applies it at once.').waitFor();
-    await waitFor(async () => (await page.locator('[data-field="requests per minute"]').textContent()) === '10', 5000, 50);
+    await waitFor(async () => (await page.locator('[data-limit="default"]').textContent()) === 'default: 10 per minute', 5000, 50);
+    expect((await keyRecord(keyId)).limits.map((l) => `${l.name} ${l.limit}`)).to.deep.equal(['default 10', 'day 500']);
     await page.getByRole('cell', { name: 'key.updated' }).waitFor();
 
     // Disable, then enable.
@@ -172,6 +216,58 @@ describe('e2e: the console in a browser', function () {
     await page.close();
   });
 
+  it('an admin rolls a key: the new key is shown once and verifies, the old one works until the grace ends', async () => {
+    const old = await adminApi('/admin/keys', { sub: 'alice', name: 'to-roll', scopes: ['prices:read'] });
+    const page = await open();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.goto(`${issuer.url}/console/#/keys/${old.id}`);
+
+    // A grace the API refuses is shown in its words, and nothing is rolled.
+    await page.getByRole('button', { name: 'Roll' }).click();
+    await page.getByLabel('Grace period (seconds)').fill('99999999');
+    await page.getByRole('dialog').getByRole('button', { name: 'Roll' }).click();
+    await page.getByText('graceSeconds: must be at most 604800 seconds', { exact: false }).waitFor();
+    expect((await keyRecord(old.id)).rolledTo).to.equal(null);
+
+    await page.getByRole('button', { name: 'Roll' }).click();
+    await page.getByLabel('Grace period (seconds)').fill('120');
+    const asked = Date.now();
+    await page.getByRole('dialog').getByRole('button', { name: 'Roll' }).click();
+    const secret = page.getByLabel('the new key');
+    await secret.waitFor();
+    const key = await secret.inputValue();
+    await shot(page, 'key-rolled');
+
+    // Through the API: a new key that replaces the old, and the old one's end moved to the grace.
+    const before = await keyRecord(old.id);
+    expect(before.rolledTo, JSON.stringify(before)).to.be.a('string');
+    const rolled = await keyRecord(before.rolledTo!);
+    expect(rolled.rolledFrom, JSON.stringify(rolled)).to.equal(old.id);
+    expect(rolled.status).to.equal('active');
+    const ends = Date.parse(before.revokeAt!);
+    expect(ends, JSON.stringify(before)).to.be.within(asked + 115_000, Date.now() + 121_000);
+    // The page says when: on the card and in the old key's facts.
+    const when = await shown(page, before.revokeAt!);
+    expect(await page.locator('[data-old-stops]').textContent()).to.equal(when);
+    await waitFor(async () => (await page.locator('[data-field="stops working"]').textContent()) === when, 5000, 50);
+    expect(await page.locator('[data-field="rolled to"] a').getAttribute('title')).to.equal(rolled.id);
+    expect(await page.getByRole('button', { name: 'Roll' }).count(), 'a rolled key rolls no more').to.equal(0);
+
+    // The new key verifies, and the old one still does for the grace.
+    await waitFor(async () => (await price(key)).status === 200, 5000, 50);
+    expect((await price(old.key)).status).to.equal(200);
+
+    // Shown this once: not kept anywhere the page can find it again, nor logged.
+    await page.reload();
+    await page.locator('[data-field="owner"]').waitFor();
+    expect(await page.content()).not.to.include(key);
+    expect(page.url()).not.to.include(key);
+    const stored = (await page.evaluate('JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])')) as string;
+    expect(stored).not.to.include(key);
+    expect(logged.filter((line) => line.includes(key))).to.deep.equal([]);
+    await page.close();
+  });
+
   it("a user sees and manages only their own keys, and cannot open another user's", async () => {
     const mine = await adminApi('/admin/keys', { sub: 'bob', name: 'deploy' });
     const theirs = await adminApi('/admin/keys', { sub: 'alice', name: 'secret-project' });
@@ -191,8 +287,14 @@ describe('e2e: the console in a browser', function () {
     expect(await page.locator('[data-field="owner"]').count()).to.equal(0);
     expect(await page.content()).not.to.include('secret-project');
 
-    // Their own key: disable it, with a confirmation.
+    // Their own key: rolling it goes by their key policy (bob has none, and is told so).
     await page.goto(`${issuer.url}/console/#/keys/${mine.id}`);
+    await page.getByRole('button', { name: 'Roll' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Roll' }).click();
+    await page.getByText('you have no key policy: an admin rolls your keys (policy_exceeded)').waitFor();
+    expect((await keyRecord(mine.id)).rolledTo).to.equal(null);
+
+    // Disable it, with a confirmation.
     await page.getByRole('button', { name: 'Disable' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Disable' }).click();
     await page.getByText('Disabled.').waitFor();

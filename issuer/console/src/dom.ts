@@ -44,8 +44,11 @@ export function when(iso: string | null | undefined): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
-/** Asks for confirmation in a modal dialog; resolves true when confirmed. */
-export function confirmAction(message: string, action: string): Promise<boolean> {
+/**
+ * Asks for confirmation in a modal dialog, with `field` (an input the caller reads) above the
+ * buttons when given; resolves true when confirmed.
+ */
+export function confirmAction(message: string, action: string, field?: Node): Promise<boolean> {
   return new Promise((resolve) => {
     const dialog = h(
       'dialog',
@@ -54,6 +57,7 @@ export function confirmAction(message: string, action: string): Promise<boolean>
       h(
         'form',
         { method: 'dialog', class: 'actions' },
+        field,
         h('button', { value: 'cancel', class: 'secondary' }, 'Cancel'),
         h('button', { value: 'confirm', class: 'danger', 'data-confirm': '' }, action),
       ),

@@ -24,8 +24,15 @@ export function problem(err: unknown): HTMLElement {
   return h('p', { class: 'error', role: 'alert' }, text);
 }
 
+/** A page's place for messages. */
+export interface Notice {
+  el: HTMLElement;
+  show(content: HTMLElement | string): void;
+  clear(): void;
+}
+
 /** A place for a page's messages. */
-export function notice(): { el: HTMLElement; show(content: HTMLElement | string): void; clear(): void } {
+export function notice(): Notice {
   const el = h('div', { class: 'notice', 'aria-live': 'polite' });
   return {
     el,
@@ -41,4 +48,12 @@ export function notice(): { el: HTMLElement; show(content: HTMLElement | string)
 /** A link to a key's page. */
 export function keyLink(id: string, text = id.slice(0, 8)): HTMLElement {
   return h('a', { href: `#/keys/${encodeURIComponent(id)}`, class: 'mono', title: id }, text);
+}
+
+/**
+ * The number in `input`, or null when it is empty: sent as is, so the API names what is wrong
+ * with it (the console checks no input of its own).
+ */
+export function numberOf(input: HTMLInputElement): number | null {
+  return input.value.trim() === '' ? null : Number(input.value);
 }

@@ -1,7 +1,7 @@
 /**
- * One key: its metadata, what its owner may do with it (an admin: edit limit and expiry,
- * disable, enable, revoke; a user: disable), its usage as a chart that follows new requests, and
- * its events.
+ * One key: its facts (scopes, limits, credits, roll), what its owner may do with it (an admin:
+ * edit limits and expiry, roll, disable, enable, revoke; a user: roll, disable), its usage as a
+ * chart that follows new requests, and its events.
  */
 import { api, query } from '../api.js';
 import { confirmAction, h, mount, when } from '../dom.js';
@@ -9,6 +9,9 @@ import type { Session } from '../session.js';
 import { usageChart } from '../chart.js';
 import { OUTCOMES, OUTCOME_LABELS, type Key, type KeyEventView, type Page, type Usage } from '../types.js';
 import { badge, notice, problem, table } from './common.js';
+import { creditsLeft, keyFacts } from './key-facts.js';
+import { rollButton } from './key-roll.js';
+import { limitsEditor } from './limits-editor.js';
 
 const RANGES = [
   { label: 'Last hour', seconds: 3600, granularity: 'minute' },
@@ -34,6 +37,8 @@ export function renderKeyDetail(root: HTMLElement, session: Session, id: string)
   const chart = h('div', { class: 'chart-box' });
   const totals = h('div', {});
   const events = h('div', { class: 'events' });
+  const left = h('span', { 'data-credits-left': '' });
+  let current: Key | undefined;
   let range: (typeof RANGES)[number] = RANGES[0];
   let timer: number | undefined;
 
@@ -47,61 +52,52 @@ export function renderKeyDetail(root: HTMLElement, session: Session, id: string)
     return b;
   });
 
-  /** Loads the key; false (and the page says why) when it cannot be shown. */
-  async function loadKey(): Promise<boolean> {
+  /** Loads the key; undefined (and the page says why) when it cannot be shown. */
+  async function loadKey(): Promise<Key | undefined> {
     try {
       const key = await api<Key>('GET', base);
-      info.replaceChildren(
-        h('h2', {}, key.name ?? 'Key'),
-        h(
-          'dl',
-          { class: 'facts' },
-          ...[
-            ['Id', h('span', { class: 'mono' }, key.id)],
-            ['Owner', key.sub],
-            ['Role', key.role],
-            ['Status', badge(key.status)],
-            ['Requests per minute', String(key.rateLimit)],
-            ['Expires', when(key.expiresAt)],
-            ['Created', when(key.createdAt)],
-            ['Changed', when(key.updatedAt)],
-          ].flatMap(([k, v]) => [h('dt', {}, k as string), h('dd', { 'data-field': String(k).toLowerCase() }, v as Node | string)]),
-        ),
-      );
+      current = key;
+      info.replaceChildren(h('h2', {}, key.name ?? 'Key'), keyFacts(key, left));
       actions.replaceChildren(...(admin ? adminActions(key) : userActions(key)));
-      return true;
+      return key;
     } catch (err) {
       stop();
       mount(root, h('section', {}, h('div', { class: 'title' }, h('h1', {}, 'Key'), h('a', { href: '#/keys' }, '← All keys')), problem(err)));
-      return false;
+      return undefined;
     }
+  }
+
+  /** Draws the key and its events again; answers the key. */
+  async function refresh(): Promise<Key | undefined> {
+    const [key] = await Promise.all([loadKey(), loadEvents()]);
+    return key;
   }
 
   async function change(label: string, run: () => Promise<unknown>) {
     try {
       await run();
       messages.show(label);
-      await Promise.all([loadKey(), loadEvents()]);
+      await refresh();
     } catch (err) {
       messages.show(problem(err));
     }
   }
 
+  /** Roll, unless the key is past rolling (the API would refuse it). */
+  function roll(key: Key): HTMLElement | null {
+    return key.rolledTo === null && key.status !== 'expired' ? rollButton(base, messages, refresh) : null;
+  }
+
   function adminActions(key: Key): HTMLElement[] {
     if (key.status === 'revoked') return [h('p', { class: 'muted' }, 'This key is revoked for good.')];
-    const rateLimit = h('input', { name: 'rateLimit', type: 'number', min: 1, value: key.rateLimit, required: true });
+    // Every limit, edited as a whole: a PATCH of `limits` replaces them all.
+    const limits = limitsEditor(key.limits);
     const expires = h('input', { name: 'expiresAt', type: 'datetime-local', value: localInput(key.expiresAt), required: true });
-    const edit = h(
-      'form',
-      { class: 'inline' },
-      h('label', {}, 'Requests per minute', rateLimit),
-      h('label', {}, 'Expires', expires),
-      h('button', { type: 'submit' }, 'Save'),
-    );
+    const edit = h('form', { class: 'edit-key' }, limits.el, h('label', {}, 'Expires', expires), h('button', { type: 'submit' }, 'Save'));
     edit.addEventListener('submit', (e) => {
       e.preventDefault();
       void change('Saved: every verifier applies it at once.', () =>
-        api('PATCH', base, { rateLimit: Number(rateLimit.value), expiresAt: new Date(expires.value).toISOString() }),
+        api('PATCH', base, { limits: limits.value(), expiresAt: new Date(expires.value).toISOString() }),
       );
     });
     const toggle =
@@ -133,7 +129,7 @@ export function renderKeyDetail(root: HTMLElement, session: Session, id: string)
       },
       'Revoke',
     );
-    return [h('h2', {}, 'Change'), edit, h('div', { class: 'actions' }, toggle, revoke)];
+    return [h('h2', {}, 'Change'), edit, h('div', { class: 'actions' }, roll(key), toggle, revoke)];
   }
 
   function userActions(key: Key): HTMLElement[] {
@@ -151,10 +147,17 @@ export function renderKeyDetail(root: HTMLElement, session: Session, id: string)
       },
       'Disable',
     );
-    return [h('h2', {}, 'Change'), h('div', { class: 'actions' }, disable)];
+    return [h('h2', {}, 'Change'), h('div', { class: 'actions' }, roll(key), disable)];
   }
 
   async function loadUsage() {
+    if (current?.credits) {
+      const credits = current.credits;
+      void creditsLeft(base, credits).then(
+        (n) => (left.textContent = `about ${n} left (granted less the requests served since, as reported)`),
+        () => (left.textContent = 'what is left: on a verifier'),
+      );
+    }
     try {
       const from = new Date(Date.now() - range.seconds * 1000).toISOString();
       const usage = await api<Usage>('GET', `${base}/usage${query({ from, granularity: range.granularity })}`);
@@ -205,16 +208,16 @@ export function renderKeyDetail(root: HTMLElement, session: Session, id: string)
       h('div', { class: 'card' }, h('h2', {}, 'Events'), events),
     ),
   );
-  let left = false;
+  let gone = false;
   void loadKey().then((shown) => {
-    if (!shown || left) return;
+    if (!shown || gone) return;
     void loadUsage();
     void loadEvents();
     // Verifiers report every few seconds: follow them while the page is open.
     timer = window.setInterval(() => void loadUsage(), 5000);
   });
   return () => {
-    left = true;
+    gone = true;
     stop();
   };
 }
