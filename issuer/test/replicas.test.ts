@@ -129,6 +129,15 @@ describe('issuer replicas on one PostgreSQL', function () {
     }
   });
 
+  it('a replica that signs nothing publishes the next key of another replica\'s rotation within the seconds it follows rotations', async () => {
+    const kids = async (via: TestIssuer) => ((await request(via.url).get('/.well-known/jwks.json')).body.keys as Array<{ kid: string }>).map((k) => k.kid);
+    await kids(replicas[1]!); // its published set, just read
+    const rotated = await request(replicas[0]!.url).post('/admin/signing-keys/rotate').set(admin(replicas[0]!));
+    expect(rotated.status, JSON.stringify(rotated.body)).to.equal(201);
+    // Two seconds (how often a replica follows rotations) and a margin.
+    await waitFor(async () => (await kids(replicas[1]!)).includes(rotated.body.next as string), 3500, 100);
+  });
+
   it('a replica given another AKM_MASTER_KEY refuses to start, naming AKM_MASTER_KEY', async () => {
     const err = await startTestIssuer({ databaseUrl, masterKey: 'another master key of thirty-two characters', natsUrl: nats!.url }).then(
       async (started) => {

@@ -31,8 +31,6 @@ import type { SigningKeyRepository } from './signing-key-record.js';
 
 type PrivateKey = Awaited<ReturnType<typeof importJWK>>;
 
-/** How long the published set is used before the records are read again, milliseconds. */
-const PUBLISHED_TTL_MS = 10_000;
 /** Least time between two reads of the records caused by a token's unknown key id, milliseconds. */
 const UNKNOWN_KID_COOLDOWN_MS = 1000;
 
@@ -54,8 +52,8 @@ export interface SigningKeysOptions {
    */
   prepublishNext?: boolean;
   /**
-   * How often to check which key is current, ms: another issuer on the same records may have
-   * rotated. Default 2000.
+   * How often to check which key is current, and to read the published set again, ms: another
+   * issuer on the same records may have rotated. Default 2000.
    */
   followEveryMs?: number;
 }
@@ -137,11 +135,12 @@ export async function openSigningKeys(options: SigningKeysOptions): Promise<Sign
   // A next key whose private half is gone (a copied database) could never sign: make another.
   if (options.prepublishNext && !(await loadGenerated(await records.nextKid()))) await generate('prepublish');
 
+  const followEveryMs = options.followEveryMs ?? 2000;
   let followedAt = now();
   /** Signs with the key that is current in the records, when another issuer made another one current. */
   async function follow(): Promise<void> {
     const t = now();
-    if (options.keyFile || t - followedAt < (options.followEveryMs ?? 2000)) return;
+    if (options.keyFile || t - followedAt < followEveryMs) return;
     followedAt = t;
     const kid = await records.currentKid();
     if (!kid || kid === active.kid) return;
@@ -155,7 +154,9 @@ export async function openSigningKeys(options: SigningKeysOptions): Promise<Sign
   let cached: { at: number; set: JSONWebKeySet; getKey: JWTVerifyGetKey } | undefined;
   async function published(): Promise<{ at: number; set: JSONWebKeySet; getKey: JWTVerifyGetKey }> {
     const t = now();
-    if (cached && t - cached.at < PUBLISHED_TTL_MS) return cached;
+    // Re-read as often as the current key is checked: a replica that signs nothing meanwhile
+    // still publishes the next key another replica's rotation made, within the same seconds.
+    if (cached && t - cached.at < followEveryMs) return cached;
     const nowSeconds = Math.floor(t / 1000);
     const keys = (await records.all())
       .filter((r) => r.retiredAt === null || r.maxExp > nowSeconds || r.retiredAt + options.sessionTtlSeconds * 1000 > t)
@@ -179,7 +180,7 @@ export async function openSigningKeys(options: SigningKeysOptions): Promise<Sign
       let set = await published();
       // A key this issuer has not read yet (made current by another replica since the set was
       // read, without pre-publication): read the records again rather than refuse its tokens
-      // until the set's 10 s are up; at most once a second, so unknown kids cannot flood the store.
+      // until the set is read again; at most once a second, so unknown kids cannot flood the store.
       if (header.kid !== undefined && !set.set.keys.some((k) => k.kid === header.kid) && now() - set.at >= UNKNOWN_KID_COOLDOWN_MS) {
         cached = undefined;
         set = await published();
