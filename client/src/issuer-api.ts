@@ -58,7 +58,7 @@ export interface paths {
         put?: never;
         /**
          * Replace a key, the old one working for a grace period (admin)
-         * @description Issues a new key (new id, same owner, role, limits, scopes, name and meta, the lifetime the old one was issued with; `rolledFrom` names the old key) and shows its string once. The old key keeps working for `graceSeconds` (0: not at all; never past its own expiry), then every verifier refuses it `401 key_revoked` by its own clock, with no further call. A revoked, expired or already rolled key cannot be rolled (409).
+         * @description Issues a new key (new id, same owner, role, limits, scopes, name and meta, the lifetime the old one was issued with; `rolledFrom` names the old key) and shows its string once. The old key keeps working for `graceSeconds` (0: not at all; never past its own expiry), then every verifier refuses it `401 key_revoked` by its own clock, with no further call. A revoked, disabled, expired or already rolled key cannot be rolled (409): a disabled key's replacement would undo the disabling.
          */
         post: operations["rollKey"];
         delete?: never;
@@ -277,7 +277,7 @@ export interface paths {
         put?: never;
         /**
          * Replace one of the signed-in user's keys, the old one working for a grace period
-         * @description Issues a new key (new id, same owner, role, limits, scopes, name and meta, the lifetime the old one was issued with; `rolledFrom` names the old key) and shows its string once. The old key keeps working for `graceSeconds` (0: not at all; never past its own expiry), then every verifier refuses it `401 key_revoked` by its own clock, with no further call. A revoked, expired or already rolled key cannot be rolled (409). Only within a key policy (403 `policy_exceeded` without one); the new key lives at most the policy's `maxTtlSeconds`, and a roll may take the user one key over `maxKeys` (for the key it replaces, during its grace) and no further: rolling the new key while the old one still works is 403 `policy_exceeded`, naming the key. Keys belong to a user id: anyone else's key is 404, like an unknown id.
+         * @description Issues a new key (new id, same owner, role, limits, scopes, name and meta, the lifetime the old one was issued with; `rolledFrom` names the old key) and shows its string once. The old key keeps working for `graceSeconds` (0: not at all; never past its own expiry), then every verifier refuses it `401 key_revoked` by its own clock, with no further call. A revoked, disabled, expired or already rolled key cannot be rolled (409): a disabled key's replacement would undo the disabling. Only within a key policy (403 `policy_exceeded` without one); the new key lives at most the policy's `maxTtlSeconds`, and a roll may take the user one key over `maxKeys` (for the key it replaces, during its grace) and no further: rolling the new key while the old one still works is 403 `policy_exceeded`, naming the key. Keys belong to a user id: anyone else's key is 404, like an unknown id.
          */
         post: operations["rollMyKey"];
         delete?: never;

@@ -125,6 +125,8 @@ function grantOf(credits: CreditsInput, nowS: number): CreditGrant {
 function rollRefusal(key: KeyRecord, nowS: number): string | undefined {
   if (key.status === 'revoked' || (key.revokeAt !== null && key.revokeAt <= nowS)) return `key ${key.id} is revoked`;
   if (key.rolledTo !== null) return `key ${key.id} was already rolled to ${key.rolledTo}`;
+  // Its replacement would be active: a roll would undo the disabling (of the key, or of its owner).
+  if (key.status === 'disabled') return `key ${key.id} is disabled: enable it to roll it`;
   if (key.expiresAt <= nowS) return `key ${key.id} has expired: issue a new key`;
   return undefined;
 }

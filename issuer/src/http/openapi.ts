@@ -46,7 +46,7 @@ const ROLL_DESCRIPTION =
   'Issues a new key (new id, same owner, role, limits, scopes, name and meta, the lifetime the old one was issued with; ' +
   '`rolledFrom` names the old key) and shows its string once. The old key keeps working for `graceSeconds` (0: not at all; ' +
   'never past its own expiry), then every verifier refuses it `401 key_revoked` by its own clock, with no further call. ' +
-  'A revoked, expired or already rolled key cannot be rolled (409).';
+  'A revoked, disabled, expired or already rolled key cannot be rolled (409): a disabled key\'s replacement would undo the disabling.';
 
 const OPERATIONS: ApiOperation[] = [
   // Keys

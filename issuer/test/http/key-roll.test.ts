@@ -94,7 +94,7 @@ describe('issuer: rolling a key with a grace period', () => {
     expect(newGrant).to.deep.equal(oldGrant);
   });
 
-  it('refuses a bad grace with 400, an unknown key with 404, and a revoked, expired or already rolled key with 409', async () => {
+  it('refuses a bad grace with 400, an unknown key with 404, and a revoked, disabled, expired or already rolled key with 409', async () => {
     const key = await create({ sub: 'svc-c', ttl: 60 });
     for (const [body, field] of [
       [{ graceSeconds: -1 }, 'graceSeconds'],
@@ -119,6 +119,12 @@ describe('issuer: rolling a key with a grace period', () => {
     const revoked = await create({ sub: 'svc-c' });
     await api().delete(`/admin/keys/${revoked.id}`).set('Authorization', admin());
     expect((await roll(revoked.id, { graceSeconds: 10 })).status).to.equal(409);
+
+    const disabled = await create({ sub: 'svc-c' });
+    await api().patch(`/admin/keys/${disabled.id}`).set('Authorization', admin()).send({ status: 'disabled' });
+    const rolledDisabled = await roll(disabled.id, { graceSeconds: 10 });
+    expect(rolledDisabled.status, show(rolledDisabled)).to.equal(409);
+    expect(rolledDisabled.body.detail).to.equal(`key ${disabled.id} is disabled: enable it to roll it`);
 
     const expiring = await create({ sub: 'svc-c', ttl: 30 });
     clock += 31_000;
