@@ -58,7 +58,8 @@ export function confirmAction(message: string, action: string, field?: Node): Pr
         'form',
         { method: 'dialog', class: 'actions' },
         field,
-        h('button', { value: 'cancel', class: 'secondary' }, 'Cancel'),
+        // Not a submit button: Enter in the field confirms, it does not cancel.
+        h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close('cancel') }, 'Cancel'),
         h('button', { value: 'confirm', class: 'danger', 'data-confirm': '' }, action),
       ),
     );

@@ -83,9 +83,9 @@ export function renderKeyDetail(root: HTMLElement, session: Session, id: string)
     }
   }
 
-  /** Roll, unless the key is past rolling (the API would refuse it). */
+  /** Roll, for an active key not rolled yet (the API refuses any other). */
   function roll(key: Key): HTMLElement | null {
-    return key.rolledTo === null && key.status !== 'expired' ? rollButton(base, messages, refresh) : null;
+    return key.rolledTo === null && key.status === 'active' ? rollButton(base, messages, refresh) : null;
   }
 
   function adminActions(key: Key): HTMLElement[] {

@@ -32,14 +32,10 @@ export function rollButton(base: string, messages: Notice, refresh: () => Promis
         if (!asked) return;
         try {
           const created = await api<CreatedKey>('POST', `${base}/roll`, { graceSeconds: numberOf(grace) });
-          const old = await refresh();
-          messages.show(
-            shownOnce(
-              created,
-              `Rolled: the new key for ${created.sub}`,
-              h('p', {}, 'The old key stops working ', h('strong', { 'data-old-stops': '' }, when(old?.revokeAt)), '.'),
-            ),
-          );
+          // The new key first: whatever happens to the page's refresh, it is shown.
+          const stops = h('strong', { 'data-old-stops': '' });
+          messages.show(shownOnce(created, `Rolled: the new key for ${created.sub}`, h('p', {}, 'The old key stops working ', stops, '.')));
+          stops.textContent = when((await refresh())?.revokeAt);
         } catch (err) {
           messages.show(problem(err));
         }
