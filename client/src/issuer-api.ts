@@ -42,7 +42,7 @@ export interface paths {
         head?: never;
         /**
          * Change a key's limit, expiry or status (admin)
-         * @description Applies on every verifier without a new key. A revoked key cannot change (409).
+         * @description Applies on every verifier without a new key. A revoked key cannot change (409), and a key is never enabled beyond its owner: not while its user is disabled, and an admin key only for an active admin user (409).
          */
         patch: operations["updateKey"];
         trace?: never;

@@ -181,8 +181,10 @@ export function createKeyService(options: KeyServiceOptions) {
     });
 
   /**
-   * Reads a key, works out its change and commits it; when another change (another request,
-   * another replica) committed in between, reads it again, a few times at most.
+   * Reads a key, works out its change and commits it, in one transaction holding the key's owner
+   * (so that `decide` sees the owner as a change of theirs leaves it: a key is not enabled for an
+   * owner being disabled); when another change (another request, another replica) committed in
+   * between, reads it again, a few times at most.
    */
   async function change(
     id: string,
@@ -190,14 +192,18 @@ export function createKeyService(options: KeyServiceOptions) {
     ctx: CommandContext,
   ): Promise<KeyResult<KeyRecord>> {
     for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
-      const before = await keys.get(id);
-      if (!before) return notFound(id);
-      const decided = await decide(before);
-      if (!decided.ok || decided.value === before) return decided;
-      if (await commit(decided.value, false, changeType(before, decided.value), ctx)) {
-        options.onChange?.();
-        return decided;
-      }
+      const done = await transactor.run(async (): Promise<{ result: KeyResult<KeyRecord>; committed: boolean } | undefined> => {
+        const before = await keys.get(id);
+        if (!before) return { result: notFound(id), committed: false };
+        if (before.ownerId !== null) await keys.holdOwner(before.ownerId);
+        const decided = await decide(before);
+        if (!decided.ok || decided.value === before) return { result: decided, committed: false };
+        // False: changed meanwhile (also by the owner's change just waited for): read it again.
+        return (await commit(decided.value, false, changeType(before, decided.value), ctx)) ? { result: decided, committed: true } : undefined;
+      });
+      if (!done) continue;
+      if (done.committed) options.onChange?.();
+      return done.result;
     }
     return { ok: false, failure: { code: 'conflict', message: `key ${id} is being changed by another request; try again` } };
   }
@@ -310,7 +316,9 @@ export function createKeyService(options: KeyServiceOptions) {
       const limits = input.limits ?? defaultLimits(input.rateLimit ?? Math.min(DEFAULT_RATE_LIMIT, policy.maxRateLimit));
       const scopes = input.scopes ?? policy.scopes;
       const request = { limits, scopes, ttlSeconds: input.expiresAt !== undefined ? input.expiresAt - nowS : ttl };
-      const admit = async (heldId: string | undefined) => policyBreach(policy, request, heldId === undefined ? 0 : (await liveKeysOfOwner(heldId, nowS)).length);
+      const admit = async (heldId: string | undefined) =>
+        // Deleted (or deleted and created again) since the caller was read: not their key to make.
+        heldId !== owner.id ? `user ${owner.username} no longer exists` : policyBreach(policy, request, (await liveKeysOfOwner(heldId, nowS)).length);
       // `limits` stands for `rateLimit` from here on: issue() reads it first.
       return issue({ ...input, limits, scopes, ...(input.expiresAt === undefined ? { ttl } : {}), sub: owner.username, role: 'user' }, ctx, admit);
     },
@@ -352,8 +360,6 @@ export function createKeyService(options: KeyServiceOptions) {
         if (!current || current.version !== before.version) return changedMeanwhile;
         const breach = policy && before.ownerId !== null ? rollBreach(policy, (await liveKeysOfOwner(before.ownerId, iat)).filter((k) => k.id !== id)) : undefined;
         if (breach) return exceeded(breach);
-        minted.record.ownerId = before.ownerId;
-        await commit(minted.record, true, 'key.created', ctx);
         const revokeAt = Math.min(iat + graceSeconds, before.expiresAt);
         const after: KeyRecord = {
           ...before,
@@ -363,8 +369,12 @@ export function createKeyService(options: KeyServiceOptions) {
           updatedAt: now(),
           version: before.version + 1,
         };
-        // Changed by another replica since it was read here: undo the new key too.
+        // The old key first, then the new one: the key's row before the signing key's record (which
+        // a new key's later expiry updates), the order of every key change, so that a roll and a
+        // change of the old key cannot wait on each other. Changed since it was read: nothing written.
         if (!(await commit(after, false, changeType(before, after), ctx))) throw new ChangedMeanwhile();
+        minted.record.ownerId = before.ownerId;
+        await commit(minted.record, true, 'key.created', ctx);
         return { ok: true, value: after };
       }).catch((err: unknown) => {
         if (err instanceof ChangedMeanwhile) return changedMeanwhile;
@@ -468,8 +478,15 @@ export function createKeyService(options: KeyServiceOptions) {
     if (sameLimits && input.credits === undefined && after.expiresAt === before.expiresAt && after.status === before.status) {
       return { ok: true, value: before };
     }
-    if (before.status !== 'active' && after.status === 'active' && !(await ownerMayHold(before.sub, before.role))) {
-      return { ok: false, failure: { code: 'conflict', message: `admin key ${id} cannot be enabled: ${before.sub} is not an active admin user` } };
+    if (before.status !== 'active' && after.status === 'active') {
+      // Read under the owner's hold (see change()): a key is never more than its owner.
+      const owner = await options.owners.get(before.sub);
+      if (before.ownerId !== null && owner?.id === before.ownerId && owner.status === 'disabled') {
+        return { ok: false, failure: { code: 'conflict', message: `key ${id} cannot be enabled: its user ${before.sub} is disabled (enable the user first)` } };
+      }
+      if (!mayHold(owner, before.role)) {
+        return { ok: false, failure: { code: 'conflict', message: `admin key ${id} cannot be enabled: ${before.sub} is not an active admin user` } };
+      }
     }
     return { ok: true, value: after };
   }

@@ -72,7 +72,7 @@ const OPERATIONS: ApiOperation[] = [
   },
   {
     ...admin, tags: ['keys'], method: 'patch', path: '/admin/keys/:id', operationId: 'updateKey', summary: 'Change a key\'s limit, expiry or status (admin)',
-    description: 'Applies on every verifier without a new key. A revoked key cannot change (409).',
+    description: 'Applies on every verifier without a new key. A revoked key cannot change (409), and a key is never enabled beyond its owner: not while its user is disabled, and an admin key only for an active admin user (409).',
     params: keyId, body: updateKeyBody, responses: { 200: key },
     problems: [...ADMIN, 'validation_failed', 'malformed_json', 'not_found', 'conflict'],
   },

@@ -101,6 +101,17 @@ describe('issuer: self-service within a key policy', () => {
     expect(live.map((k: { id: string }) => k.id)).to.deep.equal([again.body.id]);
   });
 
+  it('a user deleted while their own key is being made gets none: the key is checked against the user held where it is stored', async () => {
+    await userWith('ulla', POLICY);
+    // What the route read before the user was deleted (by another request, on another replica).
+    const me = await issuer().users.getUser('ulla');
+    expect((await api().delete('/admin/users/ulla').set('Authorization', admin())).status).to.equal(204);
+    const late = await issuer().service.issueOwnKey(me!, {});
+    expect(late.ok ? 'a key' : late.failure).to.deep.equal({ code: 'policy_exceeded', message: 'user ulla no longer exists' });
+    const keys = await api().get('/admin/keys?sub=ulla').set('Authorization', admin());
+    expect(keys.body.items).to.deep.equal([]);
+  });
+
   it('refuses a bad policy with 400 naming the field, and another user\'s key on DELETE /me/keys/:id with 404', async () => {
     await api().post('/admin/users').set('Authorization', admin()).send({ username: 'quin', password: PASSWORD });
     const bad = await api().patch('/admin/users/quin').set('Authorization', admin()).send({ keyPolicy: { ...POLICY, maxKeys: 0 } });

@@ -236,6 +236,31 @@ describe('issuer: sign-in, users and roles', () => {
     }
   });
 
+  it('a key enabled while its owner is disabled or demoted stays no more than its owner (through every replica, when there are several)', async () => {
+    const patchKey = (id: string, body: object) => request(issuer.url).patch(`/admin/keys/${id}`).set('Authorization', admin()).send(body);
+    for (let i = 0; i < 6; i++) {
+      const [name, role, change] = i % 2 ? [`demoted${i}`, 'admin', { role: 'user' }] : [`stopped${i}`, 'user', { status: 'disabled' }];
+      expect((await addUser(name, role)).status).to.equal(201);
+      const key = (await request(issuer.url).post('/admin/keys').set('Authorization', admin()).send({ sub: name, role })).body;
+      expect((await patchKey(key.id, { status: 'disabled' })).status).to.equal(200);
+      const [user, enabled] = await Promise.all([
+        request(issuer.url).patch(`/admin/users/${name}`).set('Authorization', admin()).send(change),
+        patchKey(key.id, { status: 'active' }),
+      ]);
+      expect(user.status, show(user)).to.equal(200);
+      expect(enabled.status, show(enabled)).to.be.oneOf([200, 409]);
+      const after = await request(issuer.url).get(`/admin/keys/${key.id}`).set('Authorization', admin());
+      expect(after.body.status, `${name}: ${show(enabled)}`).to.equal('disabled');
+    }
+    // Without a race too: a disabled user's key is enabled once the user is.
+    const stopped = (await request(issuer.url).get('/admin/keys?sub=stopped0').set('Authorization', admin())).body.items[0];
+    const refused = await patchKey(stopped.id, { status: 'active' });
+    expect(refused.status, show(refused)).to.equal(409);
+    expect(refused.body.detail).to.equal(`key ${stopped.id} cannot be enabled: its user stopped0 is disabled (enable the user first)`);
+    await request(issuer.url).patch('/admin/users/stopped0').set('Authorization', admin()).send({ status: 'active' });
+    expect((await patchKey(stopped.id, { status: 'active' })).status).to.equal(200);
+  });
+
   it('gives a user their own profile and keys, lets them disable their own key, and nothing else', async () => {
     await addUser('frank');
     await addUser('grace');
