@@ -90,7 +90,7 @@ export interface UseTestVerifierOptions extends Pick<TestVerifierOptions, 'now' 
   instances?: number;
   /** A new signer, bus or stream, counter prefix and verifiers for each test (`each`, the default) or one set for the suite (`all`). */
   scope?: 'each' | 'all';
-  /** nats-server and redis-server once for the suite (`all`, the default), or anew for each test that kills or restarts them. */
+  /** nats-server and redis-server once for the suite (`all`, the default), or anew for each test that kills or restarts them (`each`, with `scope: 'each'`). */
   servers?: 'each' | 'all';
 }
 
@@ -123,7 +123,8 @@ export interface TestVerifierSuite {
  */
 export function useTestVerifier(options: UseTestVerifierOptions = {}): TestVerifierSuite {
   const { events = 'bus', redis: redisOptions, instances = 1, scope = 'each', now, cacheSize, maxStalenessSeconds } = options;
-  const serversPerTest = scope === 'each' && options.servers === 'each';
+  if (scope === 'all' && options.servers === 'each') throw new Error("useTestVerifier: servers 'each' needs scope 'each' (one set of verifiers cannot outlive its servers)");
+  const serversPerTest = options.servers === 'each';
   let nats: TestServer | undefined;
   let redis: TestServer | undefined;
   let parts: { signer: TestSigner; keyPrefix: string; bus?: MemoryKeyBus; stream?: TestStream } | undefined;
