@@ -37,6 +37,8 @@ export interface AkmProcessOptions {
   /** Distinguishes this process's log file. */
   name: string;
   port?: number;
+  /** The loopback address it listens on (`AKM_HOST`), e.g. one replica of several on one port. Default 127.0.0.1. */
+  host?: string;
   /** Environment variables on top of the component's defaults. */
   env?: Record<string, string>;
   /** How long to wait for `/healthz`, ms. Default 30 s. */
@@ -52,7 +54,7 @@ async function akmProcess(main: string, portVar: string, options: AkmProcessOpti
   const port = options.port ?? (await freePort());
   mkdirSync(options.logDir, { recursive: true });
   const logFile = join(options.logDir, `${options.name}.log`);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
   let child: ChildProcess | undefined;
   const running = () => !!child && child.exitCode === null && child.signalCode === null;
   const logTail = (chars = 3000) => {
@@ -75,7 +77,7 @@ async function akmProcess(main: string, portVar: string, options: AkmProcessOpti
       if (running()) return;
       const fd = openSync(logFile, 'a');
       child = spawn(process.execPath, [main], {
-        env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env, [portVar]: String(port), ...options.env },
+        env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env, ...(options.host ? { AKM_HOST: options.host } : {}), [portVar]: String(port), ...options.env },
         stdio: ['ignore', fd, fd],
       });
       closeSync(fd);
@@ -137,7 +139,8 @@ export function startIssuerProcess(options: IssuerProcessOptions): Promise<AkmPr
 
 /** Options of {@link startVerifierProcess}. */
 export interface VerifierProcessOptions extends AkmProcessOptions {
-  issuerUrl: string;
+  /** Where the JWKS comes from; omitted when `env` names an `AKM_JWKS_FILE`. */
+  issuerUrl?: string;
   natsUrl: string;
   redisUrl?: string;
 }
@@ -145,7 +148,7 @@ export interface VerifierProcessOptions extends AkmProcessOptions {
 /** Runs the built verifier (`verifier/dist/main.js`) and waits until it answers (it may not be ready yet). */
 export function startVerifierProcess(options: VerifierProcessOptions): Promise<AkmProcess> {
   return akmProcess(ENTRY_POINTS.verifier, 'VERIFIER_PORT', options, {
-    ISSUER_URL: options.issuerUrl,
+    ...(options.issuerUrl ? { ISSUER_URL: options.issuerUrl } : {}),
     NATS_URL: options.natsUrl,
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
   });

@@ -1,9 +1,15 @@
 /**
  * What running docker-compose.yml's nginx load balancers without Docker takes: a DNS server
  * standing in for Docker's (127.0.0.11) that answers a service name with its replicas'
- * addresses, and mechanical substitutions in the repository's nginx config.
+ * addresses, and a real nginx on the repository's config with mechanical substitutions.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startNginx, type TestServer } from './processes.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** A stub DNS server on a free loopback UDP port. */
 export interface StubDns {
@@ -52,8 +58,39 @@ export async function startDns(name: string, addresses: string[]): Promise<StubD
  * `conf` (the text of the repository file `file`) with `from` replaced by `to`.
  * @throws when `from` does not occur exactly once: the config changed and the test must follow.
  */
-export function substitute(conf: string, file: string, from: string, to: string): string {
+function substitute(conf: string, file: string, from: string, to: string): string {
   const found = conf.split(from).length - 1;
   if (found !== 1) throw new Error(`"${from}" occurs ${found} times in ${file}, not once`);
   return conf.replace(from, to);
+}
+
+/** A real nginx running one of the repository's load-balancer configs. */
+export interface ComposeLb {
+  nginx: TestServer;
+  /** `$upstream_addr $upstream_status $status` of each request nginx answered, oldest first. */
+  upstreamsUsed(): string[];
+  /** What nginx complained about, for a failure's message. */
+  errors(): string;
+}
+
+/**
+ * Runs the repository's `file` (an nginx config of deploy/nginx/ balancing over the replicas of
+ * compose service `service` on `servicePort`) with a real nginx, with three mechanical
+ * substitutions: Docker's resolver by `dns`, `listen <servicePort>;` by a free loopback port, and
+ * the replicas' port by `replicaPort`.
+ */
+export function startComposeLb(file: string, service: string, servicePort: number, dns: StubDns, replicaPort: number): Promise<ComposeLb> {
+  const shipped = readFileSync(join(ROOT, file), 'utf8');
+  return startNginx({
+    http: (port, dir) => {
+      let conf = substitute(shipped, file, 'resolver 127.0.0.11 ', `resolver 127.0.0.1:${dns.port} `);
+      conf = substitute(conf, file, `listen ${servicePort};`, `listen 127.0.0.1:${port};`);
+      conf = substitute(conf, file, `http://${service}:${servicePort}`, `http://${service}:${replicaPort}`);
+      return `log_format upstreams '$upstream_addr $upstream_status $status';\naccess_log ${join(dir, 'upstreams.log')} upstreams;\n${conf}`;
+    },
+  }).then((nginx) => ({
+    nginx,
+    upstreamsUsed: () => readFileSync(join(nginx.dir, 'upstreams.log'), 'utf8').split('\n').filter(Boolean),
+    errors: () => readFileSync(join(nginx.dir, 'error.log'), 'utf8'),
+  }));
 }
