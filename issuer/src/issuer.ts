@@ -253,11 +253,6 @@ async function startOn(database: IssuerDatabase, options: IssuerOptions & { logg
     onPublished: () => metrics.eventsPublished.inc(),
   });
   const userRecords = createUserRepository(db);
-  /** The current role of an active user of this name; none for a disabled user or a non-user. */
-  const ownerRole = async (sub: string) => {
-    const user = await userRecords.get(sub);
-    return user?.status === 'active' ? user.role : undefined;
-  };
   const service = createKeyService({
     transactor,
     keys,
@@ -351,7 +346,7 @@ async function startOn(database: IssuerDatabase, options: IssuerOptions & { logg
     issuer,
     audience,
     now,
-    ownerRole,
+    owners: userRecords,
     acceptSession: async (claims) =>
       !(await endedSessions.isEnded(claims.jti)) &&
       ((claims.sub === LOCAL_ADMIN_SUB && claims.role === 'admin') || (await users.acceptsSession(claims.sub, claims.role, claims.sv))),

@@ -88,6 +88,14 @@ export interface KeyOwner {
   status: 'active' | 'disabled';
 }
 
+/**
+ * Whether a key of `role` is no more than `owner` (undefined: no user has the key's name): an
+ * `admin` key acts as one only for an active admin user.
+ */
+export function ownerMayHold(owner: KeyOwner | undefined, role: Role): boolean {
+  return role !== 'admin' || (owner?.status === 'active' && owner.role === 'admin');
+}
+
 /** Who is a user (a port: the user store implements it), so that a key records its owner's id. */
 export interface KeyOwners {
   /** The user named `sub` as stored now, or undefined when no user has that name. */

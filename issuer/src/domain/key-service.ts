@@ -17,7 +17,7 @@ import {
 import { changeType, keyEventOf } from './key-events.js';
 import type { KeyHistory, KeyEventPage } from './key-history.js';
 import { policyBreach, rollBreach, type KeyPolicy } from './key-policy.js';
-import type { KeyListQuery, KeyOwner, KeyOwners, KeyRecord, KeyRepository } from './key-record.js';
+import { ownerMayHold, type KeyListQuery, type KeyOwner, type KeyOwners, type KeyRecord, type KeyRepository } from './key-record.js';
 import type { OutboxRepository } from './outbox.js';
 import type { SigningKeys } from './signing-keys.js';
 import type { Transactor } from './transactor.js';
@@ -135,9 +135,6 @@ function rollRefusal(key: KeyRecord, nowS: number): string | undefined {
 export function createKeyService(options: KeyServiceOptions) {
   const { transactor, keys, outbox, history, signing, now } = options;
   const nowSeconds = () => Math.floor(now() / 1000);
-  /** Whether a key of `role` for `owner` is no more than them: an `admin` key needs an active admin. */
-  const mayHold = (owner: KeyOwner | undefined, role: Role) => role !== 'admin' || (owner?.status === 'active' && owner.role === 'admin');
-  const ownerMayHold = async (sub: string, role: Role) => mayHold(await options.owners.get(sub), role);
   /**
    * In a transaction: the user named `sub` as stored now, held (see {@link KeyRepository.holdOwner})
    * until it ends, so that a change of the user (disabled, demoted or deleted: each changes their
@@ -281,7 +278,7 @@ export function createKeyService(options: KeyServiceOptions) {
     const stored = await transactor.run(async (): Promise<KeyResult<never> | undefined> => {
       const owner = await heldOwner(input.sub);
       if (owner?.status === 'disabled') return { ok: false, failure: { code: 'conflict', message: `user ${input.sub} is disabled: a key is never more than its owner` } };
-      if (!mayHold(owner, input.role)) return invalid('role', `an admin key needs an owner who is an active admin user; ${input.sub} is not`);
+      if (!ownerMayHold(owner, input.role)) return invalid('role', `an admin key needs an owner who is an active admin user; ${input.sub} is not`);
       const refused = await admit?.(owner?.id);
       if (refused) return exceeded(refused);
       minted.record.ownerId = owner?.id ?? null;
@@ -345,7 +342,7 @@ export function createKeyService(options: KeyServiceOptions) {
       const iat = nowSeconds();
       const cannot = rollRefusal(before, iat);
       if (cannot) return { ok: false, failure: { code: 'conflict', message: cannot } };
-      if (!(await ownerMayHold(before.sub, before.role))) {
+      if (!ownerMayHold(await options.owners.get(before.sub), before.role)) {
         return { ok: false, failure: { code: 'conflict', message: `admin key ${id} cannot be rolled: ${before.sub} is not an active admin user` } };
       }
       const lifetime = Math.max(1, before.expiresAt - Math.floor(before.createdAt / 1000));
@@ -484,7 +481,7 @@ export function createKeyService(options: KeyServiceOptions) {
       if (before.ownerId !== null && owner?.id === before.ownerId && owner.status === 'disabled') {
         return { ok: false, failure: { code: 'conflict', message: `key ${id} cannot be enabled: its user ${before.sub} is disabled (enable the user first)` } };
       }
-      if (!mayHold(owner, before.role)) {
+      if (!ownerMayHold(owner, before.role)) {
         return { ok: false, failure: { code: 'conflict', message: `admin key ${id} cannot be enabled: ${before.sub} is not an active admin user` } };
       }
     }

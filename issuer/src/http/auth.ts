@@ -15,7 +15,7 @@ import {
   type Role,
   type SessionClaims,
 } from '@akm/common';
-import type { KeyRecord } from '../domain/key-record.js';
+import { ownerMayHold, type KeyOwners, type KeyRecord } from '../domain/key-record.js';
 import type { KeyService } from '../domain/key-service.js';
 import type { SigningKeys } from '../domain/signing-keys.js';
 
@@ -41,10 +41,10 @@ export interface AuthOptions {
   /** Extra check of a valid sign-in token (e.g. that its user still exists); false refuses it. */
   acceptSession?: (claims: SessionClaims) => boolean | Promise<boolean>;
   /**
-   * The current role of the user named `sub`, if active: an API key counts as an admin only while
-   * its owner is one (its signed role alone may predate a demotion). Without it, the key's role.
+   * Who is a user: an API key counts as an admin only while its owner is an active one (its
+   * signed role alone may predate a demotion). Without it, the key's role.
    */
-  ownerRole?: (sub: string) => Promise<Role | undefined>;
+  owners?: KeyOwners;
 }
 
 function bearer(header: string | undefined): string {
@@ -129,7 +129,7 @@ export function createAuth(options: AuthOptions) {
 
   /** The role an API key acts with: its own, but never more than its owner's now. */
   const keyRole = async (record: KeyRecord): Promise<Role> =>
-    record.role === 'admin' && options.ownerRole && (await options.ownerRole(record.sub)) !== 'admin' ? 'user' : record.role;
+    options.owners && !ownerMayHold(await options.owners.get(record.sub), record.role) ? 'user' : record.role;
 
   const requireApiKey: RequestHandler = async (req, res, next) => {
     const record = await apiKey(req.get('authorization'));
